@@ -1,0 +1,118 @@
+# Tumble build, test and packaging.
+#
+#   make run    install what is missing, build, start the GUI
+#   make test   install what is missing, run every test (real servers, real Tor)
+#
+# System packages come from apt (make deps, idempotent). Things Debian does
+# not ship for bookworm are prepared once into $(TUMBLE_CACHE) and reused:
+# a static libtor.a built from Debian's tor source package and the Mumble
+# 1.5 server unpacked from Debian trixie's packages.
+
+SHELL := /bin/bash
+GO ?= go
+TUMBLE_CACHE ?= $(HOME)/.cache/tumble
+export TUMBLE_CACHE
+
+# Tor version embedded in the app (Debian source package version).
+TOR_VERSION ?= $(shell cat tor/libtor/TOR_VERSION)
+LIBTOR_DIR := $(TUMBLE_CACHE)/libtor-$(TOR_VERSION)
+MURMUR15_DIR := $(TUMBLE_CACHE)/murmur-1.5
+export TUMBLE_MURMUR15_PREFIX := $(MURMUR15_DIR)
+
+# cgo flags for the embedded Tor (package tor/libtor, build tag libtor).
+LIBTOR_ENV = CGO_CFLAGS="-I$(LIBTOR_DIR)/include" \
+	CGO_LDFLAGS="-L$(LIBTOR_DIR)/lib"
+
+GOTAGS := nolibopusfile
+GOTAGS_TOR := nolibopusfile,libtor
+
+APT_PACKAGES := \
+	build-essential pkg-config git ca-certificates \
+	libopus-dev libspeexdsp-dev \
+	mumble-server tor libevent-dev libssl-dev zlib1g-dev dpkg-dev \
+	protobuf-compiler \
+	libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev \
+	libxi-dev libxxf86vm-dev \
+	espeak-ng sox strace xvfb imagemagick xdotool pulseaudio
+
+STATICCHECK_VERSION ?= 2025.1.1
+GOBIN ?= $(shell $(GO) env GOPATH)/bin
+
+.PHONY: all deps apt-deps libtor murmur15 tools build run test test-unit \
+	test-integration bench fuzz lint generate clean
+
+all: build
+
+## deps: install every system package and prepared dependency (idempotent).
+deps: apt-deps libtor murmur15
+
+apt-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: system packages present"; fi
+
+libtor: apt-deps
+	@tor/libtor/build-libtor.sh "$(TOR_VERSION)" "$(LIBTOR_DIR)"
+
+murmur15: apt-deps
+	@mumble/murmurtest/prepare-murmur15.sh "$(MURMUR15_DIR)"
+
+tools:
+	@command -v protoc-gen-go >/dev/null || $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
+	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## build: bin/tumble (GUI) and bin/tumble-cli, both with the embedded Tor.
+build: libtor
+	@mkdir -p bin
+	$(LIBTOR_ENV) $(GO) build -tags $(GOTAGS_TOR) -o bin/tumble-cli ./cmd/tumble-cli
+	$(LIBTOR_ENV) $(GO) build -tags $(GOTAGS_TOR) -o bin/tumble ./cmd/tumble
+
+## run: set everything up and start the GUI.
+run: deps build
+	./bin/tumble
+
+## test: set everything up and run all tests, integration included.
+test: deps
+	@mkdir -p bin
+	$(LIBTOR_ENV) $(GO) build -tags $(GOTAGS_TOR) -o bin/tumble-cli ./cmd/tumble-cli
+	TUMBLE_REQUIRE_SERVERS=1 TUMBLE_CLI=$(CURDIR)/bin/tumble-cli \
+	$(LIBTOR_ENV) $(GO) test -tags $(GOTAGS_TOR) -timeout 25m -count=1 ./... 2>&1 | tee /tmp/tumble-test.log | \
+		grep -Ev '^(=== RUN|=== PAUSE|=== CONT)' ; \
+	status=$${PIPESTATUS[0]}; \
+	pass=$$(grep -Ec '^ok ' /tmp/tumble-test.log); fail=$$(grep -Ec '^(FAIL|--- FAIL)' /tmp/tumble-test.log); \
+	echo "go test summary: $$pass packages ok, $$fail failures"; \
+	exit $$status
+
+## bench: benchmarks; lines of the form "BENCH name=value unit".
+bench: deps
+	$(LIBTOR_ENV) $(GO) test -tags $(GOTAGS_TOR) -run '^$$' -bench . -benchmem ./...
+	@bench/run.sh
+
+## fuzz: a short run of every fuzz target over network decoders.
+FUZZTIME ?= 20s
+fuzz:
+	@set -e; for pkg in $$($(GO) list -tags $(GOTAGS) ./...); do \
+		for t in $$($(GO) test -tags $(GOTAGS) -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -tags $(GOTAGS) -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+## lint: gofmt, go vet, staticcheck.
+lint: tools
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet -tags $(GOTAGS) ./...
+	$(GOBIN)/staticcheck -tags $(GOTAGS) ./...
+
+## generate: regenerate protobuf code (needs protoc and protoc-gen-go).
+generate: tools
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin dist
