@@ -1,0 +1,367 @@
+//go:build cgo
+
+package device
+
+/*
+#include <stdlib.h>
+#include <string.h>
+*/
+import "C"
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/gen2brain/malgo"
+)
+
+// Backend selects a miniaudio backend.
+type Backend int
+
+// Backends. BackendAuto tries the platform's backends in miniaudio's order.
+const (
+	BackendAuto Backend = iota
+	BackendPulseAudio
+	BackendALSA
+	BackendJACK
+	BackendAAudio
+	BackendOpenSL
+	BackendNull // miniaudio's null backend: timed callbacks, silent capture
+)
+
+// String returns the backend's name.
+func (b Backend) String() string {
+	switch b {
+	case BackendAuto:
+		return "auto"
+	case BackendPulseAudio:
+		return "pulseaudio"
+	case BackendALSA:
+		return "alsa"
+	case BackendJACK:
+		return "jack"
+	case BackendAAudio:
+		return "aaudio"
+	case BackendOpenSL:
+		return "opensl"
+	case BackendNull:
+		return "null"
+	}
+	return fmt.Sprintf("Backend(%d)", int(b))
+}
+
+// malgoBackend maps b to miniaudio's enumeration. malgo v0.11.24's
+// BackendNull constant is off by one (it is ma_backend_custom); miniaudio's
+// null backend is 14.
+func (b Backend) malgo() (malgo.Backend, error) {
+	switch b {
+	case BackendPulseAudio:
+		return malgo.BackendPulseaudio, nil
+	case BackendALSA:
+		return malgo.BackendAlsa, nil
+	case BackendJACK:
+		return malgo.BackendJack, nil
+	case BackendAAudio:
+		return malgo.BackendAaudio, nil
+	case BackendOpenSL:
+		return malgo.BackendOpensl, nil
+	case BackendNull:
+		return malgo.Backend(14), nil
+	}
+	return 0, fmt.Errorf("device: unknown backend %d", int(b))
+}
+
+// Kind tells capture devices from playback devices.
+type Kind int
+
+const (
+	// CaptureKind is a microphone or other input.
+	CaptureKind Kind = iota
+	// PlaybackKind is a speaker, headset or other output.
+	PlaybackKind
+)
+
+// Info describes a sound device.
+type Info struct {
+	// ID identifies the device for OpenCapture and OpenPlayback; it is
+	// stable while the device stays connected.
+	ID string
+	// Name is the human-readable name.
+	Name string
+	// Default tells whether the system uses it by default.
+	Default bool
+}
+
+// Context is a miniaudio context: the entry to real sound devices. Close
+// closes the devices opened through it and frees it.
+type Context struct {
+	mu      sync.Mutex
+	ctx     *malgo.AllocatedContext
+	devices map[*hwDevice]struct{}
+}
+
+// NewContext initialises miniaudio with the given backends, tried in
+// order (BackendAuto or none: miniaudio's default order).
+func NewContext(backends ...Backend) (*Context, error) {
+	var list []malgo.Backend
+	for _, b := range backends {
+		if b == BackendAuto {
+			list = nil
+			break
+		}
+		mb, err := b.malgo()
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, mb)
+	}
+	ctx, err := malgo.InitContext(list, malgo.ContextConfig{}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("device: init audio context: %w", err)
+	}
+	return &Context{ctx: ctx, devices: map[*hwDevice]struct{}{}}, nil
+}
+
+// Devices lists the devices of a kind.
+func (c *Context) Devices(kind Kind) ([]Info, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil {
+		return nil, errors.New("device: context closed")
+	}
+	mk := malgo.Capture
+	if kind == PlaybackKind {
+		mk = malgo.Playback
+	}
+	infos, err := c.ctx.Devices(mk)
+	if err != nil {
+		return nil, fmt.Errorf("device: list devices: %w", err)
+	}
+	out := make([]Info, 0, len(infos))
+	for _, in := range infos {
+		out = append(out, Info{ID: in.ID.String(), Name: in.Name(), Default: in.IsDefault != 0})
+	}
+	return out, nil
+}
+
+// OpenCapture opens the capture device with the given ID ("" for the
+// default) at 48 kHz mono 16-bit; fn receives 10 ms frames once started.
+func (c *Context) OpenCapture(id string, cfg Config, fn CaptureFunc) (Device, error) {
+	if fn == nil {
+		return nil, errors.New("device: capture without a callback")
+	}
+	return c.open(CaptureKind, id, cfg, fn, nil)
+}
+
+// OpenPlayback opens the playback device with the given ID ("" for the
+// default) at 48 kHz mono 16-bit; fn supplies 10 ms frames once started.
+func (c *Context) OpenPlayback(id string, cfg Config, fn PlaybackFunc) (Device, error) {
+	if fn == nil {
+		return nil, errors.New("device: playback without a callback")
+	}
+	return c.open(PlaybackKind, id, cfg, nil, fn)
+}
+
+func (c *Context) open(kind Kind, id string, cfg Config, capture CaptureFunc, play PlaybackFunc) (Device, error) {
+	periods, err := cfg.periodFrames()
+	if err != nil {
+		return nil, err
+	}
+	var idPtr unsafe.Pointer
+	if id != "" {
+		// Look the ID up so that a stale or mistyped one gets a clear
+		// error instead of miniaudio's.
+		list, err := c.Devices(kind)
+		if err != nil {
+			return nil, err
+		}
+		found := false
+		for _, in := range list {
+			found = found || in.ID == id
+		}
+		raw, herr := hex.DecodeString(id)
+		var mid malgo.DeviceID
+		if !found || herr != nil || len(raw) > len(mid) {
+			return nil, fmt.Errorf("device: no %s device with ID %q", kindName(kind), id)
+		}
+		idPtr = C.calloc(1, C.size_t(len(mid)))
+		C.memcpy(idPtr, unsafe.Pointer(&raw[0]), C.size_t(len(raw)))
+	}
+	freeID := func() {
+		if idPtr != nil {
+			C.free(idPtr)
+		}
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil {
+		freeID()
+		return nil, errors.New("device: context closed")
+	}
+	d := &hwDevice{ctx: c, kind: kind, cfg: cfg, capture: capture, play: play, idPtr: idPtr,
+		name: kindName(kind) + " device " + idOrDefault(id)}
+	d.frame = make([]int16, FrameSamples)
+	dc := malgo.DefaultDeviceConfig(malgo.Capture)
+	if kind == PlaybackKind {
+		dc = malgo.DefaultDeviceConfig(malgo.Playback)
+	}
+	dc.SampleRate = SampleRate
+	dc.PeriodSizeInFrames = uint32(periods * FrameSamples)
+	dc.Periods = 2
+	dc.PerformanceProfile = malgo.LowLatency
+	sub := malgo.SubConfig{DeviceID: idPtr, Format: malgo.FormatS16, Channels: 1}
+	if kind == CaptureKind {
+		dc.Capture = sub
+	} else {
+		dc.Playback = sub
+	}
+	dev, err := malgo.InitDevice(c.ctx.Context, dc, malgo.DeviceCallbacks{Data: d.data, Stop: d.stopped})
+	if err != nil {
+		freeID()
+		return nil, fmt.Errorf("device: open %s: %w", d.name, err)
+	}
+	d.dev = dev
+	c.devices[d] = struct{}{}
+	return d, nil
+}
+
+func kindName(k Kind) string {
+	if k == PlaybackKind {
+		return "playback"
+	}
+	return "capture"
+}
+
+func idOrDefault(id string) string {
+	if id == "" {
+		return "(default)"
+	}
+	return id
+}
+
+// Close closes every device opened through c, then uninitialises and
+// frees the context (in that order: the reverse crashes miniaudio).
+func (c *Context) Close() error {
+	c.mu.Lock()
+	if c.ctx == nil {
+		c.mu.Unlock()
+		return nil
+	}
+	devs := make([]*hwDevice, 0, len(c.devices))
+	for d := range c.devices {
+		devs = append(devs, d)
+	}
+	c.mu.Unlock()
+	for _, d := range devs {
+		d.Close()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil {
+		return nil
+	}
+	err := c.ctx.Uninit()
+	c.ctx.Free()
+	c.ctx = nil
+	if err != nil {
+		return fmt.Errorf("device: uninit audio context: %w", err)
+	}
+	return nil
+}
+
+// hwDevice is a miniaudio device.
+type hwDevice struct {
+	ctx     *Context
+	kind    Kind
+	cfg     Config
+	name    string
+	capture CaptureFunc
+	play    PlaybackFunc
+	idPtr   unsafe.Pointer
+
+	mu      sync.Mutex // guards dev, closed; serialises Start and Close
+	dev     *malgo.Device
+	closed  bool
+	closing atomic.Bool // set before our own Stop/Uninit: not an event
+	stopSig atomic.Bool // OnStop reported once
+
+	// Audio-thread state.
+	frame   []int16 // 10 ms being assembled (capture) or played (playback)
+	fill    int     // capture: samples in frame; playback: samples used
+	pending bool    // playback: frame holds unplayed samples from fill on
+}
+
+// Start starts the device.
+func (d *hwDevice) Start() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return fmt.Errorf("device: %s closed", d.name)
+	}
+	if err := d.dev.Start(); err != nil {
+		return fmt.Errorf("device: start %s: %w", d.name, err)
+	}
+	return nil
+}
+
+// data is miniaudio's callback on the audio thread.
+func (d *hwDevice) data(out, in []byte, frames uint32) {
+	if d.kind == CaptureKind {
+		for i := 0; i+1 < len(in); i += 2 {
+			d.frame[d.fill] = int16(uint16(in[i]) | uint16(in[i+1])<<8)
+			d.fill++
+			if d.fill == FrameSamples {
+				d.capture(d.frame)
+				d.fill = 0
+			}
+		}
+		return
+	}
+	for i := 0; i+1 < len(out); i += 2 {
+		if !d.pending {
+			d.play(d.frame)
+			d.fill, d.pending = 0, true
+		}
+		s := uint16(d.frame[d.fill])
+		out[i], out[i+1] = byte(s), byte(s>>8)
+		d.fill++
+		if d.fill == FrameSamples {
+			d.pending = false
+		}
+	}
+}
+
+// stopped is miniaudio's stop callback.
+func (d *hwDevice) stopped() {
+	if d.closing.Load() || !d.stopSig.CompareAndSwap(false, true) {
+		return
+	}
+	if d.cfg.OnStop != nil {
+		go d.cfg.OnStop(fmt.Errorf("device: %s: %w", d.name, ErrStopped))
+	}
+}
+
+// Close stops and frees the device.
+func (d *hwDevice) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	d.closing.Store(true)
+	d.dev.Uninit()
+	if d.idPtr != nil {
+		C.free(d.idPtr)
+		d.idPtr = nil
+	}
+	d.ctx.mu.Lock()
+	delete(d.ctx.devices, d)
+	d.ctx.mu.Unlock()
+	return nil
+}

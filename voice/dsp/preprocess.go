@@ -1,0 +1,274 @@
+//go:build cgo
+
+package dsp
+
+/*
+#cgo pkg-config: speexdsp
+#include <speex/speex_echo.h>
+#include <speex/speex_preprocess.h>
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+// PreprocessConfig holds the Preprocessor's settings. The zero value turns
+// everything off.
+type PreprocessConfig struct {
+	// NoiseSuppressionDB is the noise attenuation in dB, negative
+	// (Mumble: -30 default, -60 strongest); 0 turns noise suppression off.
+	// As in Mumble, the current AGC gain is subtracted from it each
+	// frame, so noise stays down when the AGC amplifies.
+	NoiseSuppressionDB int
+	// AGC turns on automatic gain control.
+	AGC bool
+	// AGCTargetDBFS is the speech level the AGC aims at. If zero, -20.
+	AGCTargetDBFS float64
+	// AGCMaxGainDB limits the AGC gain; see MaxGainDB for Mumble's "max
+	// amplification". If zero, 30 (speexdsp's default).
+	AGCMaxGainDB int
+	// Dereverb turns on speexdsp's dereverberation.
+	Dereverb bool
+	// HighPassHz is the cutoff of a 4th-order high-pass filter applied
+	// before the speexdsp stages (see HighPass); 0 turns it off. 80 Hz
+	// removes rumble and the low end of pink noise, which speexdsp's noise
+	// suppression hardly touches, and leaves voice alone.
+	HighPassHz float64
+}
+
+func (c PreprocessConfig) validate() error {
+	switch {
+	case c.NoiseSuppressionDB > 0 || c.NoiseSuppressionDB < -90:
+		return fmt.Errorf("dsp: noise suppression %d dB, want -90 to 0", c.NoiseSuppressionDB)
+	case c.AGCTargetDBFS > 0 || c.AGCTargetDBFS < -60:
+		return fmt.Errorf("dsp: AGC target %.1f dBFS, want -60 to 0", c.AGCTargetDBFS)
+	case c.AGCMaxGainDB < 0 || c.AGCMaxGainDB > 60:
+		return fmt.Errorf("dsp: AGC max gain %d dB, want 0-60", c.AGCMaxGainDB)
+	case c.HighPassHz < 0 || c.HighPassHz > 1000 || c.HighPassHz != c.HighPassHz:
+		return fmt.Errorf("dsp: high-pass cutoff %.1f Hz, want 0-1000", c.HighPassHz)
+	}
+	return nil
+}
+
+// Result describes one processed frame.
+type Result struct {
+	// SpeechProb is speexdsp's probability (0-1) that the frame holds
+	// speech, from its noise estimate.
+	SpeechProb float64
+	// GainDB is the AGC gain applied, in dB (0 with AGC off).
+	GainDB int
+}
+
+// Preprocessor denoises, suppresses residual echo and levels one stream
+// of frames. It delays the signal by one frame's overlap.
+type Preprocessor struct {
+	frame int
+	rate  int
+
+	mu    sync.Mutex // guards all below
+	st    *C.SpeexPreprocessState
+	cfg   PreprocessConfig
+	echo  *EchoCanceller
+	hp    *HighPass // nil when off
+	hpHz  float64
+	dirty bool // cfg changed since last applied
+}
+
+// NewPreprocessor returns a Preprocessor for frames of frameSamples at
+// sampleRate Hz; Close frees it.
+func NewPreprocessor(frameSamples, sampleRate int, cfg PreprocessConfig) (*Preprocessor, error) {
+	if frameSamples < 64 || frameSamples > 8192 {
+		return nil, fmt.Errorf("dsp: preprocessor frame of %d samples, want 64-8192", frameSamples)
+	}
+	if sampleRate < 8000 || sampleRate > 96000 {
+		return nil, fmt.Errorf("dsp: sample rate %d Hz, want 8000-96000", sampleRate)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	st := C.speex_preprocess_state_init(C.int(frameSamples), C.int(sampleRate))
+	if st == nil {
+		return nil, errors.New("dsp: speex_preprocess_state_init failed")
+	}
+	p := &Preprocessor{frame: frameSamples, rate: sampleRate, st: st, cfg: cfg, dirty: true}
+	dec := C.spx_int32_t(-60) // dB/s: let the gain fall quickly, as Mumble does
+	C.speex_preprocess_ctl(st, C.SPEEX_PREPROCESS_SET_AGC_DECREMENT, ctlPtr(&dec))
+	return p, nil
+}
+
+// Config returns the current settings.
+func (p *Preprocessor) Config() PreprocessConfig {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg
+}
+
+// SetConfig changes the settings; they apply from the next frame.
+func (p *Preprocessor) SetConfig(cfg PreprocessConfig) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.st == nil {
+		return ErrClosed
+	}
+	p.cfg, p.dirty = cfg, true
+	return nil
+}
+
+// SetNoiseSuppression changes the noise suppression in dB (negative, 0 off).
+func (p *Preprocessor) SetNoiseSuppression(db int) error {
+	cfg := p.Config()
+	cfg.NoiseSuppressionDB = db
+	return p.SetConfig(cfg)
+}
+
+// SetAGC turns the AGC on or off and sets its maximum gain in dB.
+func (p *Preprocessor) SetAGC(on bool, maxGainDB int) error {
+	cfg := p.Config()
+	cfg.AGC, cfg.AGCMaxGainDB = on, maxGainDB
+	return p.SetConfig(cfg)
+}
+
+// SetEchoCanceller links p to e for residual echo suppression, or unlinks
+// it if e is nil. e must process the same frames, just before p, in the
+// same goroutine. Closing e unlinks it.
+func (p *Preprocessor) SetEchoCanceller(e *EchoCanceller) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.st == nil {
+		return ErrClosed
+	}
+	if p.echo == e {
+		return nil
+	}
+	if e != nil {
+		if e.FrameSamples() != p.frame {
+			return fmt.Errorf("dsp: echo canceller frame %d, preprocessor frame %d", e.FrameSamples(), p.frame)
+		}
+		e.mu.Lock()
+		if e.st == nil || e.closing {
+			e.mu.Unlock()
+			return ErrClosed
+		}
+		e.links[p] = struct{}{}
+		C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_SET_ECHO_STATE, unsafe.Pointer(e.st))
+		e.mu.Unlock()
+	} else {
+		C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_SET_ECHO_STATE, nil)
+	}
+	if old := p.echo; old != nil {
+		old.mu.Lock()
+		delete(old.links, p)
+		old.mu.Unlock()
+	}
+	p.echo = e
+	return nil
+}
+
+// unlink drops e if p uses it; called by e.Close.
+func (p *Preprocessor) unlink(e *EchoCanceller) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.echo != e {
+		return
+	}
+	if p.st != nil {
+		C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_SET_ECHO_STATE, nil)
+	}
+	p.echo = nil
+	e.mu.Lock()
+	delete(e.links, p)
+	e.mu.Unlock()
+}
+
+// apply hands changed settings to speexdsp; p.mu is held.
+func (p *Preprocessor) apply() {
+	c := p.cfg
+	set := func(req C.int, v int) {
+		x := C.spx_int32_t(v)
+		C.speex_preprocess_ctl(p.st, req, ctlPtr(&x))
+	}
+	set(C.SPEEX_PREPROCESS_SET_DENOISE, b2i(c.NoiseSuppressionDB < 0))
+	set(C.SPEEX_PREPROCESS_SET_AGC, b2i(c.AGC))
+	set(C.SPEEX_PREPROCESS_SET_DEREVERB, b2i(c.Dereverb))
+	target := c.AGCTargetDBFS
+	if target == 0 {
+		target = -20
+	}
+	level := C.float(AGCLevel(target))
+	C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_SET_AGC_LEVEL, ctlPtr(&level))
+	maxGain := c.AGCMaxGainDB
+	if maxGain == 0 {
+		maxGain = 30
+	}
+	set(C.SPEEX_PREPROCESS_SET_AGC_MAX_GAIN, maxGain)
+	if c.HighPassHz == 0 {
+		p.hp = nil
+	} else if p.hp == nil || p.hpHz != c.HighPassHz {
+		// validate keeps the cutoff in range, so this cannot fail.
+		p.hp, _ = NewHighPass(c.HighPassHz, p.rate)
+		p.hpHz = c.HighPassHz
+	}
+	p.dirty = false
+}
+
+// Process cleans frame in place; it must hold the frame size given to
+// NewPreprocessor.
+func (p *Preprocessor) Process(frame []int16) (Result, error) {
+	if len(frame) != p.frame {
+		return Result{}, fmt.Errorf("dsp: preprocess %d samples, want %d", len(frame), p.frame)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.st == nil {
+		return Result{}, ErrClosed
+	}
+	if p.dirty {
+		p.apply()
+	}
+	var gain C.spx_int32_t
+	if p.cfg.AGC {
+		C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_GET_AGC_GAIN, ctlPtr(&gain))
+	}
+	if p.cfg.NoiseSuppressionDB < 0 {
+		ns := C.spx_int32_t(p.cfg.NoiseSuppressionDB) - gain
+		C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, ctlPtr(&ns))
+	}
+	p.hp.Process(frame)
+	C.speex_preprocess_run(p.st, (*C.spx_int16_t)(&frame[0]))
+	var prob C.spx_int32_t
+	C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_GET_PROB, ctlPtr(&prob))
+	if p.cfg.AGC {
+		C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_GET_AGC_GAIN, ctlPtr(&gain))
+	}
+	return Result{SpeechProb: float64(prob) / 100, GainDB: int(gain)}, nil
+}
+
+// Close unlinks p from its EchoCanceller and frees its C state. Later
+// calls return ErrClosed.
+func (p *Preprocessor) Close() error {
+	if err := p.SetEchoCanceller(nil); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.st == nil {
+		return ErrClosed
+	}
+	C.speex_preprocess_state_destroy(p.st)
+	p.st = nil
+	return nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
