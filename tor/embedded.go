@@ -1,0 +1,444 @@
+package tor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cretz/bine/control"
+	bine "github.com/cretz/bine/tor"
+)
+
+// embedded is the state of a running embedded Tor.
+type embedded struct {
+	t       *bine.Tor
+	dataDir string
+	amnesic bool // dataDir is ours to remove
+
+	// ctlMu serialises requests on the control connection.
+	ctlMu sync.Mutex
+
+	pumpDone chan struct{} // closed when the control connection is gone
+	procDone chan struct{} // closed when Tor has exited
+
+	hsMu   sync.Mutex
+	hsWait map[string]chan *control.HSDescEvent // by service ID
+}
+
+// socksPortConf is the embedded Tor's only SOCKS listener: loopback, a
+// free port, circuits isolated by SOCKS credentials, and the prop 304
+// extended error codes so onion service failures can be told apart.
+const socksPortConf = "127.0.0.1:auto IsolateSOCKSAuth ExtendedErrors"
+
+// checkTorrc rejects extra torrc lines that are malformed or that enable
+// TestingTorNetwork without permission.
+func checkTorrc(lines []string, allowTesting bool) error {
+	for i, line := range lines {
+		if strings.ContainsAny(line, "\r\n\x00") {
+			return fmt.Errorf("tor: torrc line %d: contains a line break or NUL; give one option per line", i+1)
+		}
+		key, val := torrcKeyVal(line)
+		if strings.EqualFold(key, "TestingTorNetwork") && val != "0" && !allowTesting {
+			return fmt.Errorf("tor: torrc line %d: %w", i+1, ErrTestingNetwork)
+		}
+	}
+	return nil
+}
+
+// torrcKeyVal splits a torrc line into option name and value; comments and
+// blank lines give "".
+func torrcKeyVal(line string) (key, val string) {
+	line = strings.TrimSpace(line)
+	if line == "" || line[0] == '#' {
+		return "", ""
+	}
+	key, val, _ = strings.Cut(line, " ")
+	if k, v, ok := strings.Cut(key, "\t"); ok {
+		key, val = k, v+" "+val
+	}
+	return strings.TrimLeft(key, "+/"), strings.TrimSpace(val)
+}
+
+func torrcHasKey(lines []string, name string) bool {
+	for _, l := range lines {
+		if k, _ := torrcKeyVal(l); strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeFileAtomic writes data to path through a temporary file and rename.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// dataDirectory creates and returns the embedded Tor's data directory.
+func (s *Server) dataDirectory() (dir string, amnesic bool, err error) {
+	if s.Amnesic {
+		dir, err := os.MkdirTemp("", "tumble-tor-")
+		if err != nil {
+			return "", false, fmt.Errorf("tor: amnesic data directory: %w", err)
+		}
+		return dir, true, nil
+	}
+	dir = s.DataDir
+	if dir == "" {
+		cfg, err := os.UserConfigDir()
+		if err != nil {
+			return "", false, fmt.Errorf("tor: no data directory: set Server.DataDir: %w", err)
+		}
+		dir = filepath.Join(cfg, "tumble", "tor")
+	}
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return "", false, fmt.Errorf("tor: data directory: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", false, fmt.Errorf("tor: data directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return "", false, fmt.Errorf("tor: data directory: %w", err)
+	}
+	return dir, false, nil
+}
+
+func (s *Server) startEmbedded(ctx context.Context) (err error) {
+	if s.Creator == nil {
+		return fmt.Errorf("tor: %w", ErrNoEmbeddedTor)
+	}
+	if err := checkTorrc(s.Torrc, s.AllowTestingNetwork); err != nil {
+		return err
+	}
+	dir, amnesic, err := s.dataDirectory()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && amnesic {
+			os.RemoveAll(dir)
+		}
+	}()
+
+	torrc := filepath.Join(dir, "torrc")
+	defaults := filepath.Join(dir, "torrc-defaults")
+	var b strings.Builder
+	b.WriteString("# Written by Tumble at every start from its settings; edits here are lost.\n")
+	for _, l := range s.Torrc {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	if err := writeFileAtomic(torrc, []byte(b.String()), 0o600); err != nil {
+		return fmt.Errorf("tor: write torrc: %w", err)
+	}
+	// An empty defaults file keeps any system-wide torrc-defaults out.
+	if err := writeFileAtomic(defaults, nil, 0o600); err != nil {
+		return fmt.Errorf("tor: write torrc-defaults: %w", err)
+	}
+	args := []string{
+		"--defaults-torrc", defaults,
+		"--SocksPort", socksPortConf,
+		"--ControlPort", "0", // control only over the owning socket
+	}
+	if !torrcHasKey(s.Torrc, "Log") {
+		args = append(args, "--Log", "warn stderr")
+	}
+
+	s.logf("tor: starting embedded Tor (data directory %s)", dir)
+	s.updateStatus(func(st *Status) { st.Summary = "Starting Tor" })
+	t, err := startBine(ctx, &bine.StartConf{
+		ProcessCreator:         s.Creator,
+		UseEmbeddedControlConn: true,
+		DataDir:                dir,
+		TorrcFile:              torrc,
+		DisableCookieAuth:      true, // the owning control socket is pre-authenticated
+		NoAutoSocksPort:        true,
+		ExtraArgs:              args,
+	})
+	if err != nil {
+		return fmt.Errorf("tor: start embedded Tor: %w", err)
+	}
+	emb := &embedded{
+		t:        t,
+		dataDir:  dir,
+		amnesic:  amnesic,
+		pumpDone: make(chan struct{}),
+		procDone: make(chan struct{}),
+		hsWait:   make(map[string]chan *control.HSDescEvent),
+	}
+	s.mu.Lock()
+	s.emb = emb
+	s.mu.Unlock()
+	defer func() {
+		if err != nil {
+			s.mu.Lock()
+			s.failing = true
+			s.mu.Unlock()
+			s.stopEmbedded(emb)
+			s.mu.Lock()
+			s.emb = nil
+			s.mu.Unlock()
+		}
+	}()
+
+	go func() {
+		werr := t.Process.Wait()
+		close(emb.procDone)
+		if werr == nil {
+			werr = errors.New("exited")
+		}
+		s.torStopped(fmt.Errorf("%w: %v", ErrTorExited, werr))
+	}()
+
+	// Events: bine hands them to a channel it writes while holding the
+	// control connection's read lock, so the channel is drained by a
+	// goroutine that never blocks.
+	events := make(chan control.Event, 256)
+	if err := t.Control.AddEventListener(events, control.EventCodeStatusClient, control.EventCodeHSDesc); err != nil {
+		return fmt.Errorf("tor: subscribe to events: %w", err)
+	}
+	go func() {
+		for {
+			if err := t.Control.HandleNextEvent(); err != nil {
+				close(emb.pumpDone)
+				s.torStopped(fmt.Errorf("%w: control connection: %v", ErrTorExited, err))
+				return
+			}
+		}
+	}()
+	go s.dispatchEvents(emb, events)
+
+	// The torrc could reach TestingTorNetwork through %include; ask Tor.
+	testing, err := s.controlConf(emb, "TestingTorNetwork")
+	if err != nil {
+		return err
+	}
+	if testing != "0" && !s.AllowTestingNetwork {
+		return fmt.Errorf("tor: %w", ErrTestingNetwork)
+	}
+
+	if phase, err := s.controlInfo(emb, "status/bootstrap-phase"); err == nil {
+		if ph, err := parseBootstrap(phase); err == nil {
+			s.applyBootstrap(ph)
+		}
+	}
+	emb.ctlMu.Lock()
+	err = t.Control.SetConf(control.KeyVals("DisableNetwork", "0")...)
+	emb.ctlMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("tor: enable network: %w", err)
+	}
+	// Tor opens its listeners only with the network enabled.
+	socks, err := s.controlInfo(emb, "net/listeners/socks")
+	if err != nil {
+		return err
+	}
+	addr, err := parseListenerAddr(socks)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.socksAddr = addr
+	s.mu.Unlock()
+	s.logf("tor: embedded Tor running, SOCKS port %s", addr)
+	return nil
+}
+
+// torStopped records that Tor stopped on its own. During Close or a failed
+// Start it does nothing: those report why the Server stopped.
+func (s *Server) torStopped(err error) {
+	s.mu.Lock()
+	closing := s.closed || s.failing
+	s.mu.Unlock()
+	if !closing {
+		s.logf("tor: %v", err)
+		s.setStopped(err)
+	}
+}
+
+// startBine runs bine's tor.Start bounded by ctx. bine ties the process's
+// lifetime to the context it is given, but ctx bounds only the start, so
+// bine gets a context that is never cancelled; if ctx ends first, the Tor
+// that bine may still bring up is stopped again when it does.
+func startBine(ctx context.Context, conf *bine.StartConf) (*bine.Tor, error) {
+	type result struct {
+		t   *bine.Tor
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		t, err := bine.Start(context.WithoutCancel(ctx), conf)
+		done <- result{t, err}
+	}()
+	select {
+	case r := <-done:
+		return r.t, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.err == nil {
+				r.t.Control.Signal("HALT")
+				r.t.Control.Close() // Tor exits when its owning controller goes
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// parseListenerAddr returns the first loopback address in a GETINFO
+// net/listeners/* value (space separated, possibly quoted).
+func parseListenerAddr(v string) (string, error) {
+	for _, f := range strings.Fields(v) {
+		ap, err := netip.ParseAddrPort(strings.Trim(f, `"`))
+		if err == nil && ap.Addr().IsLoopback() && ap.Port() != 0 {
+			return ap.String(), nil
+		}
+	}
+	return "", fmt.Errorf("tor: no loopback SOCKS listener in %q", v)
+}
+
+func (s *Server) controlInfo(emb *embedded, key string) (string, error) {
+	emb.ctlMu.Lock()
+	defer emb.ctlMu.Unlock()
+	kvs, err := emb.t.Control.GetInfo(key)
+	if err != nil {
+		return "", fmt.Errorf("tor: GETINFO %s: %w", key, err)
+	}
+	for _, kv := range kvs {
+		if kv.Key == key {
+			return kv.Val, nil
+		}
+	}
+	return "", fmt.Errorf("tor: GETINFO %s: no value", key)
+}
+
+func (s *Server) controlConf(emb *embedded, key string) (string, error) {
+	emb.ctlMu.Lock()
+	defer emb.ctlMu.Unlock()
+	kvs, err := emb.t.Control.GetConf(key)
+	if err != nil {
+		return "", fmt.Errorf("tor: GETCONF %s: %w", key, err)
+	}
+	for _, kv := range kvs {
+		if strings.EqualFold(kv.Key, key) {
+			return kv.Val, nil
+		}
+	}
+	return "", fmt.Errorf("tor: GETCONF %s: no value", key)
+}
+
+// dispatchEvents handles Tor's asynchronous events until the control
+// connection is gone. It never blocks on anything but the event channel.
+func (s *Server) dispatchEvents(emb *embedded, events <-chan control.Event) {
+	for {
+		select {
+		case ev := <-events:
+			switch e := ev.(type) {
+			case *control.StatusEvent:
+				if e.Action != "BOOTSTRAP" {
+					continue
+				}
+				ph, err := parseBootstrap(e.Raw)
+				if err != nil {
+					s.logf("%v", err)
+					continue
+				}
+				s.applyBootstrap(ph)
+			case *control.HSDescEvent:
+				emb.hsMu.Lock()
+				ch := emb.hsWait[e.Address]
+				emb.hsMu.Unlock()
+				if ch != nil {
+					select {
+					case ch <- e:
+					default: // the waiter has enough to decide
+					}
+				}
+			}
+		case <-emb.pumpDone:
+			return
+		}
+	}
+}
+
+// applyBootstrap publishes a bootstrap phase.
+func (s *Server) applyBootstrap(ph bootstrapPhase) {
+	if ph.Progress >= 100 {
+		s.logf("tor: bootstrapped 100%%")
+		s.setReady(ph.Tag, ph.Summary)
+		return
+	}
+	s.updateStatus(func(st *Status) {
+		if ph.Progress < st.Progress && ph.Warning == "" {
+			return // stale
+		}
+		if ph.Progress != st.Progress || ph.Tag != st.Tag {
+			s.logf("tor: bootstrap %d%%: %s", ph.Progress, ph.Summary)
+		}
+		if ph.Warning != "" {
+			s.logf("tor: bootstrap problem at %d%% (%s): %s (reason %s, recommendation %s)",
+				ph.Progress, ph.Tag, ph.Warning, ph.Reason, ph.Recommendation)
+		}
+		if ph.Progress != st.Progress || ph.Tag != st.Tag {
+			st.Warning, st.Reason, st.Recommendation = "", "", ""
+		}
+		st.Progress, st.Tag, st.Summary = ph.Progress, ph.Tag, ph.Summary
+		if ph.Warning != "" {
+			st.Warning, st.Reason, st.Recommendation = ph.Warning, ph.Reason, ph.Recommendation
+		}
+	})
+}
+
+// stopEmbedded asks Tor to exit, waits for it and removes an amnesic data
+// directory.
+func (s *Server) stopEmbedded(emb *embedded) error {
+	var errs []error
+	select {
+	case <-emb.procDone:
+	default:
+		emb.ctlMu.Lock()
+		// HALT exits at once; Tor may close the connection before it
+		// answers, so the reply's error is not interesting.
+		emb.t.Control.Signal("HALT")
+		emb.ctlMu.Unlock()
+	}
+	// Closing the owning control connection makes Tor exit too.
+	emb.t.Control.Close()
+	select {
+	case <-emb.procDone:
+	case <-time.After(10 * time.Second):
+		errs = append(errs, errors.New("embedded Tor did not exit within 10 s"))
+	}
+	if emb.amnesic {
+		if err := os.RemoveAll(emb.dataDir); err != nil {
+			errs = append(errs, fmt.Errorf("remove amnesic data directory: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
