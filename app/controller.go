@@ -1,0 +1,709 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"time"
+
+	"github.com/cretz/bine/process"
+
+	"github.com/tumble-voip/tumble/tor"
+)
+
+// ControllerConfig configures a Controller. The zero value is usable: real
+// sound devices, settings and bookmarks in DefaultConfigDir, the Tor mode
+// from the settings.
+type ControllerConfig struct {
+	// ConfigDir is where bookmarks, settings and the embedded Tor's state
+	// live. If empty, DefaultConfigDir.
+	ConfigDir string
+	// Amnesic keeps bookmarks and settings in memory only and gives Tor a
+	// temporary data directory: nothing is written to disk, not even
+	// ConfigDir itself. Amnesic mode also starts from empty bookmarks and
+	// default settings. Saved settings with Privacy.Amnesic turn it on too
+	// (then the saved bookmarks and settings are read once and changes
+	// stay in memory).
+	Amnesic bool
+	// TorMode overrides the settings' Tor mode (the --tor flag): "embedded",
+	// "socks=HOST:PORT" or "off". If empty, the settings decide. "off" is
+	// the only way to connect without Tor besides choosing it in the
+	// settings; State.Tor.Protected is then false.
+	TorMode string
+	// Torrc holds extra torrc lines for the embedded Tor (tests: a private
+	// Tor network).
+	Torrc []string
+	// AllowTestingTor lets Torrc turn on TestingTorNetwork.
+	AllowTestingTor bool
+	// TorCreator runs the embedded Tor: libtor.Creator() in builds with
+	// -tags libtor. If nil, the embedded mode fails with a clear Problem.
+	TorCreator process.Creator
+	// Environment is what DetectEnvironment found; it chooses the default
+	// Tor mode (the Whonix gateway's SOCKS port on a Whonix workstation)
+	// when no settings were saved yet. The zero value is a plain system.
+	Environment Environment
+
+	// AudioBackend selects the sound devices: real ones (the default),
+	// null devices, WAV files, or none.
+	AudioBackend AudioBackend
+	// AudioInputFile is the WAV file (48 kHz mono 16-bit) captured from
+	// with AudioFile; empty captures silence.
+	AudioInputFile string
+	// AudioOutputFile is the WAV file played into with AudioFile; empty
+	// discards the playback.
+	AudioOutputFile string
+
+	// ConnectTimeout bounds dialing, the TLS handshake and the server's
+	// initial state transfer. If zero, the mumble package's default (90 s),
+	// generous for onion services.
+	ConnectTimeout time.Duration
+	// Clock drives the reconnect countdown. If nil, the system clock.
+	Clock Clock
+	// Logf, if set, receives diagnostic messages (never secrets).
+	Logf func(format string, args ...any)
+}
+
+// Controller is the app's session controller: it owns the bookmarks, the
+// settings, the Tor servers and at most one connection, runs the session
+// state machine (see Phase) and exposes everything as a State snapshot that
+// a user interface renders, plus intents it calls. All methods are safe for
+// concurrent use; none blocks on the network except Join and NewController.
+type Controller struct {
+	cfg     ControllerConfig
+	ctx     context.Context // the controller's lifetime
+	stop    context.CancelFunc
+	storage Storage
+	amnesic bool
+	store   *BookmarkStore
+	tors    *torServers
+	clock   Clock
+
+	mu       sync.Mutex
+	settings Settings
+	state    State
+	torCur   *tor.Server // server of the current or last session
+	watchers map[chan struct{}]struct{}
+	sess     *session // current session, nil when idle
+	closed   bool
+	sessions sync.WaitGroup
+}
+
+// ErrControllerClosed is returned by intents after Close.
+var ErrControllerClosed = errors.New("app: controller closed")
+
+// ErrNotConnected is returned by intents that need a connection.
+var ErrNotConnected = errors.New("app: not connected")
+
+// ErrLinkNeedsUsername is returned by ImportLink for a link without a user
+// name; the parsed bookmark is returned with it so the user can add one and
+// save it with SaveBookmark.
+var ErrLinkNeedsUsername = errors.New("app: the link names no user; choose a user name")
+
+// NewController opens the storage (creating ConfigDir unless amnesic),
+// loads settings and bookmarks and returns an idle Controller. A malformed
+// bookmark or settings file is an error (matching ErrMalformedFile) and the
+// file is left untouched. ctx bounds the controller's life like Close.
+func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, error) {
+	cfg.Torrc = append([]string(nil), cfg.Torrc...)
+	if cfg.TorMode != "" {
+		if _, err := resolveTorChoice(cfg.TorMode, Network{}); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.AudioBackend.validate(); err != nil {
+		return nil, err
+	}
+	amnesic := cfg.Amnesic
+	var (
+		st       Storage
+		settings Settings
+		dir      = cfg.ConfigDir
+	)
+	if amnesic {
+		st = NewMemoryStorage()
+		settings = cfg.Environment.DefaultSettings()
+	} else {
+		if dir == "" {
+			d, err := DefaultConfigDir()
+			if err != nil {
+				return nil, err
+			}
+			dir = d
+		}
+		ds, err := NewDirStorage(dir)
+		if err != nil {
+			return nil, err
+		}
+		dir = ds.Dir()
+		st = ds
+		settings, err = loadSettingsOrDefault(ds, cfg.Environment)
+		if err != nil {
+			return nil, err
+		}
+		if settings.Privacy.Amnesic {
+			// Read what was saved once; keep every change in memory.
+			mem, err := copyToMemory(ds, BookmarksFile, SettingsFile)
+			if err != nil {
+				return nil, err
+			}
+			st, amnesic = mem, true
+		}
+	}
+	store, err := OpenBookmarkStore(st)
+	if err != nil {
+		return nil, err
+	}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = SystemClock()
+	}
+	cctx, stop := context.WithCancel(ctx)
+	c := &Controller{
+		cfg:      cfg,
+		ctx:      cctx,
+		stop:     stop,
+		storage:  st,
+		amnesic:  amnesic,
+		store:    store,
+		clock:    clock,
+		settings: settings,
+		watchers: make(map[chan struct{}]struct{}),
+	}
+	c.tors = &torServers{
+		ctx:          cctx,
+		amnesic:      amnesic,
+		torrc:        cfg.Torrc,
+		allowTesting: cfg.AllowTestingTor,
+		creator:      cfg.TorCreator,
+		logf:         cfg.Logf,
+		onStatus:     c.torStatusChanged,
+	}
+	if !amnesic {
+		c.tors.dataDir = torDataDir(dir)
+	}
+	c.state.Tor = c.idleTorStatusLocked()
+	c.state.Audio = cfg.AudioBackend.describe(cfg)
+	context.AfterFunc(cctx, func() { c.Close() })
+	return c, nil
+}
+
+// loadSettingsOrDefault loads the saved settings, or the environment's
+// defaults if none were saved.
+func loadSettingsOrDefault(st Storage, env Environment) (Settings, error) {
+	if _, err := st.ReadFile(SettingsFile); errors.Is(err, fs.ErrNotExist) {
+		return env.DefaultSettings(), nil
+	}
+	return LoadSettings(st)
+}
+
+// copyToMemory returns a MemoryStorage holding the named files of st that
+// exist.
+func copyToMemory(st Storage, names ...string) (*MemoryStorage, error) {
+	mem := NewMemoryStorage()
+	for _, n := range names {
+		data, err := st.ReadFile(n)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := mem.WriteFile(n, data); err != nil {
+			return nil, err
+		}
+	}
+	return mem, nil
+}
+
+// Amnesic reports whether this controller writes nothing to disk.
+func (c *Controller) Amnesic() bool { return c.amnesic }
+
+// State returns a snapshot of the current state; the caller may keep and
+// modify it.
+func (c *Controller) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state.clone()
+}
+
+// Watch returns a channel that receives a value after every change of the
+// State. Notifications are coalesced: a slow reader gets one signal for
+// many changes and should then read State. The controller never blocks on
+// a watcher. cancel stops the notifications and closes the channel.
+func (c *Controller) Watch() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		close(ch)
+		return ch, func() {}
+	}
+	c.watchers[ch] = struct{}{}
+	c.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if _, ok := c.watchers[ch]; ok {
+				delete(c.watchers, ch)
+				close(ch)
+			}
+		})
+	}
+}
+
+// notifyLocked signals every watcher. c.mu must be held.
+func (c *Controller) notifyLocked() {
+	for ch := range c.watchers {
+		select {
+		case ch <- struct{}{}:
+		default: // a signal is already pending
+		}
+	}
+}
+
+// Bookmarks returns the bookmarks in order.
+func (c *Controller) Bookmarks() []Bookmark { return c.store.List() }
+
+// SaveBookmark adds b (if its ID is empty) or updates the bookmark with
+// b's ID, and returns it as stored. A new bookmark gets fresh isolation
+// credentials and its own identity. When updating, a zero Isolation or
+// Identity and an empty PinnedFingerprint keep the stored ones (an editor
+// working on an older copy does not undo pinning; see ForgetCertificate).
+func (c *Controller) SaveBookmark(b Bookmark) (Bookmark, error) {
+	if b.ID == "" {
+		nb, err := c.store.Add(b)
+		if err == nil {
+			c.changed()
+		}
+		return nb, err
+	}
+	nb, err := c.store.Modify(b.ID, func(cur *Bookmark) error {
+		in := b.Clone()
+		if in.Isolation.IsZero() {
+			in.Isolation = cur.Isolation
+		}
+		if in.Identity.IsZero() {
+			in.Identity = cur.Identity
+		}
+		if in.PinnedFingerprint == "" {
+			in.PinnedFingerprint = cur.PinnedFingerprint
+		}
+		*cur = in
+		return nil
+	})
+	if err != nil {
+		return Bookmark{}, err
+	}
+	c.bookmarkChanged(nb)
+	return nb, nil
+}
+
+// DeleteBookmark removes a bookmark. A connection using it goes on.
+func (c *Controller) DeleteBookmark(id string) error {
+	if err := c.store.Delete(id); err != nil {
+		return err
+	}
+	c.changed()
+	return nil
+}
+
+// MoveBookmark moves a bookmark to position to (0-based).
+func (c *Controller) MoveBookmark(id string, to int) error {
+	if err := c.store.Move(id, to); err != nil {
+		return err
+	}
+	c.changed()
+	return nil
+}
+
+// ImportLink adds a bookmark for a mumble:// link and returns it. A link
+// without a user name is not saved: the parsed bookmark is returned with
+// ErrLinkNeedsUsername, to be completed and saved with SaveBookmark.
+func (c *Controller) ImportLink(link string) (Bookmark, error) {
+	b, err := ParseLink(link)
+	if err != nil {
+		return Bookmark{}, err
+	}
+	if b.Username == "" {
+		return b, ErrLinkNeedsUsername
+	}
+	return c.SaveBookmark(b)
+}
+
+// ForgetCertificate clears a bookmark's pinned server certificate: the next
+// connection trusts and pins whatever certificate the server presents.
+func (c *Controller) ForgetCertificate(id string) error {
+	b, err := c.store.Modify(id, func(b *Bookmark) error {
+		b.PinnedFingerprint = ""
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c.bookmarkChanged(b)
+	return nil
+}
+
+// NewCircuit gives a bookmark fresh isolation credentials, so that Tor uses
+// new circuits for it from the next connection on.
+func (c *Controller) NewCircuit(id string) error {
+	b, err := c.store.Modify(id, func(b *Bookmark) error { return b.NewCircuit() })
+	if err != nil {
+		return err
+	}
+	c.bookmarkChanged(b)
+	return nil
+}
+
+// bookmarkChanged refreshes State.Bookmark if it is b and notifies.
+func (c *Controller) bookmarkChanged(b Bookmark) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state.Bookmark != nil && c.state.Bookmark.ID == b.ID {
+		nb := b.Clone()
+		c.state.Bookmark = &nb
+	}
+	c.notifyLocked()
+}
+
+// changed notifies watchers of a change outside State (bookmarks,
+// settings).
+func (c *Controller) changed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notifyLocked()
+}
+
+// Settings returns a copy of the settings.
+func (c *Controller) Settings() Settings {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.settings.Clone()
+}
+
+// SetSettings validates s, saves it and applies it: audio settings at once
+// to a running connection, the Tor mode and reconnect policy from the next
+// connection on.
+func (c *Controller) SetSettings(s Settings) error {
+	s = s.Clone()
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("app: settings: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrControllerClosed
+	}
+	if err := SaveSettings(c.storage, s); err != nil {
+		return err
+	}
+	c.settings = s
+	if c.sess == nil {
+		c.state.Tor = c.idleTorStatusLocked()
+	} else {
+		c.sess.applySettingsLocked(s)
+	}
+	c.notifyLocked()
+	return nil
+}
+
+// ResetSettings replaces the settings by a preset (PresetTorRecommended
+// etc.), keeping devices, per-user volumes, the Tor mode and amnesic mode
+// (see Settings.ResetToPreset), and saves them.
+func (c *Controller) ResetSettings(preset string) error {
+	s := c.Settings()
+	if err := s.ResetToPreset(PresetName(preset)); err != nil {
+		return err
+	}
+	return c.SetSettings(s)
+}
+
+// torChoiceLocked returns the Tor mode to use now. c.mu must be held.
+func (c *Controller) torChoiceLocked() (torChoice, error) {
+	return resolveTorChoice(c.cfg.TorMode, c.settings.Network)
+}
+
+// idleTorStatusLocked returns the Tor status to show before a session
+// uses Tor: the status of the server of this mode if it runs already,
+// else the mode with no progress. c.mu must be held.
+func (c *Controller) idleTorStatusLocked() TorStatus {
+	choice, err := c.torChoiceLocked()
+	if err != nil {
+		return TorStatus{Mode: "?", Protected: true, Warning: err.Error()}
+	}
+	c.tors.mu.Lock()
+	e := c.tors.servers[choice]
+	c.tors.mu.Unlock()
+	if e != nil {
+		c.torCur = e.srv
+		return torStatusView(e.srv.Status(), choice)
+	}
+	ts := TorStatus{Mode: choice.name(), Protected: choice.mode != tor.ModeOff}
+	if choice.mode == tor.ModeOff {
+		ts.Summary = "Tor is off: connections are NOT protected"
+	}
+	return ts
+}
+
+// torStatusView converts a tor.Status for the interface.
+func torStatusView(st tor.Status, choice torChoice) TorStatus {
+	ts := TorStatus{
+		Mode:      choice.name(),
+		Protected: choice.mode != tor.ModeOff,
+		Progress:  st.Progress,
+		Summary:   st.Summary,
+		Ready:     st.Ready,
+	}
+	if st.Mode != tor.ModeDefault {
+		// The effective mode: ModeDefault may have become the Whonix
+		// gateway's SOCKS port.
+		ts.Mode = torChoice{mode: st.Mode}.name()
+		ts.Protected = st.Mode != tor.ModeOff
+	}
+	if st.Stalled() {
+		ts.Warning = torWarning(st)
+	}
+	if st.Err != nil {
+		ts.Ready = false
+		ts.Warning = st.Err.Error()
+	}
+	return ts
+}
+
+// torStatusChanged receives every status change of every Tor server.
+func (c *Controller) torStatusChanged(srv *tor.Server, st tor.Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.torCur != srv || c.closed {
+		return
+	}
+	c.state.Tor = torStatusView(st, torChoice{mode: srv.Mode, socks: srv.SOCKSAddr})
+	c.notifyLocked()
+}
+
+// Connect connects to the bookmark with the given ID in the background,
+// ending any current session first. Progress, the result and problems
+// show in State.
+func (c *Controller) Connect(id string) {
+	b, err := c.store.Get(id)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.endSessionLocked()
+	if err != nil {
+		c.state = c.baseStateLocked(nil)
+		c.state.Phase = PhaseDisconnected
+		c.state.Problem = Problem{Kind: ProblemOther, Message: err.Error()}
+		c.notifyLocked()
+		return
+	}
+	c.startSessionLocked(b)
+}
+
+// startSessionLocked starts a session for b. c.mu must be held and no
+// session may be running.
+func (c *Controller) startSessionLocked(b Bookmark) {
+	s := newSession(c, b)
+	c.sess = s
+	c.state = c.baseStateLocked(&b)
+	c.state.Phase = PhaseStartingTor
+	c.notifyLocked()
+	c.sessions.Add(1)
+	go func() {
+		defer c.sessions.Done()
+		s.run()
+	}()
+}
+
+// baseStateLocked returns the state of no session for bookmark b (nil:
+// none), keeping the Tor status. c.mu must be held.
+func (c *Controller) baseStateLocked(b *Bookmark) State {
+	st := State{Tor: c.state.Tor, Audio: c.state.Audio}
+	if b != nil {
+		nb := b.Clone()
+		st.Bookmark = &nb
+	}
+	return st
+}
+
+// endSessionLocked stops the current session, if any; its goroutine winds
+// down in the background and can no longer change the state. c.mu must be
+// held.
+func (c *Controller) endSessionLocked() {
+	if c.sess == nil {
+		return
+	}
+	c.sess.cancel()
+	c.sess = nil
+}
+
+// Cancel stops whatever is going on (starting Tor, connecting, connected,
+// waiting to reconnect) and returns to PhaseIdle. Tor keeps running for the
+// next connection.
+func (c *Controller) Cancel() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.endSessionLocked()
+	if c.closed {
+		return
+	}
+	c.state = c.baseStateLocked(nil)
+	c.state.Tor = c.idleTorStatusLocked()
+	c.notifyLocked()
+}
+
+// Disconnect leaves the server and returns to PhaseIdle; it is Cancel by
+// another name, for the connected phase.
+func (c *Controller) Disconnect() { c.Cancel() }
+
+// StopReconnect stops automatic reconnection: a running countdown ends and
+// the state stays PhaseDisconnected with the last Problem.
+func (c *Controller) StopReconnect() {
+	c.mu.Lock()
+	s := c.sess
+	c.mu.Unlock()
+	if s != nil && s.reconnector != nil {
+		s.reconnector.Stop()
+	}
+}
+
+// TrustNewCertificate accepts the changed server certificate reported by
+// a ProblemCertificateChanged: the bookmark is pinned to the new
+// fingerprint (exactly the one shown) and connected again. It does nothing
+// if the current problem is not a changed certificate.
+func (c *Controller) TrustNewCertificate() {
+	c.mu.Lock()
+	p, b := c.state.Problem, c.state.Bookmark
+	c.mu.Unlock()
+	if p.Kind != ProblemCertificateChanged || b == nil || p.NewFingerprint == "" {
+		return
+	}
+	nb, err := c.store.Modify(b.ID, func(b *Bookmark) error {
+		if b.PinnedFingerprint != p.PinnedFingerprint {
+			return errors.New("the pinned certificate changed meanwhile")
+		}
+		b.PinnedFingerprint = p.NewFingerprint
+		return nil
+	})
+	if err != nil {
+		c.mu.Lock()
+		c.state.Problem.Message = fmt.Sprintf("Could not trust the new certificate: %v", err)
+		c.notifyLocked()
+		c.mu.Unlock()
+		return
+	}
+	c.bookmarkChanged(nb)
+	c.Connect(nb.ID)
+}
+
+// connected returns the current session if it is connected.
+func (c *Controller) connected() (*session, *link, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, nil, ErrControllerClosed
+	}
+	if c.sess == nil || c.sess.link == nil {
+		return nil, nil, ErrNotConnected
+	}
+	return c.sess, c.sess.link, nil
+}
+
+// Join moves this client into a channel and waits (at most 30 s) for the
+// server to confirm; call it off the user interface's event loop.
+func (c *Controller) Join(channelID uint32) error {
+	s, l, err := c.connected()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	if err := l.client.Join(ctx, channelID); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	return nil
+}
+
+// SendChat sends text (plain text, as typed) to the current channel and
+// adds it to the chat.
+func (c *Controller) SendChat(text string) error {
+	s, l, err := c.connected()
+	if err != nil {
+		return err
+	}
+	return s.sendChat(l, text)
+}
+
+// SetSelfMute mutes or unmutes this client on the server (in the
+// background; State.SelfMute follows the server's confirmation).
+func (c *Controller) SetSelfMute(mute bool) {
+	if s, l, err := c.connected(); err == nil {
+		s.setSelfMute(l, mute)
+	}
+}
+
+// SetSelfDeaf deafens or undeafens this client on the server (in the
+// background; State.SelfDeaf follows the server's confirmation).
+func (c *Controller) SetSelfDeaf(deaf bool) {
+	if s, l, err := c.connected(); err == nil {
+		s.setSelfDeaf(l, deaf)
+	}
+}
+
+// PushToTalk presses (true) or releases (false) the push-to-talk key. It
+// transmits in every transmission mode (as in Mumble) unless self-muted.
+func (c *Controller) PushToTalk(pressed bool) {
+	if _, l, err := c.connected(); err == nil {
+		l.audio.pushToTalk(pressed)
+	}
+}
+
+// SetUserVolume sets the local volume of the user with the given session,
+// linear 0-2 (1 unchanged). For a user with a certificate it is remembered
+// in the settings (Output.UserVolumeDB) for later connections.
+func (c *Controller) SetUserVolume(session uint32, v float64) {
+	if s, l, err := c.connected(); err == nil {
+		s.setUserVolume(l, session, v)
+	}
+}
+
+// SetUserMute mutes or unmutes the user with the given session locally:
+// the server still sends the voice, it is not played.
+func (c *Controller) SetUserMute(session uint32, muted bool) {
+	if s, l, err := c.connected(); err == nil {
+		s.setUserMute(l, session, muted)
+	}
+}
+
+// Close ends the session, stops Tor and releases everything. Watch
+// channels are closed. A second Close returns ErrControllerClosed.
+func (c *Controller) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrControllerClosed
+	}
+	c.closed = true
+	c.endSessionLocked()
+	for ch := range c.watchers {
+		close(ch)
+	}
+	c.watchers = nil
+	c.mu.Unlock()
+	c.stop()
+	c.sessions.Wait()
+	return c.tors.closeAll()
+}
+
+// logf logs a diagnostic message if a logger is configured.
+func (c *Controller) logf(format string, args ...any) {
+	if c.cfg.Logf != nil {
+		c.cfg.Logf(format, args...)
+	}
+}

@@ -1,0 +1,299 @@
+package app
+
+import (
+	"fmt"
+	"time"
+)
+
+// Phase is where the Controller's session state machine stands.
+//
+//	Idle -> StartingTor -> Connecting -> Connected -> Disconnected
+//	                  \__________\___________\______-> ReconnectWait -> StartingTor ...
+//
+// Cancel (or Disconnect) returns to Idle from every phase.
+type Phase int
+
+// The phases of a session.
+const (
+	// PhaseIdle: no server chosen, nothing running.
+	PhaseIdle Phase = iota
+	// PhaseStartingTor: waiting for Tor to start and bootstrap
+	// (State.Tor shows the progress).
+	PhaseStartingTor
+	// PhaseConnecting: dialing the server through Tor, TLS handshake,
+	// authentication and the initial state transfer.
+	PhaseConnecting
+	// PhaseConnected: logged in; State.Root holds the channel tree.
+	PhaseConnected
+	// PhaseDisconnected: the last attempt or connection ended for the
+	// reason in State.Problem.
+	PhaseDisconnected
+	// PhaseReconnectWait: counting down (State.ReconnectIn) before the
+	// next automatic attempt; StopReconnect ends it.
+	PhaseReconnectWait
+)
+
+// String returns the phase's name in lower case ("starting tor").
+func (p Phase) String() string {
+	switch p {
+	case PhaseIdle:
+		return "idle"
+	case PhaseStartingTor:
+		return "starting tor"
+	case PhaseConnecting:
+		return "connecting"
+	case PhaseConnected:
+		return "connected"
+	case PhaseDisconnected:
+		return "disconnected"
+	case PhaseReconnectWait:
+		return "waiting to reconnect"
+	}
+	return fmt.Sprintf("Phase(%d)", int(p))
+}
+
+// TorStatus is what the user sees of Tor.
+type TorStatus struct {
+	// Mode is "embedded", "socks" or "off".
+	Mode string
+	// Protected is false only when Tor is off: connections then go out
+	// directly and the interface must say UNPROTECTED.
+	Protected bool
+	// Progress is Tor's bootstrap progress, 0-100.
+	Progress int
+	// Summary is Tor's description of the current bootstrap phase.
+	Summary string
+	// Warning is Tor's own words when bootstrapping is stalled (its
+	// warning and reason), empty otherwise.
+	Warning string
+	// Ready is true once Tor can carry connections.
+	Ready bool
+}
+
+// ProblemKind classifies why a connection attempt or a connection ended.
+type ProblemKind int
+
+// Problem kinds. Each one except ProblemNone and ProblemOther has a dialog
+// of its own.
+const (
+	// ProblemNone: no problem (never connected, or ended by the user).
+	ProblemNone ProblemKind = iota
+	// ProblemCertificateChanged: the server presented a certificate other
+	// than the pinned one. The connection was refused; Problem holds both
+	// fingerprints and TrustNewCertificate accepts the new one.
+	ProblemCertificateChanged
+	// ProblemWrongPassword: the server refused the password (server
+	// password or the registered user's password).
+	ProblemWrongPassword
+	// ProblemClientAuthRequired: the onion service requires client
+	// authorization and the bookmark has no key, or Tor's key was refused.
+	ProblemClientAuthRequired
+	// ProblemTorFailed: Tor could not be started or stopped working;
+	// Message carries Tor's reason.
+	ProblemTorFailed
+	// ProblemOther: anything else (server unreachable, connection lost,
+	// rejected for another reason); Message says what.
+	ProblemOther
+)
+
+// String returns the kind's name in lower case.
+func (k ProblemKind) String() string {
+	switch k {
+	case ProblemNone:
+		return "none"
+	case ProblemCertificateChanged:
+		return "certificate changed"
+	case ProblemWrongPassword:
+		return "wrong password"
+	case ProblemClientAuthRequired:
+		return "client authorization required"
+	case ProblemTorFailed:
+		return "tor failed"
+	case ProblemOther:
+		return "other"
+	}
+	return fmt.Sprintf("ProblemKind(%d)", int(k))
+}
+
+// Problem says why the last attempt or connection ended.
+type Problem struct {
+	// Kind selects the dialog.
+	Kind ProblemKind
+	// Message is a sentence for the user.
+	Message string
+	// PinnedFingerprint and NewFingerprint are the SHA-256 fingerprints
+	// (64 lower-case hex digits) of the pinned and the presented server
+	// certificate, for ProblemCertificateChanged.
+	PinnedFingerprint, NewFingerprint string
+}
+
+// UserView is one user as the channel tree shows it.
+type UserView struct {
+	// Session identifies the user on this connection.
+	Session uint32
+	// Name is the user's name.
+	Name string
+	// Self marks this client's own user.
+	Self bool
+	// Talking is true while the user is heard (for Self: while
+	// transmitting).
+	Talking bool
+	// Muted and Deafened are set by an administrator.
+	Muted, Deafened bool
+	// SelfMuted and SelfDeafened are set by the user.
+	SelfMuted, SelfDeafened bool
+	// Suppressed is a mute imposed by the server (no Speak permission).
+	Suppressed bool
+	// PrioritySpeaker is heard over others.
+	PrioritySpeaker bool
+	// Recording is true while the user records.
+	Recording bool
+	// LocalVolume is the local volume of this user, linear 0-2 (1 is
+	// unchanged).
+	LocalVolume float64
+	// LocalMute is true if this user is muted locally.
+	LocalMute bool
+}
+
+// ChannelView is one channel of the tree, with its users and sub-channels.
+type ChannelView struct {
+	// ID is the channel's ID (0 for the root).
+	ID uint32
+	// Name is the channel's name.
+	Name string
+	// Description is the channel description as plain text (server HTML
+	// reduced by ParseChatHTML; nothing fetched).
+	Description string
+	// Temporary channels disappear when their last user leaves.
+	Temporary bool
+	// Users are the users in the channel, by name.
+	Users []UserView
+	// Children are the sub-channels in the server's display order.
+	Children []ChannelView
+}
+
+// Find returns the channel with the given ID in the tree rooted at v, or
+// nil.
+func (v *ChannelView) Find(id uint32) *ChannelView {
+	if v == nil {
+		return nil
+	}
+	if v.ID == id {
+		return v
+	}
+	for i := range v.Children {
+		if f := v.Children[i].Find(id); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// FindUser returns the user with the given session in the tree rooted at v
+// and the channel holding it, or nil, nil.
+func (v *ChannelView) FindUser(session uint32) (*UserView, *ChannelView) {
+	if v == nil {
+		return nil, nil
+	}
+	for i := range v.Users {
+		if v.Users[i].Session == session {
+			return &v.Users[i], v
+		}
+	}
+	for i := range v.Children {
+		if u, ch := v.Children[i].FindUser(session); u != nil {
+			return u, ch
+		}
+	}
+	return nil, nil
+}
+
+// clone returns a deep copy.
+func (v ChannelView) clone() ChannelView {
+	v.Users = append([]UserView(nil), v.Users...)
+	if v.Children != nil {
+		kids := make([]ChannelView, len(v.Children))
+		for i, c := range v.Children {
+			kids[i] = c.clone()
+		}
+		v.Children = kids
+	}
+	return v
+}
+
+// ChatLine is one line of the chat pane.
+type ChatLine struct {
+	// Time is when the line arrived or was sent.
+	Time time.Time
+	// From is the sender's name; empty for server and system lines.
+	From string
+	// Text is plain text (server HTML reduced by ParseChatHTML).
+	Text string
+	// Links are the links in the text, shown, never fetched.
+	Links []ChatLink
+	// Own marks what this client sent.
+	Own bool
+	// Private marks a message sent to this client alone.
+	Private bool
+	// System marks lines from the server or from Tumble itself (welcome
+	// text, refusals, connection notices).
+	System bool
+}
+
+// MaxChatLines bounds State.Chat; older lines are dropped.
+const MaxChatLines = 500
+
+// State is a snapshot of everything the interface shows.
+type State struct {
+	// Phase is where the session stands.
+	Phase Phase
+	// Bookmark is the bookmark being used, nil when idle.
+	Bookmark *Bookmark
+	// Tor is Tor's status.
+	Tor TorStatus
+	// Problem is why the last attempt or connection ended.
+	Problem Problem
+	// Root is the channel tree with users; nil unless connected.
+	Root *ChannelView
+	// Self is this client's own user while connected.
+	Self UserView
+	// Chat holds the last MaxChatLines chat lines of the session.
+	Chat []ChatLine
+	// SelfMute and SelfDeaf are this client's own mute and deafen.
+	SelfMute, SelfDeaf bool
+	// Transmitting is true while the microphone is being sent.
+	Transmitting bool
+	// ReconnectIn is the time left before the next automatic attempt, in
+	// PhaseReconnectWait.
+	ReconnectIn time.Duration
+	// ReconnectAttempt and ReconnectMaxAttempts number the automatic
+	// attempt being counted down to ("attempt 2 of 10").
+	ReconnectAttempt, ReconnectMaxAttempts int
+	// Bitrate is the effective Opus send bit rate (bit/s) after the
+	// server's bandwidth limit; 0 when not connected.
+	Bitrate int
+	// Audio says how sound is handled: the devices in use, or why there
+	// are none (voice is then still received and shown, not played).
+	Audio string
+}
+
+// clone returns a deep copy of s.
+func (s State) clone() State {
+	if s.Bookmark != nil {
+		b := s.Bookmark.Clone()
+		s.Bookmark = &b
+	}
+	if s.Root != nil {
+		r := s.Root.clone()
+		s.Root = &r
+	}
+	if s.Chat != nil {
+		chat := make([]ChatLine, len(s.Chat))
+		for i, l := range s.Chat {
+			l.Links = append([]ChatLink(nil), l.Links...)
+			chat[i] = l
+		}
+		s.Chat = chat
+	}
+	return s
+}

@@ -1,0 +1,10 @@
+//go:build !cgo
+
+package app
+
+// openAudio returns the audio link of a build without cgo: the Opus codec
+// and the sound devices need cgo, so voice is not played or sent; who is
+// talking is still shown.
+func openAudio(p audioParams) (audioLink, string, error) {
+	return newSilentAudio(), "This build has no sound (built without cgo): voice is neither played nor sent.", nil
+}
