@@ -163,6 +163,11 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 		return fmt.Errorf("tor: write torrc-defaults: %w", err)
 	}
 	args := []string{
+		// Tor logs to the console (standard output, shared with the
+		// program it is embedded in) until its configuration is parsed;
+		// --quiet keeps that console log off so standard output stays
+		// the program's own. Tor's warnings go to stderr below.
+		"--quiet",
 		"--defaults-torrc", defaults,
 		"--SocksPort", socksPortConf,
 		"--ControlPort", "0", // control only over the owning socket
