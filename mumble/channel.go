@@ -1,0 +1,456 @@
+package mumble
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tumble-voip/tumble/mumble/mumbleproto"
+)
+
+// RootChannelID is the ID of every server's root channel.
+const RootChannelID = 0
+
+// A Channel is a channel's state as last announced by the server.
+type Channel struct {
+	ID uint32
+	// Parent is the parent channel's ID; meaningless for the root.
+	Parent uint32
+	Name   string
+	// Description is the channel description (HTML if the server allows
+	// it). Long descriptions are not sent with the channel: then only
+	// DescriptionHash is set and Description is empty.
+	Description string
+	// DescriptionHash is the SHA-1 of the description, if any.
+	DescriptionHash []byte
+	// Links are the IDs of the linked channels, in increasing order.
+	Links []uint32
+	// Temporary channels disappear when their last user leaves.
+	Temporary bool
+	// Position orders siblings (lower first, then by name).
+	Position int32
+	// MaxUsers limits the users in the channel; 0 means the server's
+	// default.
+	MaxUsers uint32
+}
+
+// IsRoot reports whether ch is the root channel.
+func (ch *Channel) IsRoot() bool { return ch.ID == RootChannelID }
+
+// clone returns a copy of ch sharing no memory with it.
+func (ch *Channel) clone() Channel {
+	out := *ch
+	out.DescriptionHash = bytes.Clone(ch.DescriptionHash)
+	out.Links = slices.Clone(ch.Links)
+	return out
+}
+
+func (ch *Channel) equal(o *Channel) bool {
+	return ch.ID == o.ID && ch.Parent == o.Parent && ch.Name == o.Name && ch.Description == o.Description &&
+		bytes.Equal(ch.DescriptionHash, o.DescriptionHash) && slices.Equal(ch.Links, o.Links) &&
+		ch.Temporary == o.Temporary && ch.Position == o.Position && ch.MaxUsers == o.MaxUsers
+}
+
+// Channels returns every channel, ordered by ID.
+func (c *Client) Channels() []Channel {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st.channelList()
+}
+
+// Channel returns the channel with the given ID.
+func (c *Client) Channel(id uint32) (Channel, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, ok := c.st.channels[id]
+	if !ok {
+		return Channel{}, false
+	}
+	return ch.clone(), true
+}
+
+// Children returns the channels whose parent is id, in display order
+// (Position, then name, then ID).
+func (c *Client) Children(id uint32) []Channel {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Channel
+	for _, ch := range c.st.children(id) {
+		out = append(out, ch.clone())
+	}
+	return out
+}
+
+// ChannelByPath finds a channel by its path of names separated by "/", for
+// example "Root/Lab/Bench". The first element stands for the root channel
+// whatever its name (servers name it differently), so "Root" alone is the
+// root channel and "X/Lab" is the root's child Lab. Names are compared
+// exactly.
+func (c *Client) ChannelByPath(path string) (Channel, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := c.st.channelByPath(path)
+	if ch == nil {
+		return Channel{}, false
+	}
+	return ch.clone(), true
+}
+
+// ChannelPath returns the path of channel id in the form ChannelByPath
+// accepts, starting with the root channel's actual name.
+func (c *Client) ChannelPath(id uint32) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st.channelPath(id)
+}
+
+func (s *state) channelList() []Channel {
+	out := make([]Channel, 0, len(s.channels))
+	for _, ch := range s.channels {
+		out = append(out, ch.clone())
+	}
+	slices.SortFunc(out, func(a, b Channel) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+func (s *state) children(id uint32) []*Channel {
+	var out []*Channel
+	for _, ch := range s.channels {
+		if ch.ID != RootChannelID && ch.Parent == id {
+			out = append(out, ch)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Channel) int {
+		return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+func (s *state) channelByPath(path string) *Channel {
+	if path == "" {
+		return nil
+	}
+	ch := s.channels[RootChannelID]
+	if ch == nil {
+		return nil
+	}
+	names := strings.Split(path, "/")
+	for _, name := range names[1:] {
+		var next *Channel
+		for _, k := range s.channels {
+			if k.ID != RootChannelID && k.Parent == ch.ID && k.Name == name && (next == nil || k.ID < next.ID) {
+				next = k
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		ch = next
+	}
+	return ch
+}
+
+func (s *state) channelPath(id uint32) (string, bool) {
+	var names []string
+	for range len(s.channels) {
+		ch := s.channels[id]
+		if ch == nil {
+			return "", false
+		}
+		names = append(names, ch.Name)
+		if ch.ID == RootChannelID {
+			slices.Reverse(names)
+			return strings.Join(names, "/"), true
+		}
+		id = ch.Parent
+	}
+	return "", false // a cycle, or a parent that does not exist
+}
+
+// canReparent reports whether making parent the parent of channel id keeps
+// the tree a tree.
+func (s *state) canReparent(id, parent uint32) bool {
+	if id == RootChannelID {
+		return false
+	}
+	for range len(s.channels) + 1 {
+		if parent == id {
+			return false
+		}
+		p := s.channels[parent]
+		if p == nil || p.ID == RootChannelID {
+			return true
+		}
+		parent = p.Parent
+	}
+	return false
+}
+
+// applyChannelState merges a ChannelState into the state. It returns the
+// changed channel and whether it is new; ok is false if the message was
+// ignored. Links are kept symmetric, so other channels may change too.
+func (s *state) applyChannelState(m *mumbleproto.ChannelState) (ch *Channel, added, ok bool) {
+	if m.ChannelId == nil {
+		return nil, false, false
+	}
+	id := *m.ChannelId
+	ch = s.channels[id]
+	if ch == nil {
+		if id != RootChannelID && m.Name == nil {
+			return nil, false, false // a partial update for a channel we never saw
+		}
+		ch = &Channel{ID: id}
+		s.channels[id] = ch
+		added = true
+	}
+	if m.Parent != nil && s.canReparent(id, *m.Parent) {
+		ch.Parent = *m.Parent
+	}
+	if m.Name != nil {
+		ch.Name = *m.Name
+	}
+	if m.DescriptionHash != nil {
+		if !bytes.Equal(m.DescriptionHash, ch.DescriptionHash) {
+			ch.Description = "" // stale; the client may ask for the new one
+		}
+		ch.DescriptionHash = bytes.Clone(m.DescriptionHash)
+	}
+	if m.Description != nil {
+		ch.Description = *m.Description
+		ch.DescriptionHash = textHash(ch.Description)
+	}
+	if m.Temporary != nil {
+		ch.Temporary = *m.Temporary
+	}
+	if m.Position != nil {
+		ch.Position = *m.Position
+	}
+	if m.MaxUsers != nil {
+		ch.MaxUsers = *m.MaxUsers
+	}
+	if len(m.Links) > 0 {
+		for _, l := range slices.Clone(ch.Links) {
+			if !slices.Contains(m.Links, l) {
+				s.unlink(ch, l)
+			}
+		}
+		for _, l := range m.Links {
+			s.link(ch, l)
+		}
+	}
+	for _, l := range m.LinksRemove {
+		s.unlink(ch, l)
+	}
+	for _, l := range m.LinksAdd {
+		s.link(ch, l)
+	}
+	return ch, added, true
+}
+
+// link links ch and channel id both ways, as links are symmetric.
+func (s *state) link(ch *Channel, id uint32) {
+	o := s.channels[id]
+	if o == nil || o == ch {
+		return
+	}
+	ch.Links = insertSorted(ch.Links, id)
+	o.Links = insertSorted(o.Links, ch.ID)
+}
+
+func (s *state) unlink(ch *Channel, id uint32) {
+	ch.Links = removeSorted(ch.Links, id)
+	if o := s.channels[id]; o != nil {
+		o.Links = removeSorted(o.Links, ch.ID)
+	}
+}
+
+// removeChannel deletes channel id and the links to it. It returns the
+// removed channel, or nil.
+func (s *state) removeChannel(id uint32) *Channel {
+	ch := s.channels[id]
+	if ch == nil || id == RootChannelID {
+		return nil
+	}
+	for _, l := range slices.Clone(ch.Links) {
+		s.unlink(ch, l)
+	}
+	delete(s.channels, id)
+	delete(s.perms, id)
+	return ch
+}
+
+func insertSorted(s []uint32, v uint32) []uint32 {
+	i, found := slices.BinarySearch(s, v)
+	if found {
+		return s
+	}
+	return slices.Insert(s, i, v)
+}
+
+func removeSorted(s []uint32, v uint32) []uint32 {
+	i, found := slices.BinarySearch(s, v)
+	if !found {
+		return s
+	}
+	return slices.Delete(s, i, i+1)
+}
+
+// textHash returns the SHA-1 Mumble uses to identify a comment or
+// description, or nil for empty text.
+func textHash(text string) []byte {
+	if text == "" {
+		return nil
+	}
+	h := sha1.Sum([]byte(text))
+	return h[:]
+}
+
+// Join moves this client into channel id and waits until the server
+// confirms the move. A refusal is returned as a *PermissionDeniedError
+// (wrapped; use errors.As).
+func (c *Client) Join(ctx context.Context, id uint32) error {
+	return c.move(ctx, fmt.Sprintf("join channel %d", id), c.Session(), id)
+}
+
+// Move moves the user with the given session into channel id (which needs
+// the Move permission) and waits until the server confirms it.
+func (c *Client) Move(ctx context.Context, session, id uint32) error {
+	return c.move(ctx, fmt.Sprintf("move user %d to channel %d", session, id), session, id)
+}
+
+func (c *Client) move(ctx context.Context, op string, session, id uint32) error {
+	c.mu.Lock()
+	_, known := c.st.channels[id]
+	u := c.st.users[session]
+	c.mu.Unlock()
+	if !known {
+		return opError(op, fmt.Errorf("no channel with ID %d", id))
+	}
+	if u == nil {
+		return opError(op, fmt.Errorf("no user with session %d", session))
+	}
+	if u.ChannelID == id {
+		return nil
+	}
+	w := c.addWaiter(func(v any) (bool, error) {
+		switch ev := v.(type) {
+		case *UserChangedEvent:
+			if ev.User.Session == session && ev.Change&UserChangedChannel != 0 {
+				if ev.User.ChannelID == id {
+					return true, nil
+				}
+				return true, fmt.Errorf("the server moved the user to channel %d instead", ev.User.ChannelID)
+			}
+		case *UserLeftEvent:
+			if ev.User.Session == session {
+				return true, errors.New("the user left")
+			}
+		case *ChannelRemovedEvent:
+			if ev.Channel.ID == id {
+				return true, errors.New("the channel was removed")
+			}
+		case *PermissionDeniedEvent:
+			if refusesJoin(ev.Err, id) {
+				return true, ev.Err
+			}
+		}
+		return false, nil
+	})
+	if err := c.send(ctx, &mumbleproto.UserState{Session: proto.Uint32(session), ChannelId: proto.Uint32(id)}); err != nil {
+		c.removeWaiter(w)
+		return opError(op, err)
+	}
+	return opError(op, c.wait(ctx, w))
+}
+
+// refusesJoin reports whether a PermissionDenied may answer a move to
+// channel id. Mumble's messages carry no request IDs, so refusals of other
+// kinds (text too long, invalid names) are left to their own requests.
+func refusesJoin(e *PermissionDeniedError, id uint32) bool {
+	switch e.Type {
+	case DenyPermission:
+		return !e.HasChannel || e.ChannelID == id
+	case DenyChannelFull, DenyTemporaryChannel, DenyMissingCertificate, DenyText, DenyH9K:
+		return true
+	}
+	return false
+}
+
+// CreateChannel creates a channel named name in channel parent and returns
+// it once the server announces it. A temporary channel disappears when its
+// last user leaves; servers move its creator into it. A refusal is returned
+// as a *PermissionDeniedError (wrapped; use errors.As).
+func (c *Client) CreateChannel(ctx context.Context, parent uint32, name string, temporary bool) (Channel, error) {
+	op := fmt.Sprintf("create channel %q in channel %d", name, parent)
+	if name == "" {
+		return Channel{}, opError(op, errors.New("empty channel name"))
+	}
+	c.mu.Lock()
+	_, known := c.st.channels[parent]
+	var existing *Channel
+	for _, ch := range c.st.children(parent) {
+		if ch.Name == name {
+			existing = ch
+		}
+	}
+	c.mu.Unlock()
+	if !known {
+		return Channel{}, opError(op, fmt.Errorf("no channel with ID %d", parent))
+	}
+	if existing != nil {
+		return Channel{}, opError(op, fmt.Errorf("channel %d has that name already", existing.ID))
+	}
+	var created Channel
+	w := c.addWaiter(func(v any) (bool, error) {
+		switch ev := v.(type) {
+		case *ChannelAddedEvent:
+			if ev.Channel.Parent == parent && ev.Channel.Name == name {
+				created = ev.Channel
+				return true, nil
+			}
+		case *ChannelRemovedEvent:
+			if ev.Channel.ID == parent {
+				return true, errors.New("the parent channel was removed")
+			}
+		case *PermissionDeniedEvent:
+			if refusesCreate(ev.Err, parent) {
+				return true, ev.Err
+			}
+		}
+		return false, nil
+	})
+	err := c.send(ctx, &mumbleproto.ChannelState{
+		Parent:    proto.Uint32(parent),
+		Name:      proto.String(name),
+		Temporary: proto.Bool(temporary),
+		Position:  proto.Int32(0), // always set: some servers mishandle its absence
+	})
+	if err != nil {
+		c.removeWaiter(w)
+		return Channel{}, opError(op, err)
+	}
+	if err := c.wait(ctx, w); err != nil {
+		return Channel{}, opError(op, err)
+	}
+	return created, nil
+}
+
+// refusesCreate reports whether a PermissionDenied may answer the creation
+// of a channel in parent.
+func refusesCreate(e *PermissionDeniedError, parent uint32) bool {
+	switch e.Type {
+	case DenyPermission:
+		return !e.HasChannel || e.ChannelID == parent
+	case DenyChannelName, DenyTemporaryChannel, DenyNestingLimit, DenyChannelCountLimit,
+		DenyMissingCertificate, DenyText, DenyH9K:
+		return true
+	}
+	return false
+}
