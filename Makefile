@@ -35,7 +35,7 @@ APT_PACKAGES := \
 	libxi-dev libxxf86vm-dev \
 	espeak-ng sox strace xvfb imagemagick xdotool pulseaudio
 
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.6.1
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 
 .PHONY: all deps apt-deps libtor murmur15 tools build run test test-unit \
@@ -91,8 +91,9 @@ test: deps
 
 ## bench: benchmarks; lines of the form "BENCH name=value unit".
 bench: deps
-	$(LIBTOR_ENV) $(GO) test -tags $(GOTAGS_TOR) -run '^$$' -bench . -benchmem ./...
-	@bench/run.sh
+	@mkdir -p bin
+	$(LIBTOR_ENV) $(GO) build -tags $(GOTAGS_TOR) -o bin/tumble-cli ./cmd/tumble-cli
+	TUMBLE_CLI=$(CURDIR)/bin/tumble-cli $(LIBTOR_ENV) TAGS=$(GOTAGS_TOR) bench/run.sh
 
 ## fuzz: a short run of every fuzz target over network decoders.
 FUZZTIME ?= 20s
@@ -116,3 +117,58 @@ generate: tools
 
 clean:
 	rm -rf bin dist
+
+# ---------------------------------------------------------------------------
+# Packaging (Linux tarball, Android APKs) and the Android build check.
+
+.PHONY: package-linux package-android check-android fyne-tool
+
+FYNE_TOOLS_VERSION ?= v1.7.4
+FYNE ?= $(GOBIN)/fyne
+# The app's version: [Details] Version in FyneApp.toml.
+APP_VERSION := $(shell sed -n 's/^[[:space:]]*Version[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' FyneApp.toml | head -n 1)
+# Packaged binaries: no symbol tables, no build-machine paths (-trimpath),
+# and the version printed by --version (cmd/tumble's main.version).
+APP_LDFLAGS = -s -w -X main.version=$(APP_VERSION)
+HOST_GOARCH := $(shell $(GO) env GOARCH)
+PKG_LINUX := dist/tumble-$(APP_VERSION)-linux-$(HOST_GOARCH).tar.xz
+# Packages that must build for Android without cgo (see the file).
+ANDROID_PURE_PKGS = $(shell awk '$$1 == "pure" { print $$2 }' mobile/android-packages.txt)
+
+## fyne-tool: the `fyne` packaging command at FYNE_TOOLS_VERSION.
+fyne-tool:
+	@$(FYNE) version 2>/dev/null | grep -qF 'cli version: $(FYNE_TOOLS_VERSION)' || \
+		$(GO) install fyne.io/tools/cmd/fyne@$(FYNE_TOOLS_VERSION)
+
+## package-linux: dist/tumble-VERSION-linux-ARCH.tar.xz: the GUI with the
+## embedded Tor linked in, its .desktop file and icon, and fyne's install
+## Makefile (tar xf ...; make -C tumble install PREFIX=/usr/local).
+# fyne package runs in a staging directory: it refuses a directory without
+# Go code even when given the executable (hence the main.go link), and it
+# rewrites FyneApp.toml (Build+1), which must not touch the tracked file.
+package-linux: libtor fyne-tool
+	@set -euo pipefail; stage=dist/.stage-linux; rm -rf $$stage; mkdir -p $$stage; \
+	echo "package-linux: building tumble $(APP_VERSION) with the embedded Tor"; \
+	$(LIBTOR_ENV) $(GO) build -trimpath -tags $(GOTAGS_TOR) -ldflags '$(APP_LDFLAGS)' \
+		-o $$stage/tumble ./cmd/tumble; \
+	cp FyneApp.toml $$stage/FyneApp.toml; \
+	ln -s $(CURDIR)/cmd/tumble/main.go $$stage/main.go; \
+	(cd $$stage && $(FYNE) package --os linux --release --executable tumble \
+		--icon $(CURDIR)/mobile/icon/Icon.png); \
+	mv $$stage/*.tar.xz $(PKG_LINUX); rm -rf $$stage; \
+	echo "package-linux: $(PKG_LINUX) ($$(du -h $(PKG_LINUX) | cut -f1))"
+
+## package-android: dist/tumble-VERSION-android-ABI.apk for arm64-v8a,
+## armeabi-v7a and x86_64, each with Tor built for it. Needs
+## ANDROID_NDK_HOME (an Android NDK, r23 or later); stops with one line
+## saying what is missing otherwise.
+package-android:
+	@APP_VERSION='$(APP_VERSION)' TOR_VERSION='$(TOR_VERSION)' TUMBLE_CACHE='$(TUMBLE_CACHE)' \
+		FYNE='$(FYNE)' FYNE_TOOLS_VERSION='$(FYNE_TOOLS_VERSION)' GO='$(GO)' \
+		mobile/package-android.sh
+
+## check-android: every "pure" package of mobile/android-packages.txt builds
+## for GOOS=android GOARCH=arm64 with CGO_ENABLED=0.
+check-android:
+	GOOS=android GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags $(GOTAGS) $(ANDROID_PURE_PKGS)
+	@echo "check-android: $(words $(ANDROID_PURE_PKGS)) packages build for android/arm64 without cgo"

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# bench/run.sh: Tumble's speed and quality figures, one line each:
+#
+#   BENCH name=value unit
+#
+# The figures come from Go benchmarks and measuring tests over real parts
+# (libopus, libspeexdsp, real Mumble servers, a private Tor network on
+# loopback); targets are in the issue tracker and the README, not asserted
+# here. Run from the repository root (make bench does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+TAGS=${TAGS:-nolibopusfile}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# metric FILE BENCHMARK UNIT: the value a benchmark reported for UNIT.
+metric() {
+	awk -v b="$2" -v u="$3" '
+		$1 ~ "^"b"(-[0-9]+)?$" { for (i = 3; i < NF; i++) if ($(i+1) == u) { print $i; exit } }' "$1"
+}
+
+# bench PACKAGE REGEXP BENCHTIME: run benchmarks into a file named after them.
+bench() {
+	local f="$out/$(echo "$2" | tr -c 'A-Za-z0-9' _).txt"
+	$GO test -tags "$TAGS" -run '^$' -bench "$2" -benchtime "$3" -count 1 "$1" >"$f" 2>&1 || {
+		cat "$f" >&2
+		echo "bench: $1 $2 failed" >&2
+		exit 1
+	}
+	echo "$f"
+}
+
+emit() { printf 'BENCH %s=%s %s\n' "$1" "$2" "$3"; }
+
+# Send path: AEC + preprocessor + VAD + Opus per 20 ms packet, against the
+# bare libopus and speexdsp floors measured in the same run (interleaved, so
+# machine noise hits both).
+f=$(bench ./voice/ '^(BenchmarkSendPath|BenchmarkOpusFloor|BenchmarkSpeexFloor|BenchmarkSendPathRatio)$' 1000x)
+emit send_path_us_per_frame "$(metric "$f" BenchmarkSendPath send_path_us/frame)" us
+emit opus_floor_us_per_frame "$(metric "$f" BenchmarkOpusFloor opus_floor_us/frame)" us
+emit speex_floor_us_per_frame "$(metric "$f" BenchmarkSpeexFloor speex_floor_us/frame)" us
+emit send_path_ratio "$(metric "$f" BenchmarkSendPathRatio send_path_ratio)" x
+
+# Echo cancellation and noise suppression on synthetic signals.
+$GO test -tags "$TAGS" -count 1 -v -run '^(TestEchoCancellation|TestNoiseSuppression)$' ./voice/dsp/ >"$out/dsp.txt" 2>&1 || {
+	cat "$out/dsp.txt" >&2
+	exit 1
+}
+for name in aec_erle_db ns_reduction_db; do
+	v=$(grep -o "BENCH $name=[-0-9.]*" "$out/dsp.txt" | head -1 | cut -d= -f2)
+	emit "$name" "$v" dB
+done
+
+# Receive path: 50 speakers decoded, jitter-buffered and mixed.
+f=$(bench ./voice/ '^BenchmarkReceiveMix50Speakers$' 200x)
+emit receive_mix_50_speakers_pct_core "$(metric "$f" BenchmarkReceiveMix50Speakers receive_mix_50_speakers_pct_core)" '%'
+
+# Jitter buffer on the bursty Tor trace (30 min of conversation).
+f=$(bench ./voice/jitter/ '^BenchmarkTorTrace$' 1x)
+emit tor_trace_late_loss_pct "$(metric "$f" BenchmarkTorTrace tor_trace_late_loss_pct)" '%'
+emit tor_trace_added_delay_ms "$(metric "$f" BenchmarkTorTrace tor_trace_added_delay_ms)" ms
+
+# End to end through a real Mumble server on loopback: two tumble-cli
+# processes, a click train, capture-to-playout latency at 20 ms packets.
+f=$(bench ./cmd/tumble-cli/ '^BenchmarkLoopbackLatency$' 1x)
+emit loopback_latency_ms "$(metric "$f" BenchmarkLoopbackLatency latency_ms)" ms
+emit loopback_late_loss_pct "$(metric "$f" BenchmarkLoopbackLatency late_loss_pct)" '%'
+
+# Wire code hot path: voice packet encode and decode in both formats.
+f=$(bench ./mumble/ '^BenchmarkVoice(Legacy|Protobuf)$' 1s)
+for b in Legacy Protobuf; do
+	for op in encode decode; do
+		name=$(echo "voice_${b}_${op}" | tr 'A-Z' 'a-z')
+		emit "${name}_ns" "$(metric "$f" "BenchmarkVoice$b/$op" ns/op)" ns/op
+		emit "${name}_allocs" "$(metric "$f" "BenchmarkVoice$b/$op" allocs/op)" allocs/op
+	done
+done

@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tumble-voip/tumble/mumble/murmurtest"
+	"github.com/tumble-voip/tumble/voice/analysis"
+	"github.com/tumble-voip/tumble/voice/wav"
+)
+
+// cliPath is the tumble-cli binary under test: $TUMBLE_CLI (set by make
+// test) or one built by TestMain with cliBuildTags.
+var cliPath string
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	defer closeFixtures()
+	cliPath = os.Getenv("TUMBLE_CLI")
+	if cliPath == "" {
+		dir, err := os.MkdirTemp("", "tumble-cli-test")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		cliPath = filepath.Join(dir, "tumble-cli")
+		cmd := exec.Command("go", "build", "-tags", cliBuildTags, "-o", cliPath, ".")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build tumble-cli:", err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+// cliRun is one finished tumble-cli process.
+type cliRun struct {
+	events []map[string]any
+	stderr string
+	err    error
+}
+
+// find returns the events of one kind.
+func (r *cliRun) find(kind string) []map[string]any {
+	var out []map[string]any
+	for _, e := range r.events {
+		if e["event"] == kind {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// startCLI starts tumble-cli with --json and the given arguments.
+func startCLI(ctx context.Context, t testing.TB, args ...string) (wait func() *cliRun) {
+	t.Helper()
+	return startCommand(ctx, t, cliPath, append([]string{"--json"}, args...)...)
+}
+
+// startCommand starts a command whose standard output is tumble-cli's JSON
+// events.
+func startCommand(ctx context.Context, t testing.TB, name string, args ...string) (wait func() *cliRun) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "TUMBLE_PASSWORD=")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	return func() *cliRun {
+		err := cmd.Wait()
+		r := &cliRun{stderr: stderr.String(), err: err}
+		sc := bufio.NewScanner(&stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var ev map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+				t.Errorf("stdout line is not JSON: %q", sc.Text())
+				continue
+			}
+			r.events = append(r.events, ev)
+		}
+		return r
+	}
+}
+
+// writeTone writes a 48 kHz mono WAV of a sine tone.
+func writeTone(t testing.TB, path string, freq float64, d time.Duration) {
+	t.Helper()
+	n := int(d.Seconds() * 48000)
+	pcm := make([]int16, n)
+	for i := range pcm {
+		pcm[i] = int16(0.3 * 32767 * math.Sin(2*math.Pi*freq*float64(i)/48000))
+	}
+	w, err := wav.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteSamples(pcm); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readWAV reads a recording made by tumble-cli.
+func readWAV(t testing.TB, path string) []int16 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("recording: %v", err)
+	}
+	defer f.Close()
+	r, err := wav.NewReader(f)
+	if err != nil {
+		t.Fatalf("recording %s: %v", path, err)
+	}
+	var pcm []int16
+	buf := make([]int16, 4800)
+	for {
+		n, err := r.ReadSamples(buf)
+		pcm = append(pcm, buf[:n]...)
+		if err != nil || n == 0 {
+			break
+		}
+	}
+	return pcm
+}
+
+// toneStats measures a recording: the duration of 10 ms frames that carry
+// sound (above -40 dBFS), and the dominant frequency over those frames.
+func toneStats(pcm []int16) (voiced time.Duration, freq float64) {
+	const frame = 480
+	var sound []int16
+	for off := 0; off+frame <= len(pcm); off += frame {
+		f := pcm[off : off+frame]
+		if analysis.DBFS(f) < -40 {
+			continue
+		}
+		voiced += 10 * time.Millisecond
+		sound = append(sound, f...)
+	}
+	if len(sound) == 0 {
+		return 0, 0
+	}
+	return voiced, analysis.DominantFrequency(sound, 48000)
+}
+
+func TestVoiceAndTextBothWays(t *testing.T) {
+	for _, v := range murmurtest.Versions() {
+		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := murmurtest.Start(t, murmurtest.Options{Version: v, Password: "s3cret", Channels: []string{"Lab"}})
+			dir := t.TempDir()
+			pw := filepath.Join(dir, "pw")
+			if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tone := filepath.Join(dir, "tone.wav")
+			const toneLen = 3 * time.Second
+			writeTone(t, tone, 440, toneLen)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			common := []string{"--server", srv.Addr, "--tor", "off", "--password-file", pw, "--channel", "Root/Lab"}
+
+			for _, dirn := range []struct{ from, to string }{{"alice", "bob"}, {"bob", "alice"}} {
+				rec := filepath.Join(dir, "rec-"+dirn.to)
+				listener := startCLI(ctx, t, append(common, "--user", dirn.to, "--record-dir", rec, "--for", "9s")...)
+				time.Sleep(2 * time.Second) // let the listener join first
+				sender := startCLI(ctx, t, append(common, "--user", dirn.from, "--send-wav", tone, "--say", "hello from "+dirn.from)...)
+				s := sender()
+				if s.err != nil {
+					t.Fatalf("%s: %v\n%s", dirn.from, s.err, s.stderr)
+				}
+				l := listener()
+				if l.err != nil {
+					t.Fatalf("%s: %v\n%s", dirn.to, l.err, l.stderr)
+				}
+				texts := l.find("text")
+				if len(texts) == 0 || texts[0]["message"] != "hello from "+dirn.from || texts[0]["from"] != dirn.from {
+					t.Errorf("%s got text events %v, want one from %s", dirn.to, texts, dirn.from)
+				}
+				if len(l.find("voice-start")) == 0 || len(l.find("voice-end")) == 0 {
+					t.Errorf("%s saw no voice-start/voice-end events", dirn.to)
+				}
+				pcm := readWAV(t, filepath.Join(rec, dirn.from+".wav"))
+				voiced, freq := toneStats(pcm)
+				t.Logf("%s -> %s on %s: %v of %v voiced, %.1f Hz", dirn.from, dirn.to, v, voiced, toneLen, freq)
+				if math.Abs(freq-440) > 5 {
+					t.Errorf("recorded frequency %.1f Hz, want 440 +- 5", freq)
+				}
+				if voiced < toneLen*95/100 {
+					t.Errorf("recorded %v of sound, want >= 95%% of %v", voiced, toneLen)
+				}
+			}
+		})
+	}
+}
+
+func TestWrongPassword(t *testing.T) {
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13, Password: "right"})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cliPath, "--server", srv.Addr, "--tor", "off", "--user", "eve")
+	cmd.Env = append(os.Environ(), "TUMBLE_PASSWORD=wrong")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatalf("wrong password accepted")
+	}
+	line := strings.TrimSpace(stderr.String())
+	if strings.Count(line, "\n") != 0 || !strings.Contains(strings.ToLower(line), "wrong server password") {
+		t.Errorf("want one line naming the wrong server password, got %q", line)
+	}
+}
+
+func TestPinnedCertificateMismatch(t *testing.T) {
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	wrong := strings.Repeat("ab", 32)
+	cmd := exec.CommandContext(ctx, cliPath, "--server", srv.Addr, "--tor", "off", "--user", "eve", "--pin", wrong)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("mismatched pin accepted:\n%s", out)
+	}
+	got := srv.Fingerprint()
+	if !strings.Contains(string(out), wrong) || !strings.Contains(string(out), got) {
+		t.Errorf("error should name both fingerprints (%s, %s): %s", wrong, got, out)
+	}
+}
+
+func TestServerKilled(t *testing.T) {
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	wait := startCLI(ctx, t, "--server", srv.Addr, "--tor", "off", "--user", "carol", "--for", "30s")
+	time.Sleep(2 * time.Second)
+	srv.Kill()
+	start := time.Now()
+	r := wait()
+	if r.err == nil {
+		t.Errorf("exit status 0 after the server died")
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("took %v to notice the server died", time.Since(start))
+	}
+	d := r.find("disconnected")
+	if len(d) != 1 || d[0]["reason"] == "" || d[0]["reason"] == nil {
+		t.Errorf("want one disconnected event with a reason, got %v (stderr %s)", d, r.stderr)
+	}
+}
+
+func TestWhisperReachesOnlyTarget(t *testing.T) {
+	for _, v := range murmurtest.Versions() {
+		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := murmurtest.Start(t, murmurtest.Options{Version: v, Channels: []string{"Lab"}})
+			dir := t.TempDir()
+			tone := filepath.Join(dir, "tone.wav")
+			writeTone(t, tone, 440, 2*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			common := []string{"--server", srv.Addr, "--tor", "off", "--channel", "Root/Lab"}
+			bob := startCLI(ctx, t, append(common, "--user", "bob", "--record-dir", filepath.Join(dir, "bob"), "--for", "7s")...)
+			carol := startCLI(ctx, t, append(common, "--user", "carol", "--record-dir", filepath.Join(dir, "carol"), "--for", "7s")...)
+			time.Sleep(2 * time.Second)
+			alice := startCLI(ctx, t, append(common, "--user", "alice", "--send-wav", tone, "--whisper", "bob")...)
+			for name, wait := range map[string]func() *cliRun{"alice": alice, "bob": bob, "carol": carol} {
+				if r := wait(); r.err != nil {
+					t.Fatalf("%s: %v\n%s", name, r.err, r.stderr)
+				}
+			}
+			voiced, freq := toneStats(readWAV(t, filepath.Join(dir, "bob", "alice.wav")))
+			if voiced < 1900*time.Millisecond || math.Abs(freq-440) > 5 {
+				t.Errorf("bob heard %v at %.1f Hz, want the 2 s whisper at 440 Hz", voiced, freq)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "carol", "alice.wav")); !os.IsNotExist(err) {
+				t.Errorf("carol recorded alice's whisper (stat: %v)", err)
+			}
+		})
+	}
+}
+
+func TestSendWAVRejectsOtherFormats(t *testing.T) {
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13})
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "cd.wav")
+	// A 44.1 kHz stereo header: the kind of file people have lying around.
+	hdr := []byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x02\x00\x44\xac\x00\x00\x10\xb1\x02\x00\x04\x00\x10\x00data\x00\x00\x00\x00")
+	if err := os.WriteFile(bad, hdr, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cliPath, "--server", srv.Addr, "--tor", "off", "--user", "dave", "--send-wav", bad)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatal("a 44.1 kHz stereo WAV was accepted")
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, "44100") || !strings.Contains(msg, "48000") {
+		t.Errorf("want one line naming the file's and the wanted format, got %q", msg)
+	}
+}
+
+func TestBitrateLoweredToServerLimit(t *testing.T) {
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13, MaxBandwidth: 32000})
+	dir := t.TempDir()
+	tone := filepath.Join(dir, "tone.wav")
+	writeTone(t, tone, 440, 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	common := []string{"--server", srv.Addr, "--tor", "off", "--user", "erin", "--send-wav", tone, "--bitrate", "64000"}
+
+	// 20 ms packets cost (47+2)*400 = 19600 bit/s of overhead over TCP
+	// (the official client's budget): 12400 bit/s is left for Opus.
+	r := startCLI(ctx, t, append(common, "--frames-per-packet", "2")...)()
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stderr)
+	}
+	low := r.find("bitrate-lowered")
+	if len(low) != 1 || low[0]["bitrate"] != float64(12400) {
+		t.Errorf("want one bitrate-lowered event to 12400, got %v", low)
+	}
+
+	// 10 ms packets cost 38400 bit/s on their own: no room at all.
+	r = startCLI(ctx, t, append(common, "--frames-per-packet", "1")...)()
+	if r.err == nil || !strings.Contains(r.stderr, "--frames-per-packet") {
+		t.Errorf("want an error suggesting more frames per packet, got %v: %s", r.err, r.stderr)
+	}
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"errors"
+	"time"
+
+	"github.com/tumble-voip/tumble/app"
+	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/voice"
+)
+
+// eventPrinter turns the connection's events and the receive path's talking
+// events into printed events, and feeds received voice into the receive
+// path.
+type eventPrinter struct {
+	c     *mumble.Client
+	ev    *eventWriter
+	rec   *recorder
+	sub   *mumble.Subscription
+	voice *mumble.VoiceSubscription
+	quit  chan struct{}
+}
+
+func newEventPrinter(c *mumble.Client, ev *eventWriter, rec *recorder) *eventPrinter {
+	return &eventPrinter{c: c, ev: ev, rec: rec, sub: c.Subscribe(), voice: c.SubscribeVoice(), quit: make(chan struct{})}
+}
+
+// name returns a user's name by session, or "".
+func (p *eventPrinter) name(session uint32) string {
+	if u, ok := p.c.User(session); ok {
+		return u.Name
+	}
+	return ""
+}
+
+// run prints until stop is called or the connection ends.
+func (p *eventPrinter) run() {
+	go p.feedVoice()
+	talk := p.rec.rx.Events()
+	for {
+		select {
+		case <-p.quit:
+			return
+		case e, ok := <-p.sub.C:
+			if !ok {
+				return
+			}
+			p.print(e)
+		case t := <-talk:
+			kind := "voice-end"
+			if t.Talking {
+				kind = "voice-start"
+			}
+			p.ev.emit(kind, field{"session", t.Speaker}, field{"name", p.name(t.Speaker)})
+		}
+	}
+}
+
+// feedVoice hands every received voice packet to the receive path.
+func (p *eventPrinter) feedVoice() {
+	for pkt := range p.voice.C {
+		err := p.rec.rx.HandlePacket(pkt.Session, pkt.Sequence, pkt.Opus, pkt.Terminator, time.Now())
+		if err != nil && !errors.Is(err, voice.ErrReceiverClosed) {
+			p.ev.emit("voice-error", field{"session", pkt.Session}, field{"error", err.Error()})
+		}
+	}
+}
+
+func (p *eventPrinter) print(e mumble.Event) {
+	switch e := e.(type) {
+	case *mumble.ChannelAddedEvent:
+		p.ev.emit("channel", field{"action", "added"}, field{"id", e.Channel.ID}, field{"name", e.Channel.Name}, field{"parent", e.Channel.Parent})
+	case *mumble.ChannelChangedEvent:
+		p.ev.emit("channel", field{"action", "changed"}, field{"id", e.Channel.ID}, field{"name", e.Channel.Name}, field{"parent", e.Channel.Parent})
+	case *mumble.ChannelRemovedEvent:
+		p.ev.emit("channel", field{"action", "removed"}, field{"id", e.Channel.ID}, field{"name", e.Channel.Name})
+	case *mumble.UserJoinedEvent:
+		p.ev.emit("user", field{"action", "joined"}, field{"session", e.User.Session}, field{"name", e.User.Name}, field{"channel", e.User.ChannelID})
+	case *mumble.UserChangedEvent:
+		p.ev.emit("user", field{"action", "changed"}, field{"session", e.User.Session}, field{"name", e.User.Name}, field{"channel", e.User.ChannelID},
+			field{"mute", e.User.Mute || e.User.SelfMute}, field{"deaf", e.User.Deaf || e.User.SelfDeaf})
+	case *mumble.UserLeftEvent:
+		p.ev.emit("user", field{"action", "left"}, field{"session", e.User.Session}, field{"name", e.User.Name}, field{"reason", e.Reason})
+	case *mumble.TextMessageEvent:
+		msg := app.ParseChatHTML(e.Message)
+		links := make([]string, 0, len(msg.Links))
+		for _, l := range msg.Links {
+			links = append(links, l.URL)
+		}
+		p.ev.emit("text", field{"from", e.SenderName}, field{"session", e.Sender}, field{"message", msg.Text}, field{"links", links})
+	case *mumble.PermissionDeniedEvent:
+		p.ev.emit("permission-denied", field{"error", e.Err.Error()})
+	}
+}
+
+// stop ends run and the voice feed.
+func (p *eventPrinter) stop() {
+	select {
+	case <-p.quit:
+	default:
+		close(p.quit)
+	}
+	p.sub.Close()
+	p.voice.Close()
+}
+
+// voiceStats prints each speaker's receive-path account: frames played,
+// concealed and lost late, and the delay the jitter buffer added.
+func (p *eventPrinter) voiceStats() {
+	for _, st := range p.rec.rx.Speakers() {
+		j := st.Jitter
+		p.ev.emit("voice-stats",
+			field{"session", st.Speaker}, field{"name", p.name(st.Speaker)},
+			field{"played", j.Played}, field{"concealed", j.Concealed}, field{"late", j.Late}, field{"dropped", j.Dropped},
+			field{"late_loss_pct", j.LossPct()}, field{"added_delay_ms", float64(j.Added.Mean()) / float64(time.Millisecond)})
+	}
+}

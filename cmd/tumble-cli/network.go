@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tumble-voip/tumble/tor"
+)
+
+// network is how tumble-cli reaches the server: through Tor, or directly only
+// when asked with --tor off.
+type network struct {
+	srv    *tor.Server
+	dialer *tor.Dialer
+	mode   string
+}
+
+// DialContext dials through the chosen network, isolated from every other
+// server's circuits.
+func (n *network) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return n.dialer.DialContext(ctx, network, addr)
+}
+
+// Describe names the mode for events.
+func (n *network) Describe() string { return n.mode }
+
+// Close stops an embedded Tor.
+func (n *network) Close() error {
+	err := n.srv.Close()
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// newNetwork starts the --tor mode and waits until it can carry connections,
+// printing Tor's bootstrap progress as "tor" events.
+func newNetwork(ctx context.Context, o *options, ev *eventWriter) (*network, error) {
+	mode, socksAddr, err := tor.ParseMode(o.tor)
+	if err != nil {
+		return nil, fmt.Errorf("--tor: %w", err)
+	}
+	srv := &tor.Server{
+		Mode:      mode,
+		SOCKSAddr: socksAddr,
+		DataDir:   o.torDataDir,
+		Amnesic:   o.amnesic,
+		Creator:   embeddedTor(),
+	}
+	if o.torrc != "" {
+		lines, err := readTorrc(o.torrc)
+		if err != nil {
+			return nil, err
+		}
+		srv.Torrc = lines
+		// The user named the file explicitly: a test network is allowed.
+		srv.AllowTestingNetwork = true
+	}
+	n := &network{srv: srv}
+	if err := srv.Start(ctx); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	watch, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go func() {
+		last := -1
+		for st := range srv.Subscribe(watch) {
+			if st.Progress == last && st.Warning == "" {
+				continue
+			}
+			last = st.Progress
+			fields := []field{{"mode", st.Mode.String()}, {"progress", st.Progress}, {"summary", st.Summary}}
+			if st.Warning != "" {
+				fields = append(fields, field{"warning", st.Warning}, field{"reason", st.Reason})
+			}
+			ev.emit("tor", fields...)
+		}
+	}()
+	start := time.Now()
+	st, err := srv.Up(ctx)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	n.mode = st.Mode.String()
+	if !srv.IsProtected() {
+		n.mode += " (UNPROTECTED)"
+	}
+	ev.emit("tor-ready", field{"mode", n.mode}, field{"seconds", time.Since(start).Seconds()})
+
+	iso := tor.NewIsolation()
+	if o.isolation != "" {
+		if iso, err = tor.ParseIsolation(o.isolation); err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("--isolation: %w", err)
+		}
+	}
+	n.dialer = srv.Isolated(iso)
+
+	if o.clientAuth != "" {
+		b, err := os.ReadFile(o.clientAuth)
+		if err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("--client-auth-file: %w", err)
+		}
+		k, err := tor.ParseClientAuthKey(strings.TrimSpace(string(b)))
+		if err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("--client-auth-file %s: %w", o.clientAuth, err)
+		}
+		if err := srv.AddClientAuth(ctx, k); err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("--client-auth-file: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// readTorrc reads torrc lines from a file, without comments and blank lines.
+func readTorrc(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--torrc: %w", err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		lines = append(lines, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--torrc %s: %w", path, err)
+	}
+	return lines, nil
+}

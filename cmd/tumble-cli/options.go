@@ -1,0 +1,139 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// options holds the parsed command line.
+type options struct {
+	server          string
+	user            string
+	password        string
+	channel         string
+	createChannel   bool
+	tor             string
+	torrc           string
+	torDataDir      string
+	amnesic         bool
+	clientAuth      string
+	sendWAV         string
+	whisper         string
+	recordDir       string
+	say             string
+	duration        time.Duration
+	bitrate         int
+	framesPerPacket int
+	jsonOut         bool
+	pin             string
+	certFile        string
+	connectTimeout  time.Duration
+	tokens          []string
+	isolation       string
+}
+
+// usageHeader is printed above the flag list by --help.
+const usageHeader = `usage: tumble-cli --server HOST:PORT --user NAME [flags]
+
+tumble-cli is Tumble's headless Mumble client: it connects (over Tor unless
+--tor off), joins a channel, sends text and voice from a WAV file, records what
+it hears, prints events, and disconnects cleanly.
+
+flags:
+`
+
+// parseOptions parses args. Errors are one line; --help returns flag.ErrHelp.
+func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("tumble-cli", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHeader)
+		fs.PrintDefaults()
+	}
+	passwordFile := ""
+	tokens := ""
+	fs.StringVar(&o.server, "server", "", "Mumble server `HOST:PORT` (a .onion name is sent to Tor as a name)")
+	fs.StringVar(&o.user, "user", "", "user `NAME`")
+	fs.StringVar(&passwordFile, "password-file", "", "read the server or account password from `FILE` (else env TUMBLE_PASSWORD)")
+	fs.StringVar(&tokens, "tokens", "", "comma-separated access `TOKENS`")
+	fs.StringVar(&o.channel, "channel", "", "join channel `PATH`, e.g. Root/Lab (the first element names the root channel)")
+	fs.BoolVar(&o.createChannel, "create-channel", false, "create the last element of --channel as a temporary channel if it does not exist")
+	fs.StringVar(&o.tor, "tor", "", "Tor `MODE`: embedded, socks=HOST:PORT (an existing Tor), or off (direct, UNPROTECTED);\ndefault embedded, or the gateway's SOCKS port on a Whonix workstation")
+	fs.StringVar(&o.torrc, "torrc", "", "extra torrc lines for the embedded Tor from `FILE` (the only way to use a test network)")
+	fs.StringVar(&o.torDataDir, "tor-data-dir", "", "embedded Tor data `DIR` (default under the user config directory)")
+	fs.BoolVar(&o.amnesic, "amnesic", false, "keep Tor state in a temporary directory removed on exit; write nothing else")
+	fs.StringVar(&o.clientAuth, "client-auth-file", "", "onion client authorization key `FILE` (<addr>:descriptor:x25519:<key>)")
+	fs.StringVar(&o.isolation, "isolation", "", "SOCKS isolation `USER:PASS` for this server's circuits (default: random per run)")
+	fs.StringVar(&o.sendWAV, "send-wav", "", "send `FILE` (48 kHz mono 16-bit WAV) as voice in real time")
+	fs.StringVar(&o.whisper, "whisper", "", "send --send-wav only to the user `NAME` (whisper) instead of the channel")
+	fs.StringVar(&o.recordDir, "record-dir", "", "record each speaker to `DIR`/NAME.wav (48 kHz mono, silence-filled gaps)")
+	fs.StringVar(&o.say, "say", "", "send `TEXT` to the channel")
+	fs.DurationVar(&o.duration, "for", 0, "stay connected for `DURATION`, then disconnect (default: until --send-wav ends; with --record-dir until interrupted; otherwise once connected, joined and --say sent)")
+	fs.IntVar(&o.bitrate, "bitrate", 13000, "Opus bitrate in `bit/s` (lowered to fit the server's bandwidth limit)")
+	fs.IntVar(&o.framesPerPacket, "frames-per-packet", 2, "10 ms audio frames per packet: 1, 2, 4 or 6")
+	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object per line for every event")
+	fs.StringVar(&o.pin, "pin", "", "expected server certificate SHA-256 `HEX` (a mismatch is an error)")
+	fs.StringVar(&o.certFile, "cert", "", "client certificate and key `FILE` (PEM) to identify with")
+	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "connection `TIMEOUT` (default suits onion services)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.server == "" {
+		return nil, errors.New("--server HOST:PORT is required")
+	}
+	host, port, err := net.SplitHostPort(o.server)
+	if err != nil || host == "" {
+		return nil, fmt.Errorf("--server %q: want HOST:PORT", o.server)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return nil, fmt.Errorf("--server %q: bad port", o.server)
+	}
+	if o.user == "" {
+		return nil, errors.New("--user NAME is required")
+	}
+	switch o.framesPerPacket {
+	case 1, 2, 4, 6:
+	default:
+		return nil, fmt.Errorf("--frames-per-packet %d: want 1, 2, 4 or 6", o.framesPerPacket)
+	}
+	if o.bitrate < 6000 || o.bitrate > 510000 {
+		return nil, fmt.Errorf("--bitrate %d: want 6000 to 510000 bit/s", o.bitrate)
+	}
+	if o.duration < 0 {
+		return nil, fmt.Errorf("--for %v: must not be negative", o.duration)
+	}
+	if o.createChannel && o.channel == "" {
+		return nil, errors.New("--create-channel needs --channel")
+	}
+	if o.whisper != "" && o.sendWAV == "" {
+		return nil, errors.New("--whisper needs --send-wav")
+	}
+	if passwordFile != "" {
+		b, err := os.ReadFile(passwordFile)
+		if err != nil {
+			return nil, fmt.Errorf("--password-file: %w", err)
+		}
+		o.password = strings.TrimRight(string(b), "\r\n")
+	} else {
+		o.password = getenv("TUMBLE_PASSWORD")
+	}
+	if tokens != "" {
+		for _, t := range strings.Split(tokens, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				o.tokens = append(o.tokens, t)
+			}
+		}
+	}
+	return o, nil
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tumble-voip/tumble/voice"
+	"github.com/tumble-voip/tumble/voice/wav"
+)
+
+// playbackPeriod is how much audio the recorder's clock pulls through the
+// receive path at a time, like a sound card's period.
+const playbackPeriod = 10 * time.Millisecond
+
+// recorder plays received voice through Tumble's real receive path (jitter
+// buffer, Opus decoding with loss concealment) on a wall-clock timeline and
+// writes each speaker to DIR/NAME.wav, with silence where the speaker was
+// not talking. All files start at the same moment (Origin), so sample n of
+// every file is the same wall-clock time.
+type recorder struct {
+	dir   string
+	names func(session uint32) string
+	rx    *voice.Receiver
+
+	mu      sync.Mutex
+	files   map[uint32]*speakerFile
+	used    map[string]bool
+	err     error
+	stop    chan struct{}
+	stopped chan struct{}
+	origin  time.Time
+}
+
+// speakerFile is one speaker's recording.
+type speakerFile struct {
+	w   *wav.Writer
+	pos int64 // playback timeline position of the next sample to write
+}
+
+// newRecorder creates dir and starts the playback clock. names maps a
+// session id to the user's name. With an empty dir the receive path still
+// runs (for talking events) and nothing is written.
+func newRecorder(dir string, names func(uint32) string) (*recorder, error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("--record-dir: %w", err)
+		}
+	}
+	r := &recorder{
+		dir:     dir,
+		names:   names,
+		files:   make(map[uint32]*speakerFile),
+		used:    make(map[string]bool),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	rx, err := voice.NewReceiver(voice.ReceiverConfig{
+		// The default jitter buffer of the Tor-recommended settings.
+		JitterBuffer: 10 * time.Millisecond,
+		// This "device" is a precise clock that holds one period: its
+		// output delay is that period, not a sound card's 20-40 ms.
+		OutputDelay: playbackPeriod,
+		Record:      r.record,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("voice receiver: %w", err)
+	}
+	r.rx = rx
+	r.origin = time.Now()
+	go r.clock()
+	return r, nil
+}
+
+// clock pulls one period of audio through the receiver every 10 ms, like a
+// sound card: period k covers the wall-clock time origin + k x 10 ms, and a
+// late wake-up plays every period that is due, so sample positions in the
+// recordings map exactly to wall-clock time.
+func (r *recorder) clock() {
+	defer close(r.stopped)
+	t := time.NewTicker(playbackPeriod)
+	defer t.Stop()
+	out := make([]int16, 480)
+	origin := r.origin
+	var done int64
+	for {
+		select {
+		case <-r.stop:
+			return
+		case now := <-t.C:
+			for due := int64(now.Sub(origin) / playbackPeriod); done < due; done++ {
+				if err := r.rx.MixAt(origin.Add(time.Duration(done)*playbackPeriod), out); err != nil {
+					r.fail(err)
+					return
+				}
+			}
+		}
+	}
+}
+
+// Origin is the wall-clock time of sample 0 of the playback timeline.
+func (r *recorder) Origin() time.Time { return r.origin }
+
+// record is the receiver's Record callback (clock goroutine).
+func (r *recorder) record(speaker uint32, at int64, pcm []int16) {
+	if r.dir == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return
+	}
+	f := r.files[speaker]
+	if f == nil {
+		w, err := wav.Create(filepath.Join(r.dir, r.fileName(speaker)))
+		if err != nil {
+			r.err = err
+			return
+		}
+		// Every file starts at the timeline's origin (silence until the
+		// speaker is first heard), so the recordings line up as tracks.
+		f = &speakerFile{w: w}
+		r.files[speaker] = f
+	}
+	if gap := at - f.pos; gap > 0 {
+		if err := writeSilence(f.w, gap); err != nil {
+			r.err = err
+			return
+		}
+		f.pos = at
+	}
+	if err := f.w.WriteSamples(pcm); err != nil {
+		r.err = err
+		return
+	}
+	f.pos += int64(len(pcm))
+}
+
+// fileName picks NAME.wav for a speaker, unique within this run.
+func (r *recorder) fileName(speaker uint32) string {
+	name := r.names(speaker)
+	if name == "" {
+		name = fmt.Sprintf("session-%d", speaker)
+	}
+	name = strings.Map(func(c rune) rune {
+		if c == '/' || c == 0 || c == '\\' {
+			return '_'
+		}
+		return c
+	}, name)
+	if name == "." || name == ".." {
+		name = "_" + name
+	}
+	file := name + ".wav"
+	for i := 2; r.used[file]; i++ {
+		file = fmt.Sprintf("%s-%d.wav", name, i)
+	}
+	r.used[file] = true
+	return file
+}
+
+func writeSilence(w *wav.Writer, n int64) error {
+	zero := make([]int16, 4800)
+	for n > 0 {
+		k := min(n, int64(len(zero)))
+		if err := w.WriteSamples(zero[:k]); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
+func (r *recorder) fail(err error) {
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+}
+
+// Close stops the clock and finishes every file.
+func (r *recorder) Close() error {
+	close(r.stop)
+	<-r.stopped
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	errs := []error{r.err}
+	for _, f := range r.files {
+		errs = append(errs, f.w.Close())
+	}
+	errs = append(errs, r.rx.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("--record-dir: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tumble-voip/tumble/app"
+	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/voice/wav"
+)
+
+// session is one tumble-cli run: connect, act, disconnect.
+type session struct {
+	opts   *options
+	ev     *eventWriter
+	client *mumble.Client
+	wav    *wav.Reader // the --send-wav file, opened before connecting
+}
+
+// run connects, does what the flags ask and disconnects cleanly.
+func (s *session) run(ctx context.Context) (err error) {
+	o := s.opts
+	if o.sendWAV != "" {
+		f, r, err := openWAV(o.sendWAV)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		s.wav = r
+	}
+	network, err := newNetwork(ctx, o, s.ev)
+	if err != nil {
+		return err
+	}
+	defer network.Close()
+
+	cfg := &mumble.Config{
+		Username:          o.user,
+		Password:          o.password,
+		Tokens:            o.tokens,
+		DialContext:       network.DialContext,
+		PinnedFingerprint: o.pin,
+		ConnectTimeout:    o.connectTimeout,
+	}
+	if o.certFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.certFile, o.certFile)
+		if err != nil {
+			return fmt.Errorf("--cert: %w", err)
+		}
+		cfg.Certificate = &cert
+	}
+	c, err := mumble.Dial(ctx, o.server, cfg)
+	if err != nil {
+		err = explainDialError(err)
+		s.ev.emit("disconnected", field{"reason", err.Error()})
+		return err
+	}
+	s.client = c
+	defer c.Close()
+
+	self := c.Self()
+	s.ev.emit("connected",
+		field{"server", o.server},
+		field{"server_version", c.ServerInfo().Version.String()},
+		field{"session", self.Session},
+		field{"fingerprint", c.Fingerprint()},
+		field{"max_bandwidth", c.ServerInfo().MaxBandwidth},
+		field{"tor", network.Describe()},
+	)
+	for _, ch := range c.Channels() {
+		s.ev.emit("channel", field{"id", ch.ID}, field{"name", ch.Name}, field{"parent", ch.Parent})
+	}
+	for _, u := range c.Users() {
+		s.ev.emit("user", field{"session", u.Session}, field{"name", u.Name}, field{"channel", u.ChannelID})
+	}
+
+	rec, err := newRecorder(o.recordDir, func(session uint32) string {
+		if u, ok := c.User(session); ok {
+			return u.Name
+		}
+		return ""
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := rec.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	if o.recordDir != "" {
+		s.ev.emit("record-start", field{"dir", o.recordDir}, field{"origin", rec.Origin().UTC().Format(time.RFC3339Nano)})
+	}
+	printer := newEventPrinter(c, s.ev, rec)
+	printerDone := make(chan struct{})
+	go func() {
+		printer.run()
+		close(printerDone)
+	}()
+
+	if o.channel != "" {
+		if err := s.joinChannel(ctx, o.channel, o.createChannel); err != nil {
+			return err
+		}
+	}
+	if o.say != "" {
+		if err := s.sayInChannel(ctx, o.say); err != nil {
+			return err
+		}
+	}
+
+	sendDone := make(chan error, 1)
+	if o.sendWAV != "" {
+		go func() { sendDone <- s.sendWAV(ctx) }()
+	} else {
+		sendDone = nil
+	}
+
+	var timer <-chan time.Time
+	if o.duration > 0 {
+		t := time.NewTimer(o.duration)
+		defer t.Stop()
+		timer = t.C
+	}
+	waitForSend := sendDone != nil
+	if timer == nil && !waitForSend && o.recordDir == "" {
+		// Nothing left to do: --say and --channel are done.
+		return s.finish(printer, printerDone, nil)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return s.finish(printer, printerDone, nil)
+		case <-timer:
+			return s.finish(printer, printerDone, nil)
+		case <-c.Done():
+			err := c.Err()
+			printer.stop()
+			<-printerDone
+			printer.voiceStats()
+			if err == nil {
+				err = errors.New("server closed the connection")
+			}
+			s.ev.emit("disconnected", field{"reason", err.Error()})
+			return fmt.Errorf("disconnected: %w", err)
+		case err := <-sendDone:
+			sendDone = nil
+			if err != nil {
+				return s.finish(printer, printerDone, err)
+			}
+			if waitForSend && timer == nil {
+				// Give the last packets time to leave before closing.
+				time.Sleep(200 * time.Millisecond)
+				return s.finish(printer, printerDone, nil)
+			}
+		}
+	}
+}
+
+// finish disconnects cleanly and reports.
+func (s *session) finish(p *eventPrinter, done <-chan struct{}, err error) error {
+	s.client.Close()
+	p.stop()
+	<-done
+	p.voiceStats()
+	reason := "client closed"
+	if err != nil {
+		reason = err.Error()
+	}
+	s.ev.emit("disconnected", field{"reason", reason})
+	return err
+}
+
+// joinChannel joins the channel at path, creating the last element as a
+// temporary channel when create is set and it does not exist.
+func (s *session) joinChannel(ctx context.Context, path string, create bool) error {
+	c := s.client
+	ch, ok := c.ChannelByPath(path)
+	if !ok {
+		if !create {
+			return fmt.Errorf("channel %q does not exist (use --create-channel)", path)
+		}
+		i := strings.LastIndex(path, "/")
+		if i < 0 {
+			return fmt.Errorf("channel %q: cannot create the root channel", path)
+		}
+		parent, ok := c.ChannelByPath(path[:i])
+		if !ok {
+			return fmt.Errorf("channel %q: parent %q does not exist", path, path[:i])
+		}
+		created, err := c.CreateChannel(ctx, parent.ID, path[i+1:], true)
+		if err != nil {
+			// Another client may have created it at the same moment.
+			if again, ok := c.ChannelByPath(path); ok {
+				created = again
+			} else {
+				return fmt.Errorf("create channel %q: %w", path, err)
+			}
+		}
+		ch = created
+	}
+	if err := c.Join(ctx, ch.ID); err != nil {
+		return fmt.Errorf("join %q: %w", path, err)
+	}
+	s.ev.emit("joined", field{"channel", path}, field{"id", ch.ID})
+	return nil
+}
+
+// sayInChannel sends text to the channel we are in.
+func (s *session) sayInChannel(ctx context.Context, text string) error {
+	self := s.client.Self()
+	html, err := app.FormatChatMessage(text, int(s.client.ServerInfo().MessageLength))
+	if err != nil {
+		return fmt.Errorf("say: %w", err)
+	}
+	err = s.client.SendText(ctx, mumble.TextMessage{Channels: []uint32{self.ChannelID}, Message: html})
+	if err != nil {
+		return fmt.Errorf("say: %w", err)
+	}
+	return nil
+}
+
+// explainDialError adds what the user can do to the errors a user can fix.
+func explainDialError(err error) error {
+	var mismatch *mumble.CertificateMismatchError
+	switch {
+	case errors.Is(err, mumble.ErrWrongServerPW):
+		return fmt.Errorf("wrong server password (give it with --password-file or TUMBLE_PASSWORD): %w", err)
+	case errors.Is(err, mumble.ErrWrongUserPW):
+		return fmt.Errorf("wrong password for this registered user name: %w", err)
+	case errors.As(err, &mismatch):
+		return fmt.Errorf("the server's certificate changed, refusing to connect (check with the server's operator before trusting it): %w", err)
+	}
+	return err
+}

@@ -1,0 +1,348 @@
+//go:build libtor
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tumble-voip/tumble/mumble/murmurtest"
+	"github.com/tumble-voip/tumble/tor/tornet"
+)
+
+// cliBuildTags are the tags TestMain builds tumble-cli with: with the
+// embedded Tor.
+const cliBuildTags = "nolibopusfile,libtor"
+
+// torWorld is a private Tor network on loopback with Mumble servers behind
+// onion services, shared by the tests in this file.
+type torWorld struct {
+	net    *tornet.Network
+	torrc  string             // file with the network's client torrc lines
+	srv    *murmurtest.Server // behind onion
+	onion  *tornet.OnionService
+	authed *tornet.OnionService // the same server behind an onion that needs client auth
+}
+
+var (
+	worldOnce sync.Once
+	world     *torWorld
+	worldErr  error
+	worldDir  string
+)
+
+// setupTorWorld starts the network once for all tests of the package; it
+// is stopped by TestMain's cleanup through worldClose.
+func setupTorWorld(t testing.TB) *torWorld {
+	t.Helper()
+	if err := tornet.Available(tornet.Options{}); err != nil {
+		if os.Getenv("TUMBLE_REQUIRE_SERVERS") == "1" {
+			t.Fatalf("private Tor network: %v", err)
+		}
+		t.Skipf("private Tor network: %v", err)
+	}
+	worldOnce.Do(func() {
+		worldDir, worldErr = os.MkdirTemp("", "tumble-torworld")
+		if worldErr != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		w := &torWorld{}
+		w.net, worldErr = tornet.Start(ctx, filepath.Join(worldDir, "net"), tornet.Options{})
+		if worldErr != nil {
+			return
+		}
+		world = w
+		murmurDir := filepath.Join(worldDir, "murmur")
+		if worldErr = os.Mkdir(murmurDir, 0o700); worldErr != nil {
+			return
+		}
+		w.srv, worldErr = murmurtest.StartProcess(ctx, murmurDir, murmurtest.Options{Version: murmurtest.V13, Channels: []string{"Lab"}})
+		if worldErr != nil {
+			return
+		}
+		if w.onion, worldErr = w.net.AddOnionService(ctx, w.srv.Addr, 64738, false); worldErr != nil {
+			return
+		}
+		if w.authed, worldErr = w.net.AddOnionService(ctx, w.srv.Addr, 64738, true); worldErr != nil {
+			return
+		}
+		w.torrc = filepath.Join(worldDir, "torrc")
+		worldErr = os.WriteFile(w.torrc, []byte(strings.Join(w.net.ClientTorrc(), "\n")+"\n"), 0o600)
+	})
+	if worldErr != nil {
+		t.Fatalf("tor world: %v", worldErr)
+	}
+	return world
+}
+
+// closeTorWorld stops what setupTorWorld started.
+func closeTorWorld() {
+	if world != nil {
+		if world.srv != nil {
+			world.srv.Close()
+		}
+		world.net.Close()
+	}
+	if worldDir != "" {
+		os.RemoveAll(worldDir)
+	}
+}
+
+// closeFixtures stops the shared fixtures after all tests.
+func closeFixtures() { closeTorWorld() }
+
+// embedded returns the flags for an embedded Tor on the private network.
+func (w *torWorld) embedded() []string {
+	return []string{"--tor", "embedded", "--torrc", w.torrc, "--amnesic"}
+}
+
+func TestEmbeddedTorOnionVoiceAndText(t *testing.T) {
+	w := setupTorWorld(t)
+	dir := t.TempDir()
+	tone := filepath.Join(dir, "tone.wav")
+	writeTone(t, tone, 440, 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
+	common := append([]string{"--server", server, "--channel", "Root/Lab"}, w.embedded()...)
+	rec := filepath.Join(dir, "rec")
+	listener := startCLI(ctx, t, append(common, "--user", "bob", "--record-dir", rec, "--for", "25s")...)
+	// Wait for bob to be connected before alice talks.
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && !w.userOnline("bob") {
+		time.Sleep(500 * time.Millisecond)
+	}
+	sender := startCLI(ctx, t, append(common, "--user", "alice", "--send-wav", tone, "--say", "hello over tor")...)
+	s := sender()
+	if s.err != nil {
+		t.Fatalf("alice: %v\n%s", s.err, s.stderr)
+	}
+	l := listener()
+	if l.err != nil {
+		t.Fatalf("bob: %v\n%s", l.err, l.stderr)
+	}
+	if c := s.find("connected"); len(c) != 1 || c[0]["tor"] != "embedded" {
+		t.Errorf("alice's connected event should name the embedded Tor: %v", c)
+	}
+	texts := l.find("text")
+	if len(texts) == 0 || texts[0]["message"] != "hello over tor" {
+		t.Errorf("bob got texts %v", texts)
+	}
+	voiced, freq := toneStats(readWAV(t, filepath.Join(rec, "alice.wav")))
+	t.Logf("over Tor: %v of 3s voiced at %.1f Hz", voiced, freq)
+	if math.Abs(freq-440) > 5 || voiced < 3*time.Second*95/100 {
+		t.Errorf("bob recorded %v at %.1f Hz, want >= 2.85 s at 440 Hz", voiced, freq)
+	}
+}
+
+// userOnline asks the server (directly, on loopback: this is the test's own
+// view, not the client's) whether a user is connected.
+func (w *torWorld) userOnline(name string) bool {
+	re := regexp.MustCompile(`:` + regexp.QuoteMeta(name) + `\(-?\d+\)> Authenticated`)
+	return re.MatchString(w.srv.Log())
+}
+
+func TestSOCKSModeJoinsOnion(t *testing.T) {
+	w := setupTorWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
+	r := startCLI(ctx, t, "--server", server, "--tor", "socks="+w.net.SOCKSAddr(), "--user", "sam", "--say", "via socks")()
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stderr)
+	}
+	if c := r.find("connected"); len(c) != 1 || !strings.HasPrefix(c[0]["tor"].(string), "socks") {
+		t.Errorf("connected events %v", c)
+	}
+}
+
+func TestClientAuthorization(t *testing.T) {
+	w := setupTorWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	server := fmt.Sprintf("%s:%d", w.authed.Address, w.authed.Port)
+
+	r := startCLI(ctx, t, append([]string{"--server", server, "--user", "noauth"}, w.embedded()...)...)()
+	if r.err == nil {
+		t.Fatal("connected to a client-auth onion without the key")
+	}
+	if !strings.Contains(r.stderr, "client authorization required") {
+		t.Errorf("want a clear client authorization error, got %q", r.stderr)
+	}
+
+	key := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(key, []byte(w.authed.ClientAuthKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = startCLI(ctx, t, append([]string{"--server", server, "--user", "authed", "--client-auth-file", key}, w.embedded()...)...)()
+	if r.err != nil {
+		t.Fatalf("with the key: %v\n%s", r.err, r.stderr)
+	}
+	if len(r.find("connected")) != 1 {
+		t.Error("no connected event with the key")
+	}
+}
+
+// straceRun runs tumble-cli under strace, recording every socket, connect
+// and send call of every thread.
+func straceRun(ctx context.Context, t *testing.T, args ...string) (trace string, run *cliRun) {
+	t.Helper()
+	if _, err := exec.LookPath("strace"); err != nil {
+		if os.Getenv("TUMBLE_REQUIRE_SERVERS") == "1" {
+			t.Fatal("strace is missing")
+		}
+		t.Skip("strace is missing")
+	}
+	out := filepath.Join(t.TempDir(), "strace")
+	wait := startCommand(ctx, t, "strace", append([]string{"-f", "-qq", "-e", "trace=socket,connect,sendto,sendmsg,sendmmsg", "-o", out, cliPath, "--json"}, args...)...)
+	run = wait()
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), run
+}
+
+var (
+	reSocket  = regexp.MustCompile(`socket\((AF_INET6?|AF_UNIX|AF_NETLINK|AF_PACKET)[^,]*, (SOCK_[A-Z]+)`)
+	reConnect = regexp.MustCompile(`connect\(\d+, \{sa_family=(AF_INET6?|AF_UNIX)(?:, sin6?_port=htons\((\d+)\))?(?:, (?:sin_addr=inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"))?`)
+)
+
+// checkNoLeak fails if the trace shows a UDP socket, a DNS query, a raw or
+// netlink socket, or a connection to anything but 127.0.0.1, or to one of
+// the forbidden ports.
+func checkNoLeak(t *testing.T, trace string, forbidden ...int) (connects int) {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(trace))
+	for sc.Scan() {
+		line := sc.Text()
+		if m := reSocket.FindStringSubmatch(line); m != nil {
+			switch {
+			case m[1] == "AF_UNIX":
+			case m[1] == "AF_NETLINK" && strings.Contains(line, "NETLINK_ROUTE"):
+				// Listing the machine's own interfaces (Tor does at
+				// start): a question to the kernel, nothing sent out.
+			case m[1] == "AF_PACKET" || m[1] == "AF_NETLINK":
+				t.Errorf("packet/netlink socket: %s", line)
+			case m[2] != "SOCK_STREAM":
+				t.Errorf("non-TCP socket (UDP or raw): %s", line)
+			}
+		}
+		if m := reConnect.FindStringSubmatch(line); m != nil {
+			if m[1] == "AF_UNIX" {
+				if strings.Contains(line, "nscd") || strings.Contains(line, "resolve") {
+					t.Errorf("name service lookup: %s", line)
+				}
+				continue
+			}
+			connects++
+			port, _ := strconv.Atoi(m[2])
+			addr := m[3] + m[4]
+			if ip := net.ParseIP(addr); ip == nil || !ip.IsLoopback() {
+				t.Errorf("connection to a non-loopback address: %s", line)
+			}
+			if port == 53 {
+				t.Errorf("DNS: %s", line)
+			}
+			for _, f := range forbidden {
+				if port == f {
+					t.Errorf("direct connection to port %d outside Tor: %s", f, line)
+				}
+			}
+		}
+		if strings.Contains(line, "sendto(") && strings.Contains(line, "htons(53)") {
+			t.Errorf("DNS: %s", line)
+		}
+	}
+	return connects
+}
+
+// TestNoLeakOutsideTor watches a whole embedded-Tor session from outside
+// the process: no UDP, no DNS, nothing but loopback (the private network's
+// relays), and never the Mumble server's own port: the connection went
+// through Tor.
+func TestNoLeakOutsideTor(t *testing.T) {
+	w := setupTorWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tone := filepath.Join(t.TempDir(), "tone.wav")
+	writeTone(t, tone, 440, time.Second)
+	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
+	trace, r := straceRun(ctx, t, append([]string{"--server", server, "--user", "watched", "--send-wav", tone, "--say", "hi"}, w.embedded()...)...)
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stderr)
+	}
+	n := checkNoLeak(t, trace, w.srv.Port)
+	if n == 0 {
+		t.Fatal("strace saw no connections at all: the check is blind")
+	}
+	t.Logf("%d connections, all to loopback relays", n)
+}
+
+// TestFailClosedWithTorDown points tumble-cli at a Tor SOCKS port that is
+// not there: it must fail with a clear error and never try the server
+// directly.
+func TestFailClosedWithTorDown(t *testing.T) {
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	trace, r := straceRun(ctx, t, "--server", srv.Addr, "--user", "x", "--tor", "socks="+dead)
+	if r.err == nil {
+		t.Fatal("connected with Tor down")
+	}
+	if !strings.Contains(strings.ToLower(r.stderr), "tor") {
+		t.Errorf("error should say Tor is the problem: %q", r.stderr)
+	}
+	checkNoLeak(t, trace, srv.Port)
+}
+
+// BenchmarkTorConnect reports process start to "connected" over the private
+// network: embedded Tor (bootstrap included) and an existing Tor's SOCKS
+// port.
+func BenchmarkTorConnect(b *testing.B) {
+	w := setupTorWorld(b)
+	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
+	for _, mode := range []string{"embedded", "socks"} {
+		b.Run(mode, func(b *testing.B) {
+			var total time.Duration
+			for i := range b.N {
+				args := []string{"--server", server, "--user", fmt.Sprintf("bench%d", i)}
+				if mode == "embedded" {
+					args = append(args, w.embedded()...)
+				} else {
+					args = append(args, "--tor", "socks="+w.net.SOCKSAddr())
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				start := time.Now()
+				r := startCLI(ctx, b, args...)()
+				cancel()
+				if r.err != nil {
+					b.Fatalf("%v\n%s", r.err, r.stderr)
+				}
+				total += eventTime(b, r, "connected", "time").Sub(start)
+			}
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "start_to_connected_ms")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
