@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/tumble-voip/tumble/app"
+)
+
+// errUsage reports a bad command line (exit status 2); the flag package has
+// printed the reason.
+var errUsage = errors.New("usage")
+
+// options holds the parsed command line.
+type options struct {
+	amnesic   bool
+	configDir string
+	tor       string
+	torrc     string
+	connect   string
+	audio     string
+}
+
+const usageHeader = `usage: tumble [flags]
+
+Tumble is a Mumble voice client that carries its own Tor.
+
+flags:
+`
+
+// parseOptions parses args. --help returns flag.ErrHelp; a bad flag
+// returns errUsage after the flag package printed the reason.
+func parseOptions(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("tumble", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHeader)
+		fs.PrintDefaults()
+	}
+	fs.BoolVar(&o.amnesic, "amnesic", false, "write nothing to disk: bookmarks and settings in memory, Tor state in a temporary directory")
+	fs.StringVar(&o.configDir, "config-dir", "", "keep bookmarks, settings and Tor state in `DIR` (default: tumble in the user config directory)")
+	fs.StringVar(&o.tor, "tor", "", "Tor `MODE`: embedded, socks=HOST:PORT (an existing Tor), or off (direct, UNPROTECTED);\ndefault: the settings' choice")
+	fs.StringVar(&o.torrc, "torrc", "", "extra torrc lines for the embedded Tor from `FILE` (the only way to use a test network)")
+	fs.StringVar(&o.connect, "connect", "", "connect to the bookmark with this label or ID at start")
+	fs.StringVar(&o.audio, "audio", "devices", "sound `BACKEND`: devices, null (silence, playback discarded) or none")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "tumble: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return nil, errUsage
+	}
+	switch o.audio {
+	case "devices", "null", "none":
+	default:
+		fmt.Fprintf(stderr, "tumble: --audio %q is not one of devices, null, none\n", o.audio)
+		return nil, errUsage
+	}
+	return o, nil
+}
+
+// controllerConfig builds the controller's configuration.
+func (o *options) controllerConfig(env app.Environment) (app.ControllerConfig, error) {
+	cfg := app.ControllerConfig{
+		ConfigDir:   o.configDir,
+		Amnesic:     o.amnesic || env.QubesDisposable,
+		TorMode:     o.tor,
+		TorCreator:  torCreator(),
+		Environment: env,
+	}
+	switch o.audio {
+	case "null":
+		cfg.AudioBackend = app.AudioNull
+	case "none":
+		cfg.AudioBackend = app.AudioNone
+	}
+	if o.torrc != "" {
+		lines, err := readTorrc(o.torrc)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Torrc = lines
+		cfg.AllowTestingTor = true
+	}
+	return cfg, nil
+}
+
+// readTorrc reads torrc lines from a file, without comments and blank lines.
+func readTorrc(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--torrc: %w", err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--torrc %s: %w", path, err)
+	}
+	return lines, nil
+}

@@ -1,0 +1,178 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tumble-voip/tumble/app"
+)
+
+// chatPane shows the chat as plain, selectable text and sends what is
+// typed into its entry. Links are shown as text to copy; nothing is ever
+// opened or fetched, and there are no images.
+type chatPane struct {
+	ui *UI
+
+	title  *widget.Label
+	lines  *fyne.Container
+	scroll *container.Scroll
+	entry  *chatEntry
+	send   *widget.Button
+	errMsg *widget.Label
+	obj    fyne.CanvasObject
+
+	shown []app.ChatLine // what lines holds, in order
+}
+
+func newChatPane(u *UI) *chatPane {
+	p := &chatPane{ui: u}
+	p.lines = container.NewVBox()
+	p.scroll = container.NewVScroll(p.lines)
+	p.entry = newChatEntry(u)
+	p.entry.SetPlaceHolder("Type a message to the channel")
+	p.entry.OnSubmitted = func(string) { p.submit() }
+	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), p.submit)
+	p.errMsg = widget.NewLabel("")
+	p.errMsg.Importance = widget.DangerImportance
+	p.errMsg.Wrapping = fyne.TextWrapWord
+	p.errMsg.Hide()
+	p.title = widget.NewLabelWithStyle("Chat", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	input := container.NewBorder(nil, nil, nil, p.send, p.entry)
+	p.obj = container.NewBorder(p.title, container.NewVBox(p.errMsg, input), nil, nil, p.scroll)
+	return p
+}
+
+func (p *chatPane) object() fyne.CanvasObject { return p.obj }
+
+// apply shows st.Chat, appending when only new lines arrived.
+func (p *chatPane) apply(st app.State) {
+	connected := st.Phase == app.PhaseConnected
+	setEnabled(p.entry, connected)
+	setEnabled(p.send, connected)
+	if chatEqual(st.Chat, p.shown) {
+		return
+	}
+	n := len(p.shown)
+	if n > 0 && len(st.Chat) > n && chatEqual(st.Chat[:n], p.shown) {
+		for _, l := range st.Chat[n:] {
+			p.lines.Add(chatLineLabel(l))
+		}
+	} else {
+		objs := make([]fyne.CanvasObject, len(st.Chat))
+		for i, l := range st.Chat {
+			objs[i] = chatLineLabel(l)
+		}
+		p.lines.Objects = objs
+		p.lines.Refresh()
+	}
+	p.shown = append(p.shown[:0:0], st.Chat...)
+	p.scroll.ScrollToBottom()
+}
+
+// submit sends the entry's text.
+func (p *chatPane) submit() {
+	text := strings.TrimSpace(p.entry.Text)
+	if text == "" {
+		return
+	}
+	if err := p.ui.ctrl.SendChat(text); err != nil {
+		setLabel(p.errMsg, errorText(err))
+		return
+	}
+	setLabel(p.errMsg, "")
+	p.entry.SetText("")
+	p.ui.Sync()
+}
+
+// chatLineLabel renders one line as a selectable, wrapping label.
+func chatLineLabel(l app.ChatLine) fyne.CanvasObject {
+	lb := widget.NewLabel(chatLineText(l))
+	lb.Wrapping = fyne.TextWrapWord
+	lb.Selectable = true
+	switch {
+	case l.System:
+		lb.TextStyle = fyne.TextStyle{Italic: true}
+	case l.Own:
+		lb.Importance = widget.HighImportance
+	}
+	return lb
+}
+
+// chatLineText is the plain text of a chat line: time, sender, text and
+// the target of every link on a line of its own, so what a link's text
+// hides is visible and can be copied.
+func chatLineText(l app.ChatLine) string {
+	var b strings.Builder
+	if !l.Time.IsZero() {
+		b.WriteString("[" + l.Time.Local().Format("15:04") + "] ")
+	}
+	if l.From != "" {
+		b.WriteString(l.From + ": ")
+	}
+	b.WriteString(l.Text)
+	for _, k := range l.Links {
+		switch {
+		case k.URL == "":
+		case k.Text == "" || k.Text == k.URL:
+			b.WriteString("\nLink: " + k.URL)
+		default:
+			b.WriteString("\nLink: " + k.Text + " -> " + k.URL)
+		}
+	}
+	return b.String()
+}
+
+// chatEqual compares chat lines by what is shown.
+func chatEqual(a, b []app.ChatLine) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if !x.Time.Equal(y.Time) || x.From != y.From || x.Text != y.Text || x.Own != y.Own ||
+			x.System != y.System || len(x.Links) != len(y.Links) {
+			return false
+		}
+		for j := range x.Links {
+			if x.Links[j] != y.Links[j] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// chatEntry is the chat's input. It passes the push-to-talk key to the
+// window, so holding it works while typing.
+type chatEntry struct {
+	widget.Entry
+	ui *UI
+}
+
+func newChatEntry(u *UI) *chatEntry {
+	e := &chatEntry{ui: u}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// KeyDown implements desktop.Keyable.
+func (e *chatEntry) KeyDown(ev *fyne.KeyEvent) {
+	if ev.Name == e.ui.opts.PTTKey {
+		e.ui.keyDown(ev)
+		return
+	}
+	e.Entry.KeyDown(ev)
+}
+
+// KeyUp implements desktop.Keyable.
+func (e *chatEntry) KeyUp(ev *fyne.KeyEvent) {
+	if ev.Name == e.ui.opts.PTTKey {
+		e.ui.keyUp(ev)
+		return
+	}
+	e.Entry.KeyUp(ev)
+}

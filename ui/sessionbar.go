@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tumble-voip/tumble/app"
+)
+
+// sessionBar says where the session stands and offers the button that ends
+// the current step: Cancel while Tor starts or the connection is made,
+// Disconnect when connected, Stop during a reconnect countdown.
+type sessionBar struct {
+	ui *UI
+
+	activity *widget.Activity
+	status   *widget.Label
+	stop     *widget.Button // Cancel, Disconnect or Stop
+	again    *widget.Button // Connect again
+	obj      fyne.CanvasObject
+}
+
+func newSessionBar(u *UI) *sessionBar {
+	b := &sessionBar{ui: u}
+	b.activity = widget.NewActivity()
+	b.activity.Hide()
+	b.status = widget.NewLabel("Not connected. Choose a server and press Connect.")
+	b.status.Wrapping = fyne.TextWrapWord
+	b.stop = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), nil)
+	b.stop.Hide()
+	b.again = widget.NewButtonWithIcon("Connect again", theme.ViewRefreshIcon(), nil)
+	b.again.Hide()
+	b.obj = container.NewBorder(nil, nil, b.activity, container.NewHBox(b.again, b.stop), b.status)
+	return b
+}
+
+func (b *sessionBar) object() fyne.CanvasObject { return b.obj }
+
+// apply shows the session phase.
+func (b *sessionBar) apply(st app.State) {
+	name := ""
+	id := ""
+	if st.Bookmark != nil {
+		name, id = st.Bookmark.Name(), st.Bookmark.ID
+	}
+	ctrl := b.ui.ctrl
+	busy := false
+	b.again.Hide()
+	b.stop.Show()
+	switch st.Phase {
+	case app.PhaseStartingTor:
+		busy = true
+		msg := fmt.Sprintf("Starting Tor for %s: %d%%", name, st.Tor.Progress)
+		if st.Tor.Summary != "" {
+			msg += " (" + st.Tor.Summary + ")"
+		}
+		b.status.SetText(msg)
+		b.setStop("Cancel", theme.CancelIcon(), ctrl.Cancel)
+	case app.PhaseConnecting:
+		busy = true
+		b.status.SetText("Connecting to " + name + "...")
+		b.setStop("Cancel", theme.CancelIcon(), ctrl.Cancel)
+	case app.PhaseConnected:
+		msg := "Connected to " + name
+		if st.Bitrate > 0 {
+			msg += fmt.Sprintf(", sending %.1f kb/s", float64(st.Bitrate)/1000)
+		}
+		b.status.SetText(msg)
+		b.setStop("Disconnect", theme.LogoutIcon(), ctrl.Disconnect)
+	case app.PhaseReconnectWait:
+		msg := fmt.Sprintf("Reconnecting to %s in %s", name, countdown(st.ReconnectIn))
+		if st.ReconnectMaxAttempts > 0 {
+			msg += fmt.Sprintf(" (attempt %d of %d)", st.ReconnectAttempt, st.ReconnectMaxAttempts)
+		}
+		if st.Problem.Message != "" {
+			msg += ". " + st.Problem.Message
+		}
+		b.status.SetText(msg)
+		b.setStop("Stop", theme.MediaStopIcon(), ctrl.StopReconnect)
+	case app.PhaseDisconnected:
+		msg := "Disconnected"
+		if name != "" {
+			msg += " from " + name
+		}
+		if st.Problem.Message != "" {
+			msg += ": " + st.Problem.Message
+		}
+		b.status.SetText(msg)
+		b.setStop("Dismiss", theme.CancelIcon(), ctrl.Cancel)
+		if id != "" {
+			b.again.OnTapped = func() { b.ui.connect(id) }
+			b.again.Show()
+		}
+	default:
+		b.status.SetText("Not connected. Choose a server and press Connect.")
+		b.stop.Hide()
+	}
+	if busy {
+		b.activity.Show()
+		b.activity.Start()
+	} else {
+		b.activity.Stop()
+		b.activity.Hide()
+	}
+}
+
+// setStop configures the stop button; pressing it also refreshes the UI.
+func (b *sessionBar) setStop(text string, icon fyne.Resource, fn func()) {
+	b.stop.SetText(text)
+	b.stop.SetIcon(icon)
+	b.stop.OnTapped = func() {
+		fn()
+		b.ui.Sync()
+	}
+}
+
+// countdown formats a reconnect wait in whole seconds, rounding up.
+func countdown(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int((d + time.Second - 1) / time.Second)
+	if s == 1 {
+		return "1 second"
+	}
+	return fmt.Sprintf("%d seconds", s)
+}
