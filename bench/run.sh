@@ -77,3 +77,17 @@ for b in Legacy Protobuf; do
 		emit "${name}_allocs" "$(metric "$f" "BenchmarkVoice$b/$op" allocs/op)" allocs/op
 	done
 done
+
+# Applying a replayed sync of 1000 users and 300 channels.
+f=$(bench ./mumble/ '^BenchmarkApplySync$' 20x)
+emit apply_sync_1000_users_300_channels_ms "$(awk -v v="$(metric "$f" BenchmarkApplySync ns/op)" 'BEGIN{printf "%.2f", v/1e6}')" ms
+emit apply_sync_1000_users_300_channels_allocs "$(metric "$f" BenchmarkApplySync allocs/op)" allocs/op
+
+# Process start to "connected" over the private Tor network, embedded Tor
+# (bootstrap included) against an existing Tor's SOCKS port. Needs the
+# embedded Tor (TAGS with libtor, as make bench sets).
+if [[ ",$TAGS," == *,libtor,* ]]; then
+	f=$(bench ./cmd/tumble-cli/ '^BenchmarkTorConnect$' 3x)
+	emit tor_start_to_connected_embedded_ms "$(metric "$f" BenchmarkTorConnect/embedded start_to_connected_ms)" ms
+	emit tor_start_to_connected_socks_ms "$(metric "$f" BenchmarkTorConnect/socks start_to_connected_ms)" ms
+fi
