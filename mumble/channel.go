@@ -339,6 +339,7 @@ func (c *Client) move(ctx context.Context, op string, session, id uint32) error 
 	if u.ChannelID == id {
 		return nil
 	}
+	from := u.ChannelID
 	w := c.addWaiter(func(v any) (bool, error) {
 		switch ev := v.(type) {
 		case *UserChangedEvent:
@@ -357,7 +358,7 @@ func (c *Client) move(ctx context.Context, op string, session, id uint32) error 
 				return true, errors.New("the channel was removed")
 			}
 		case *PermissionDeniedEvent:
-			if refusesJoin(ev.Err, id) {
+			if refusesMove(ev.Err, from, id) {
 				return true, ev.Err
 			}
 		}
@@ -370,13 +371,15 @@ func (c *Client) move(ctx context.Context, op string, session, id uint32) error 
 	return opError(op, c.wait(ctx, w))
 }
 
-// refusesJoin reports whether a PermissionDenied may answer a move to
-// channel id. Mumble's messages carry no request IDs, so refusals of other
+// refusesMove reports whether a PermissionDenied may answer a move from
+// channel from to channel to: servers name the target channel for a missing
+// Enter permission and the user's current channel for a missing Move
+// permission. Mumble's messages carry no request IDs, so refusals of other
 // kinds (text too long, invalid names) are left to their own requests.
-func refusesJoin(e *PermissionDeniedError, id uint32) bool {
+func refusesMove(e *PermissionDeniedError, from, to uint32) bool {
 	switch e.Type {
 	case DenyPermission:
-		return !e.HasChannel || e.ChannelID == id
+		return !e.HasChannel || e.ChannelID == to || e.ChannelID == from
 	case DenyChannelFull, DenyTemporaryChannel, DenyMissingCertificate, DenyText, DenyH9K:
 		return true
 	}

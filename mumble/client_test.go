@@ -611,6 +611,12 @@ func TestJoinAndCreateDenied(t *testing.T) {
 		p.send(&mumbleproto.PermissionDenied{Type: mumbleproto.PermissionDenied_ChannelName.Enum(), Name: proto.String("bad/name")})
 		p.expect(MessageChannelState, &cs)
 		p.send(&mumbleproto.ChannelState{ChannelId: proto.Uint32(9), Parent: proto.Uint32(1), Name: proto.String("Temp"), Temporary: proto.Bool(true)})
+		// Moving alice out of channel 1: servers name her current channel.
+		p.expect(MessageUserState, &us)
+		if us.GetSession() != 1 || us.GetChannelId() != 0 {
+			t.Errorf("move request %v", &us)
+		}
+		p.send(&mumbleproto.PermissionDenied{Type: mumbleproto.PermissionDenied_Permission.Enum(), Permission: proto.Uint32(uint32(PermissionMove)), ChannelId: proto.Uint32(1), Session: proto.Uint32(2)})
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -641,6 +647,9 @@ func TestJoinAndCreateDenied(t *testing.T) {
 	}
 	if _, err := c.CreateChannel(ctx, 1, "Temp", true); err == nil {
 		t.Error("creating an existing channel succeeded")
+	}
+	if err := c.Move(ctx, 1, 0); !errors.As(err, &pd) || pd.Permission != PermissionMove {
+		t.Errorf("denied move: %v", err)
 	}
 }
 
