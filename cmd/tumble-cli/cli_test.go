@@ -348,3 +348,30 @@ func TestBitrateLoweredToServerLimit(t *testing.T) {
 		t.Errorf("want an error suggesting more frames per packet, got %v: %s", r.err, r.stderr)
 	}
 }
+
+func TestCreateChannel(t *testing.T) {
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V15, Channels: []string{"Lab"}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	// SuperUser may create temporary channels: it is created and joined.
+	cmd := exec.CommandContext(ctx, cliPath, "--json", "--server", srv.Addr, "--tor", "off", "--user", "SuperUser",
+		"--channel", "Root/Lab/Standup", "--create-channel")
+	cmd.Env = append(os.Environ(), "TUMBLE_PASSWORD="+srv.SuperUserPassword)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("SuperUser --create-channel: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), `"channel":"Root/Lab/Standup"`) || !strings.Contains(string(out), `"event":"joined"`) {
+		t.Errorf("no joined event for the new channel:\n%s", out)
+	}
+
+	// A guest lacks MakeTempChannel on a default server: a clear error.
+	r := startCLI(ctx, t, "--server", srv.Addr, "--tor", "off", "--user", "guest", "--channel", "Root/Lab/Mine", "--create-channel")()
+	if r.err == nil {
+		t.Fatal("a guest created a channel on a default server")
+	}
+	if !strings.Contains(r.stderr, "permission denied") || !strings.Contains(r.stderr, "Root/Lab/Mine") {
+		t.Errorf("want a clear permission error naming the channel, got %q", r.stderr)
+	}
+}
