@@ -82,10 +82,10 @@ test: deps
 	@mkdir -p bin
 	$(LIBTOR_ENV) $(GO) build -tags $(GOTAGS_TOR) -o bin/tumble-cli ./cmd/tumble-cli
 	TUMBLE_REQUIRE_SERVERS=1 TUMBLE_CLI=$(CURDIR)/bin/tumble-cli \
-	$(LIBTOR_ENV) $(GO) test -tags $(GOTAGS_TOR) -timeout 25m -count=1 ./... 2>&1 | tee /tmp/tumble-test.log | \
+	$(LIBTOR_ENV) $(GO) test -tags $(GOTAGS_TOR) -timeout 25m -count=1 ./... 2>&1 | tee bin/test.log | \
 		grep -Ev '^(=== RUN|=== PAUSE|=== CONT)' ; \
 	status=$${PIPESTATUS[0]}; \
-	pass=$$(grep -Ec '^ok ' /tmp/tumble-test.log); fail=$$(grep -Ec '^(FAIL|--- FAIL)' /tmp/tumble-test.log); \
+	pass=$$(grep -Ec '^ok ' bin/test.log); fail=$$(grep -Ec '^(FAIL|--- FAIL)' bin/test.log); \
 	echo "go test summary: $$pass packages ok, $$fail failures"; \
 	exit $$status
 
