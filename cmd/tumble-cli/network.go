@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -54,9 +53,9 @@ func newNetwork(ctx context.Context, o *options, ev *eventWriter) (*network, err
 		Creator:   embeddedTor(),
 	}
 	if o.torrc != "" {
-		lines, err := readTorrc(o.torrc)
+		lines, err := tor.ReadTorrcFile(o.torrc)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--torrc: %w", err)
 		}
 		srv.Torrc = lines
 		// The user named the file explicitly: a test network is allowed.
@@ -121,26 +120,4 @@ func newNetwork(ctx context.Context, o *options, ev *eventWriter) (*network, err
 		}
 	}
 	return n, nil
-}
-
-// readTorrc reads torrc lines from a file, without comments and blank lines.
-func readTorrc(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("--torrc: %w", err)
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		lines = append(lines, line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("--torrc %s: %w", path, err)
-	}
-	return lines, nil
 }

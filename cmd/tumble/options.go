@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/tumble-voip/tumble/app"
+	"github.com/tumble-voip/tumble/tor"
 )
 
 // errUsage reports a bad command line (exit status 2); the flag package has
@@ -85,34 +83,12 @@ func (o *options) controllerConfig(env app.Environment) (app.ControllerConfig, e
 		cfg.AudioBackend = app.AudioNone
 	}
 	if o.torrc != "" {
-		lines, err := readTorrc(o.torrc)
+		lines, err := tor.ReadTorrcFile(o.torrc)
 		if err != nil {
-			return cfg, err
+			return cfg, fmt.Errorf("--torrc: %w", err)
 		}
 		cfg.Torrc = lines
 		cfg.AllowTestingTor = true
 	}
 	return cfg, nil
-}
-
-// readTorrc reads torrc lines from a file, without comments and blank lines.
-func readTorrc(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("--torrc: %w", err)
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
-		if l == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		lines = append(lines, l)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("--torrc %s: %w", path, err)
-	}
-	return lines, nil
 }
