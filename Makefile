@@ -77,11 +77,13 @@ build: libtor
 run: deps build
 	./bin/tumble
 
-## test: set everything up and run all tests, integration included.
-test: deps
+## test: set everything up and run all tests, integration included: the
+## pure-Go packages must build for Android, and the Linux package must
+## install into a temporary prefix and run.
+test: deps check-android package-linux
 	@mkdir -p bin
 	$(LIBTOR_ENV) $(GO) build -tags $(GOTAGS_TOR) -o bin/tumble-cli ./cmd/tumble-cli
-	TUMBLE_REQUIRE_SERVERS=1 TUMBLE_CLI=$(CURDIR)/bin/tumble-cli \
+	TUMBLE_REQUIRE_SERVERS=1 TUMBLE_PACKAGE_TEST=1 TUMBLE_CLI=$(CURDIR)/bin/tumble-cli \
 	$(LIBTOR_ENV) $(GO) test -tags $(GOTAGS_TOR) -timeout 25m -count=1 ./... 2>&1 | tee bin/test.log | \
 		grep -Ev '^(=== RUN|=== PAUSE|=== CONT)' ; \
 	status=$${PIPESTATUS[0]}; \
@@ -121,7 +123,7 @@ clean:
 # ---------------------------------------------------------------------------
 # Packaging (Linux tarball, Android APKs) and the Android build check.
 
-.PHONY: package-linux package-android check-android fyne-tool
+.PHONY: package-linux package-android check-android fyne-tool test-jni
 
 FYNE_TOOLS_VERSION ?= v1.7.4
 FYNE ?= $(GOBIN)/fyne
@@ -146,6 +148,7 @@ fyne-tool:
 # fyne package runs in a staging directory: it refuses a directory without
 # Go code even when given the executable (hence the main.go link), and it
 # rewrites FyneApp.toml (Build+1), which must not touch the tracked file.
+# XZ_OPT=-T0 lets fyne's tar -J compress on every core.
 package-linux: libtor fyne-tool
 	@set -euo pipefail; stage=dist/.stage-linux; rm -rf $$stage; mkdir -p $$stage; \
 	echo "package-linux: building tumble $(APP_VERSION) with the embedded Tor"; \
@@ -153,7 +156,7 @@ package-linux: libtor fyne-tool
 		-o $$stage/tumble ./cmd/tumble; \
 	cp FyneApp.toml $$stage/FyneApp.toml; \
 	ln -s $(CURDIR)/cmd/tumble/main.go $$stage/main.go; \
-	(cd $$stage && $(FYNE) package --os linux --release --executable tumble \
+	(cd $$stage && XZ_OPT=-T0 $(FYNE) package --os linux --release --executable tumble \
 		--icon $(CURDIR)/mobile/icon/Icon.png); \
 	mv $$stage/*.tar.xz $(PKG_LINUX); rm -rf $$stage; \
 	echo "package-linux: $(PKG_LINUX) ($$(du -h $(PKG_LINUX) | cut -f1))"
@@ -172,3 +175,13 @@ package-android:
 check-android:
 	GOOS=android GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags $(GOTAGS) $(ANDROID_PURE_PKGS)
 	@echo "check-android: $(words $(ANDROID_PURE_PKGS)) packages build for android/arm64 without cgo"
+
+## test-jni: the JNI calls of mobile/internal/jni against stand-in Android
+## classes in a desktop JVM (needs a JDK: javac, jni.h, libjvm).
+JDK_HOME ?= $(shell j=$$(command -v javac) && dirname "$$(dirname "$$(readlink -f "$$j")")")
+test-jni:
+	@test -n "$(JDK_HOME)" && test -f "$(JDK_HOME)/include/jni.h" || \
+		{ echo "test-jni: no JDK found (javac, jni.h): apt-get install openjdk-17-jdk-headless" >&2; exit 1; }
+	CGO_CFLAGS="-I$(JDK_HOME)/include -I$(JDK_HOME)/include/linux" \
+	CGO_LDFLAGS="-L$(JDK_HOME)/lib/server -Wl,-rpath,$(JDK_HOME)/lib/server" \
+		$(GO) test -tags jnitest -count=1 ./mobile/internal/jni

@@ -25,11 +25,12 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/tumble-voip/tumble/app"
+	"github.com/tumble-voip/tumble/mobile/icon"
 	"github.com/tumble-voip/tumble/ui"
 )
 
 func main() {
-	err := run(os.Args[1:], os.Stderr, os.Getenv)
+	err := run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
@@ -53,10 +54,14 @@ func oneLine(err error) string {
 }
 
 // run is the whole program.
-func run(args []string, stderr io.Writer, getenv func(string) string) error {
+func run(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	o, err := parseOptions(args, stderr)
 	if err != nil {
 		return err
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "tumble %s\n", version)
+		return nil
 	}
 	if err := checkDisplay(getenv); err != nil {
 		return err
@@ -118,7 +123,9 @@ func run(args []string, stderr io.Writer, getenv func(string) string) error {
 // reason: its ID would switch the preferences file back on.
 func newFyneApp() fyne.App {
 	fyneapp.SetMetadata(fyne.AppMetadata{Name: "Tumble"})
-	return fyneapp.NewWithID("")
+	a := fyneapp.NewWithID("")
+	a.SetIcon(icon.Resource())
+	return a
 }
 
 // notice is the line shown under the Tor status about amnesic mode.

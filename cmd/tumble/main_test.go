@@ -140,3 +140,11 @@ func TestFindBookmark(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionNeedsNoDisplay(t *testing.T) {
+	var out, errOut strings.Builder
+	err := run([]string{"--version"}, &out, &errOut, func(string) string { return "" })
+	if err != nil || out.String() != "tumble "+version+"\n" {
+		t.Errorf("--version without a display: %v, %q %q", err, out.String(), errOut.String())
+	}
+}

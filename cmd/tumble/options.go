@@ -22,6 +22,7 @@ type options struct {
 	torrc     string
 	connect   string
 	audio     string
+	version   bool
 }
 
 const usageHeader = `usage: tumble [flags]
@@ -46,6 +47,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.tor, "tor", "", "Tor `MODE`: embedded, socks=HOST:PORT (an existing Tor), or off (direct, UNPROTECTED);\ndefault: the settings' choice")
 	fs.StringVar(&o.torrc, "torrc", "", "extra torrc lines for the embedded Tor from `FILE` (the only way to use a test network)")
 	fs.StringVar(&o.connect, "connect", "", "connect to the bookmark with this label or ID at start")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.audio, "audio", "devices", "sound `BACKEND`: devices, null (silence, playback discarded) or none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
