@@ -275,9 +275,22 @@ func TestControllerChatJoinMuteBetweenTwoClients(t *testing.T) {
 				u, _ := userNamed(st.Root, "alice")
 				return u != nil && u.SelfDeafened
 			})
+			// Muted before deafening: undeafening keeps the mute (Mumble).
 			a.SetSelfDeaf(false)
+			waitFor(t, b, "bob sees alice undeafened, still muted", func(st State) bool {
+				u, _ := userNamed(st.Root, "alice")
+				return u != nil && !u.SelfDeafened && u.SelfMuted
+			})
 			a.SetSelfMute(false)
 			waitFor(t, a, "alice undeafened and unmuted", func(st State) bool { return !st.SelfMute && !st.SelfDeaf })
+			// Not muted before deafening: undeafening unmutes too.
+			a.SetSelfDeaf(true)
+			waitFor(t, a, "alice deafened (and so muted)", func(st State) bool { return st.SelfDeaf && st.Self.SelfMuted })
+			a.SetSelfDeaf(false)
+			waitFor(t, b, "bob sees alice undeafened and unmuted", func(st State) bool {
+				u, _ := userNamed(st.Root, "alice")
+				return u != nil && !u.SelfDeafened && !u.SelfMuted
+			})
 
 			// Local volume and mute of another user.
 			st = b.State()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/tumble-voip/tumble/mumble"
@@ -45,6 +46,11 @@ type link struct {
 	local        map[uint32]localAudio
 	transmitting bool
 	bitrate      int
+
+	// unmuteOnUndeaf records that this client was not self-muted when it
+	// deafened: undeafening then unmutes too, as in Mumble (deafening
+	// implies muting; undeafening restores the mute state from before).
+	unmuteOnUndeaf atomic.Bool
 }
 
 // localAudio is a user's local volume and mute.
@@ -570,14 +576,23 @@ func (s *session) setSelfMute(l *link, mute bool) {
 // setSelfDeaf asks the server to deafen or undeafen this client.
 func (s *session) setSelfDeaf(l *link, deaf bool) {
 	if deaf {
+		if self := l.client.Self(); !self.SelfDeaf {
+			l.unmuteOnUndeaf.Store(!self.SelfMute)
+		}
 		l.audio.setSelfMute(true)
 		l.audio.setSelfDeaf(true)
 	}
 	go func() {
 		ctx, cancel := context.WithTimeout(l.ctx, selfStateTimeout)
 		defer cancel()
-		if err := l.client.SetSelfDeaf(ctx, deaf); err != nil && l.ctx.Err() == nil {
-			s.systemLine(fmt.Sprintf("Could not change self-deafen: %v. (Servers ignore messages sent in quick succession; try again in a moment.)", err))
+		if err := l.client.SetSelfDeaf(ctx, deaf); err != nil {
+			if l.ctx.Err() == nil {
+				s.systemLine(fmt.Sprintf("Could not change self-deafen: %v. (Servers ignore messages sent in quick succession; try again in a moment.)", err))
+			}
+			return
+		}
+		if !deaf && l.unmuteOnUndeaf.Swap(false) {
+			s.setSelfMute(l, false)
 		}
 	}()
 }
