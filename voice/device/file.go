@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/tumble-voip/tumble/voice/wav"
@@ -40,13 +39,9 @@ type File struct {
 	capture CaptureFunc
 	play    PlaybackFunc
 
-	mu      sync.Mutex
-	started bool
-	closed  bool
-	stop    chan struct{}
-	done    chan struct{}
-	err     error // why it stopped by itself
-	frames  int64
+	lifecycle
+	err    error // why it stopped by itself
+	frames int64
 }
 
 // NewFile returns a File device calling capture and play (either may be
@@ -59,22 +54,12 @@ func NewFile(cfg FileConfig, capture CaptureFunc, play PlaybackFunc) (*File, err
 	if cfg.SilenceAfter < 0 || cfg.Limit < 0 {
 		return nil, fmt.Errorf("device: negative file durations (silence %v, limit %v)", cfg.SilenceAfter, cfg.Limit)
 	}
-	return &File{cfg: cfg, periods: n, capture: capture, play: play, stop: make(chan struct{}), done: make(chan struct{})}, nil
+	return &File{cfg: cfg, periods: n, capture: capture, play: play, lifecycle: lifecycle{stop: make(chan struct{}), done: make(chan struct{})}}, nil
 }
 
 // Start starts the device.
 func (d *File) Start() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return errors.New("device: file device closed")
-	}
-	if d.started {
-		return nil
-	}
-	d.started = true
-	go d.run()
-	return nil
+	return d.start("file device", d.run)
 }
 
 // Done is closed when the device has stopped, by itself or by Close.
@@ -199,17 +184,6 @@ func readFull(r *wav.Reader, buf []int16) (int, error) {
 // Close stops the device and waits for a callback in progress. It does not
 // close the WAV reader or writer.
 func (d *File) Close() error {
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil
-	}
-	d.closed = true
-	started := d.started
-	close(d.stop)
-	d.mu.Unlock()
-	if started {
-		<-d.done
-	}
+	d.close()
 	return nil
 }

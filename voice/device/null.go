@@ -1,8 +1,6 @@
 package device
 
 import (
-	"errors"
-	"sync"
 	"time"
 )
 
@@ -15,11 +13,7 @@ type Null struct {
 	capture CaptureFunc
 	play    PlaybackFunc
 
-	mu      sync.Mutex
-	started bool
-	closed  bool
-	stop    chan struct{}
-	done    chan struct{}
+	lifecycle
 }
 
 // NewNull returns a Null device calling capture and play (either may be
@@ -29,22 +23,12 @@ func NewNull(cfg Config, capture CaptureFunc, play PlaybackFunc) (*Null, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Null{cfg: cfg, periods: n, capture: capture, play: play, stop: make(chan struct{}), done: make(chan struct{})}, nil
+	return &Null{cfg: cfg, periods: n, capture: capture, play: play, lifecycle: lifecycle{stop: make(chan struct{}), done: make(chan struct{})}}, nil
 }
 
 // Start starts the timer.
 func (d *Null) Start() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return errors.New("device: null device closed")
-	}
-	if d.started {
-		return nil
-	}
-	d.started = true
-	go d.run()
-	return nil
+	return d.start("null device", d.run)
 }
 
 func (d *Null) run() {
@@ -76,17 +60,6 @@ func (d *Null) run() {
 
 // Close stops the timer and waits for a callback in progress.
 func (d *Null) Close() error {
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil
-	}
-	d.closed = true
-	started := d.started
-	close(d.stop)
-	d.mu.Unlock()
-	if started {
-		<-d.done
-	}
+	d.close()
 	return nil
 }
