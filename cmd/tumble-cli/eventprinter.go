@@ -25,14 +25,6 @@ func newEventPrinter(c *mumble.Client, ev *eventWriter, rec *recorder) *eventPri
 	return &eventPrinter{c: c, ev: ev, rec: rec, sub: c.Subscribe(), voice: c.SubscribeVoice(), quit: make(chan struct{})}
 }
 
-// name returns a user's name by session, or "".
-func (p *eventPrinter) name(session uint32) string {
-	if u, ok := p.c.User(session); ok {
-		return u.Name
-	}
-	return ""
-}
-
 // run prints until stop is called or the connection ends.
 func (p *eventPrinter) run() {
 	go p.feedVoice()
@@ -51,7 +43,7 @@ func (p *eventPrinter) run() {
 			if t.Talking {
 				kind = "voice-start"
 			}
-			p.ev.emit(kind, field{"session", t.Speaker}, field{"name", p.name(t.Speaker)})
+			p.ev.emit(kind, field{"session", t.Speaker}, field{"name", userName(p.c, t.Speaker)})
 		}
 	}
 }
@@ -110,7 +102,7 @@ func (p *eventPrinter) voiceStats() {
 	for _, st := range p.rec.rx.Speakers() {
 		j := st.Jitter
 		p.ev.emit("voice-stats",
-			field{"session", st.Speaker}, field{"name", p.name(st.Speaker)},
+			field{"session", st.Speaker}, field{"name", userName(p.c, st.Speaker)},
 			field{"played", j.Played}, field{"concealed", j.Concealed}, field{"late", j.Late}, field{"dropped", j.Dropped},
 			field{"late_loss_pct", j.LossPct()}, field{"added_delay_ms", float64(j.Added.Mean()) / float64(time.Millisecond)})
 	}

@@ -78,12 +78,7 @@ func (s *session) run(ctx context.Context) (err error) {
 		s.ev.emit("user", field{"session", u.Session}, field{"name", u.Name}, field{"channel", u.ChannelID})
 	}
 
-	rec, err := newRecorder(o.recordDir, func(session uint32) string {
-		if u, ok := c.User(session); ok {
-			return u.Name
-		}
-		return ""
-	})
+	rec, err := newRecorder(o.recordDir, func(session uint32) string { return userName(c, session) })
 	if err != nil {
 		return err
 	}
@@ -139,14 +134,10 @@ func (s *session) run(ctx context.Context) (err error) {
 			return s.finish(printer, printerDone, nil)
 		case <-c.Done():
 			err := c.Err()
-			printer.stop()
-			<-printerDone
-			printer.voiceStats()
 			if err == nil {
 				err = errors.New("server closed the connection")
 			}
-			s.ev.emit("disconnected", field{"reason", err.Error()})
-			return fmt.Errorf("disconnected: %w", err)
+			return fmt.Errorf("disconnected: %w", s.finish(printer, printerDone, err))
 		case err := <-sendDone:
 			sendDone = nil
 			if err != nil {
@@ -161,7 +152,8 @@ func (s *session) run(ctx context.Context) (err error) {
 	}
 }
 
-// finish disconnects cleanly and reports.
+// finish disconnects (a no-op if the connection is already gone), prints
+// the receive statistics and the disconnected event, and returns err.
 func (s *session) finish(p *eventPrinter, done <-chan struct{}, err error) error {
 	s.client.Close()
 	p.stop()
@@ -236,4 +228,12 @@ func explainDialError(err error) error {
 		return fmt.Errorf("the server's certificate changed, refusing to connect (check with the server's operator before trusting it): %w", err)
 	}
 	return err
+}
+
+// userName returns the name of the user with the given session, or "".
+func userName(c *mumble.Client, session uint32) string {
+	if u, ok := c.User(session); ok {
+		return u.Name
+	}
+	return ""
 }
