@@ -55,6 +55,69 @@ type Config struct {
 	// end of its file (err wraps ErrEndOfInput) or failed. It runs on its
 	// own goroutine.
 	OnStop func(err error)
+	// Android says how Android's AAudio backend should open the stream;
+	// other backends and the stand-in devices ignore it.
+	Android AndroidStream
+}
+
+// AndroidStream describes a stream to Android's AAudio.
+type AndroidStream struct {
+	// InputPreset is the capture preset. PresetVoiceCommunication makes
+	// the phone run its own echo canceller, noise suppressor and gain
+	// control on the microphone (from Android 9, API 28).
+	InputPreset InputPreset
+	// VoiceCall marks a playback stream as a voice call: usage voice
+	// communication and content type speech, so that Android routes it
+	// as a call and its echo canceller takes it as the reference, and
+	// other apps may not record it.
+	VoiceCall bool
+}
+
+// InputPreset is an Android capture preset (AAUDIO_INPUT_PRESET_*).
+type InputPreset int
+
+// Android capture presets.
+const (
+	// PresetDefault leaves the choice to the system.
+	PresetDefault InputPreset = iota
+	// PresetGeneric is the plain microphone.
+	PresetGeneric
+	// PresetCamcorder is tuned for video recording.
+	PresetCamcorder
+	// PresetVoiceRecognition is tuned for speech recognition: Android's
+	// compatibility rules keep it free of noise suppression and gain
+	// control.
+	PresetVoiceRecognition
+	// PresetVoiceCommunication is a voice call: the phone's echo
+	// canceller, noise suppressor and gain control run.
+	PresetVoiceCommunication
+	// PresetUnprocessed is the microphone without any processing, where
+	// the phone offers that.
+	PresetUnprocessed
+	// PresetVoicePerformance is tuned for live performance (low latency,
+	// no processing).
+	PresetVoicePerformance
+)
+
+// String returns the preset's name as Android spells it.
+func (p InputPreset) String() string {
+	switch p {
+	case PresetDefault:
+		return "default"
+	case PresetGeneric:
+		return "GENERIC"
+	case PresetCamcorder:
+		return "CAMCORDER"
+	case PresetVoiceRecognition:
+		return "VOICE_RECOGNITION"
+	case PresetVoiceCommunication:
+		return "VOICE_COMMUNICATION"
+	case PresetUnprocessed:
+		return "UNPROCESSED"
+	case PresetVoicePerformance:
+		return "VOICE_PERFORMANCE"
+	}
+	return fmt.Sprintf("InputPreset(%d)", int(p))
 }
 
 // ErrEndOfInput reports that a File device's input ended.
@@ -64,6 +127,9 @@ var ErrEndOfInput = errors.New("device: end of input")
 var ErrStopped = errors.New("device: stopped")
 
 func (c *Config) periodFrames() (int, error) {
+	if c.Android.InputPreset < PresetDefault || c.Android.InputPreset > PresetVoicePerformance {
+		return 0, fmt.Errorf("device: unknown Android input preset %d", int(c.Android.InputPreset))
+	}
 	switch c.Period {
 	case 0, 10 * time.Millisecond:
 		return 1, nil

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -189,4 +190,22 @@ func TestFileRealtime(t *testing.T) {
 	if _, err := NewFile(FileConfig{Limit: -1}, nil, nil); err == nil {
 		t.Error("negative limit accepted")
 	}
+}
+
+// TestAndroidPresetChecked refuses an Android input preset that does not
+// exist, on every device.
+func TestAndroidPresetChecked(t *testing.T) {
+	bad := Config{Android: AndroidStream{InputPreset: PresetVoicePerformance + 1}}
+	if _, err := NewNull(bad, func([]int16) {}, nil); err == nil || !strings.Contains(err.Error(), "Android input preset") {
+		t.Errorf("NewNull with preset %d: %v, want an error naming it", bad.Android.InputPreset, err)
+	}
+	if got := PresetVoiceCommunication.String(); got != "VOICE_COMMUNICATION" {
+		t.Errorf("PresetVoiceCommunication.String() = %q", got)
+	}
+	good := Config{Android: AndroidStream{InputPreset: PresetVoiceCommunication, VoiceCall: true}}
+	d, err := NewNull(good, func([]int16) {}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/gen2brain/malgo"
@@ -172,6 +173,7 @@ func (c *Context) open(kind Kind, id string, cfg Config, capture CaptureFunc, pl
 		return nil, err
 	}
 	var idPtr unsafe.Pointer
+	shown := "default " + kindName(kind) + " device"
 	if id != "" {
 		// Look the ID up so that a stale or mistyped one gets a clear
 		// error instead of miniaudio's.
@@ -181,7 +183,9 @@ func (c *Context) open(kind Kind, id string, cfg Config, capture CaptureFunc, pl
 		}
 		found := false
 		for _, in := range list {
-			found = found || in.ID == id
+			if in.ID == id {
+				found, shown = true, fmt.Sprintf("%s device %q", kindName(kind), in.Name)
+			}
 		}
 		raw, herr := hex.DecodeString(id)
 		var mid malgo.DeviceID
@@ -204,7 +208,7 @@ func (c *Context) open(kind Kind, id string, cfg Config, capture CaptureFunc, pl
 		return nil, errors.New("device: context closed")
 	}
 	d := &hwDevice{ctx: c, kind: kind, cfg: cfg, capture: capture, play: play, idPtr: idPtr,
-		name: kindName(kind) + " device " + idOrDefault(id)}
+		name: shown, quit: make(chan struct{})}
 	d.frame = make([]int16, FrameSamples)
 	dc := malgo.DefaultDeviceConfig(malgo.Capture)
 	if kind == PlaybackKind {
@@ -217,8 +221,14 @@ func (c *Context) open(kind Kind, id string, cfg Config, capture CaptureFunc, pl
 	sub := malgo.SubConfig{DeviceID: idPtr, Format: malgo.FormatS16, Channels: 1}
 	if kind == CaptureKind {
 		dc.Capture = sub
+		dc.AAudio.InputPreset = aaudioPresets[cfg.Android.InputPreset]
 	} else {
 		dc.Playback = sub
+		if cfg.Android.VoiceCall {
+			dc.AAudio.Usage = malgo.AAudioUsageVoiceCommunication
+			dc.AAudio.ContentType = malgo.AAudioContentTypeSpeech
+			dc.AAudio.AllowedCapturePolicy = malgo.AAudioAllowCapturePolicyByNone
+		}
 	}
 	dev, err := malgo.InitDevice(c.ctx.Context, dc, malgo.DeviceCallbacks{Data: d.data, Stop: d.stopped})
 	if err != nil {
@@ -230,18 +240,23 @@ func (c *Context) open(kind Kind, id string, cfg Config, capture CaptureFunc, pl
 	return d, nil
 }
 
+// aaudioPresets maps our presets to miniaudio's (checked by
+// periodFrames).
+var aaudioPresets = [...]malgo.AAudioInputPreset{
+	PresetDefault:            malgo.AAudioInputPresetDefault,
+	PresetGeneric:            malgo.AAudioInputPresetGeneric,
+	PresetCamcorder:          malgo.AAudioInputPresetCamcorder,
+	PresetVoiceRecognition:   malgo.AAudioInputPresetVoiceRecognition,
+	PresetVoiceCommunication: malgo.AAudioInputPresetVoiceCommunication,
+	PresetUnprocessed:        malgo.AAudioInputPresetUnprocessed,
+	PresetVoicePerformance:   malgo.AAudioInputPresetVoicePerformance,
+}
+
 func kindName(k Kind) string {
 	if k == PlaybackKind {
 		return "playback"
 	}
 	return "capture"
-}
-
-func idOrDefault(id string) string {
-	if id == "" {
-		return "(default)"
-	}
-	return id
 }
 
 // Close closes every device opened through c, then uninitialises and
@@ -287,8 +302,11 @@ type hwDevice struct {
 	mu      sync.Mutex // guards dev, closed; serialises Start and Close
 	dev     *malgo.Device
 	closed  bool
-	closing atomic.Bool // set before our own Stop/Uninit: not an event
-	stopSig atomic.Bool // OnStop reported once
+	closing atomic.Bool   // set before our own Stop/Uninit: not an event
+	stopSig atomic.Bool   // OnStop reported once
+	last    atomic.Int64  // time of the last callback, Unix nanoseconds
+	quit    chan struct{} // closed by Close: ends the watchdog
+	started bool          // under mu
 
 	// Audio-thread state.
 	frame   []int16 // 10 ms being assembled (capture) or played (playback)
@@ -303,14 +321,46 @@ func (d *hwDevice) Start() error {
 	if d.closed {
 		return fmt.Errorf("device: %s closed", d.name)
 	}
+	if d.started {
+		return nil
+	}
+	d.last.Store(time.Now().UnixNano())
 	if err := d.dev.Start(); err != nil {
 		return fmt.Errorf("device: start %s: %w", d.name, err)
 	}
+	d.started = true
+	go d.watch()
 	return nil
+}
+
+// StallTimeout is how long a started device may go without an audio
+// callback before it is reported as stopped. Some backends never say
+// that a device went away: miniaudio's PulseAudio backend goes quiet when
+// the server kills the stream of an unplugged device. It is longer than
+// the 2 s an idle PulseAudio null sink can take to follow a new stream.
+const StallTimeout = 3 * time.Second
+
+// watch reports a device whose callbacks stopped as stopped.
+func (d *hwDevice) watch() {
+	t := time.NewTicker(StallTimeout / 10)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.quit:
+			return
+		case now := <-t.C:
+			idle := now.Sub(time.Unix(0, d.last.Load()))
+			if idle >= StallTimeout {
+				d.report(fmt.Errorf("device: %s: no audio for %v: %w", d.name, idle.Round(100*time.Millisecond), ErrStopped))
+				return
+			}
+		}
+	}
 }
 
 // data is miniaudio's callback on the audio thread.
 func (d *hwDevice) data(out, in []byte, frames uint32) {
+	d.last.Store(time.Now().UnixNano())
 	if d.kind == CaptureKind {
 		for i := 0; i+1 < len(in); i += 2 {
 			d.frame[d.fill] = int16(uint16(in[i]) | uint16(in[i+1])<<8)
@@ -338,11 +388,16 @@ func (d *hwDevice) data(out, in []byte, frames uint32) {
 
 // stopped is miniaudio's stop callback.
 func (d *hwDevice) stopped() {
+	d.report(fmt.Errorf("device: %s: %w", d.name, ErrStopped))
+}
+
+// report passes err to OnStop, once, unless the device is being closed.
+func (d *hwDevice) report(err error) {
 	if d.closing.Load() || !d.stopSig.CompareAndSwap(false, true) {
 		return
 	}
 	if d.cfg.OnStop != nil {
-		go d.cfg.OnStop(fmt.Errorf("device: %s: %w", d.name, ErrStopped))
+		go d.cfg.OnStop(err)
 	}
 }
 
@@ -355,6 +410,14 @@ func (d *hwDevice) Close() error {
 	}
 	d.closed = true
 	d.closing.Store(true)
+	close(d.quit)
+	// Stop before Uninit: Stop wakes the backend's loop, Uninit alone
+	// does not, and a PulseAudio stream killed by an unplug never wakes
+	// it again (miniaudio 0.11 then waits for its thread forever). On a
+	// device that stopped by itself Stop fails harmlessly.
+	if d.started {
+		_ = d.dev.Stop()
+	}
 	d.dev.Uninit()
 	if d.idPtr != nil {
 		C.free(d.idPtr)
