@@ -54,6 +54,9 @@ type ControllerConfig struct {
 	// AudioOutputFile is the WAV file played into with AudioFile; empty
 	// discards the playback.
 	AudioOutputFile string
+	// AudioPlatform, if set, adapts the system sound devices to the
+	// platform (Android's voice-call audio); nil on desktops.
+	AudioPlatform AudioPlatform
 
 	// ConnectTimeout bounds dialing, the TLS handshake and the server's
 	// initial state transfer. If zero, the mumble package's default (90 s),

@@ -356,6 +356,11 @@ func (s *session) connected(ctx context.Context, client *mumble.Client) error {
 				continue
 			}
 			s.update(func(st *State) {
+				if t.notice != "" {
+					st.Audio = t.notice
+					addChat(st, ChatLine{Time: time.Now(), Text: t.notice, System: true})
+					return
+				}
 				if t.self {
 					l.transmitting = t.talking
 				} else if t.talking {

@@ -74,6 +74,9 @@ type talkChange struct {
 	session uint32
 	talking bool
 	self    bool
+	// notice, if set, is news about the sound devices instead (one
+	// stopped): the session shows it.
+	notice string
 }
 
 // audioLink is the voice pipeline of one connection: received packets in,

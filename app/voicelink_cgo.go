@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,15 @@ type voiceAudio struct {
 	muted  bool             // self-muted: nothing leaves
 	ptt    bool             // the push-to-talk key is held
 	noSend bool             // no capture device: the Sender is never fed
+	ended  bool             // closed: talkCh takes nothing more
+
+	// platform adapts the system devices (Android); plan is its answer
+	// for the current settings. Both nil/zero on desktops and with the
+	// stand-in devices.
+	platform AudioPlatform
+	plan     AudioPlan
+	logf     func(format string, args ...any) // ControllerConfig.Logf
+	active   bool                             // platform.AudioActive(true) was called
 
 	// Opened devices and files; the Engine closes the devices it
 	// started, closeAll the rest.
@@ -67,8 +77,12 @@ func openAudio(p audioParams) (audioLink, string, error) {
 		rx:     rx,
 		send:   p.send,
 		talkCh: make(chan talkChange, 256),
-		cfg:    sendConfig(p.settings.Input),
 	}
+	a.logf = p.cfg.Logf
+	if p.cfg.AudioBackend == AudioDevices {
+		a.platform = p.cfg.AudioPlatform
+	}
+	a.cfg = a.planned(sendConfig(p.settings.Input))
 	a.eng, err = voice.NewEngine(voice.EngineConfig{
 		Send:      a.cfg,
 		Mix:       a.mix,
@@ -125,6 +139,58 @@ func sendConfig(in AudioInput) voice.SendConfig {
 		cfg.EchoCancel = voice.EchoMixed
 	}
 	return cfg
+}
+
+// planned returns cfg with the stages the platform runs itself turned
+// off, and keeps the platform's plan. Without a platform it returns cfg.
+func (a *voiceAudio) planned(cfg voice.SendConfig) voice.SendConfig {
+	if a.platform == nil {
+		return cfg
+	}
+	want := AudioEffects{
+		EchoCancel:    cfg.EchoCancel != voice.EchoOff,
+		NoiseSuppress: cfg.NoiseSuppressionDB != 0,
+		GainControl:   cfg.MaxAmplification > 0,
+	}
+	a.plan = a.platform.PlanAudio(want)
+	if !a.plan.Tumble.EchoCancel {
+		cfg.EchoCancel = voice.EchoOff
+	}
+	if !a.plan.Tumble.NoiseSuppress {
+		cfg.NoiseSuppressionDB = 0
+	}
+	if !a.plan.Tumble.GainControl {
+		cfg.MaxAmplification = 0
+	}
+	return cfg
+}
+
+// deviceStopped returns the OnStop of a real device: the device went
+// away (unplugged) or stopped delivering sound. The session shows it.
+func (a *voiceAudio) deviceStopped(what, id, shown string) func(error) {
+	dev := "the default " + what + " device"
+	if id != "" {
+		dev = "the " + what + " device " + shown
+	}
+	return func(err error) {
+		if a.logf != nil {
+			a.logf("sound: %v", err)
+		}
+		a.notice(fmt.Sprintf("Sound stopped: %s went away or stopped working. Plug it back in and reconnect, or choose another device in Settings.", dev))
+	}
+}
+
+// notice passes a message about the sound devices to the session.
+func (a *voiceAudio) notice(msg string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ended {
+		return
+	}
+	select {
+	case a.talkCh <- talkChange{notice: msg}:
+	default:
+	}
 }
 
 // msDuration converts milliseconds.
@@ -189,12 +255,16 @@ func (a *voiceAudio) openReal(p audioParams, cfg device.Config) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	pd, err := mctx.OpenPlayback(playID, cfg, a.eng.Playback)
+	capCfg, playCfg := cfg, cfg
+	capCfg.Android, playCfg.Android = a.plan.Capture, a.plan.Playback
+	capCfg.OnStop = a.deviceStopped("input", capID, capName)
+	playCfg.OnStop = a.deviceStopped("output", playID, playName)
+	pd, err := mctx.OpenPlayback(playID, playCfg, a.eng.Playback)
 	if err != nil {
 		return "", fmt.Errorf("open playback device %s: %w", playName, err)
 	}
 	a.opened = append(a.opened, pd)
-	cd, err := mctx.OpenCapture(capID, cfg, a.eng.Capture)
+	cd, err := mctx.OpenCapture(capID, capCfg, a.eng.Capture)
 	if err != nil {
 		return "", fmt.Errorf("open capture device %s: %w", capName, err)
 	}
@@ -204,7 +274,17 @@ func (a *voiceAudio) openReal(p audioParams, cfg device.Config) (string, error) 
 		return "", err
 	}
 	a.opened = nil // the Engine closes them now
-	return fmt.Sprintf("Sound: %s in, %s out.", capName, playName), nil
+	desc := fmt.Sprintf("Sound: %s in, %s out.", capName, playName)
+	if a.platform != nil {
+		a.active = true
+		if err := a.platform.AudioActive(true); err != nil {
+			desc += fmt.Sprintf(" (%v)", err)
+		}
+		if a.plan.Description != "" {
+			desc += " Processing: " + a.plan.Description + "."
+		}
+	}
+	return desc, nil
 }
 
 // findDevice returns the ID of the device of kind named name ("" for the
@@ -219,7 +299,7 @@ func findDevice(mctx *device.Context, kind device.Kind, name string) (id, shown 
 	}
 	for _, in := range infos {
 		if in.Name == name {
-			return in.ID, in.Name, nil
+			return in.ID, strconv.Quote(in.Name), nil
 		}
 	}
 	return "", "", fmt.Errorf("no sound device named %q", name)
@@ -365,7 +445,7 @@ func (a *voiceAudio) applySettings(s Settings) {
 	_ = a.rx.SetOutputVolume(outputVolume(s.Output))
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.cfg = sendConfig(s.Input)
+	a.cfg = a.planned(sendConfig(s.Input))
 	a.applyLocked()
 }
 
@@ -388,6 +468,9 @@ func (a *voiceAudio) close() error {
 	var err error
 	a.once.Do(func() {
 		errs := []error{a.eng.Close(), a.closeOpened()}
+		if a.active {
+			errs = append(errs, a.platform.AudioActive(false))
+		}
 		if a.outFile != nil {
 			errs = append(errs, a.outFile.Close())
 		}
@@ -398,8 +481,41 @@ func (a *voiceAudio) close() error {
 			errs = append(errs, cerr)
 		}
 		a.fwd.Wait()
+		a.mu.Lock()
+		a.ended = true
 		close(a.talkCh)
+		a.mu.Unlock()
 		err = errors.Join(errs...)
 	})
 	return err
+}
+
+// listSoundDevices asks miniaudio for the system's devices.
+func listSoundDevices() (SoundDevices, error) {
+	mctx, err := device.NewContext()
+	if err != nil {
+		return SoundDevices{}, err
+	}
+	defer mctx.Close()
+	var out SoundDevices
+	for _, k := range []device.Kind{device.CaptureKind, device.PlaybackKind} {
+		infos, err := mctx.Devices(k)
+		if err != nil {
+			return SoundDevices{}, err
+		}
+		for _, in := range infos {
+			if k == device.CaptureKind {
+				out.Capture = append(out.Capture, in.Name)
+				if in.Default {
+					out.DefaultCapture = in.Name
+				}
+			} else {
+				out.Playback = append(out.Playback, in.Name)
+				if in.Default {
+					out.DefaultPlayback = in.Name
+				}
+			}
+		}
+	}
+	return out, nil
 }
