@@ -33,6 +33,8 @@ type Controller interface {
 	Settings() app.Settings
 	// SetSettings validates and applies s.
 	SetSettings(s app.Settings) error
+	// SoundDevices lists the system's sound devices for the settings.
+	SoundDevices() (app.SoundDevices, error)
 
 	// Connect starts connecting to a bookmark; progress shows in State.
 	Connect(id string)

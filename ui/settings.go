@@ -43,7 +43,7 @@ type settingsForm struct {
 	reset      *widget.Button
 
 	// Audio Input
-	inDevice  *widget.Entry
+	inDevice  *widget.SelectEntry
 	transmit  *widget.Select
 	vadSource *widget.Select
 	pttHold   *valueSlider
@@ -58,7 +58,7 @@ type settingsForm struct {
 	maxAmp    *valueSlider
 
 	// Audio Output
-	outDevice *widget.Entry
+	outDevice *widget.SelectEntry
 	jitter    *valueSlider
 	delay     *valueSlider
 	volume    *valueSlider
@@ -77,6 +77,10 @@ type settingsForm struct {
 	noOSInfo *widget.Check
 	noStats  *widget.Check
 	amnesic  *widget.Check
+
+	// devicesLoaded is closed once loadDevices has filled the device
+	// lists (or failed).
+	devicesLoaded chan struct{}
 
 	tabs     *container.AppTabs
 	errLabel *widget.Label
@@ -136,6 +140,30 @@ func (v *valueSlider) setEnabled(on bool) {
 func ms(x float64) string      { return fmt.Sprintf("%.0f ms", x) }
 func percent(x float64) string { return fmt.Sprintf("%.0f %%", x) }
 
+// loadDevices fills the device lists with the system's sound devices. The
+// sound system is asked off Fyne's goroutine: that can take a moment.
+// Without a list (stand-in devices, no sound system) the fields still
+// take a typed name, and empty means the system default.
+func (f *settingsForm) loadDevices() {
+	go func() {
+		devs, err := f.ui.ctrl.SoundDevices()
+		fyne.Do(func() {
+			defer close(f.devicesLoaded)
+			if err != nil {
+				return
+			}
+			f.inDevice.SetOptions(devs.Capture)
+			f.outDevice.SetOptions(devs.Playback)
+			if devs.DefaultCapture != "" {
+				f.inDevice.SetPlaceHolder("System default: " + devs.DefaultCapture)
+			}
+			if devs.DefaultPlayback != "" {
+				f.outDevice.SetPlaceHolder("System default: " + devs.DefaultPlayback)
+			}
+		})
+	}()
+}
+
 // showSettings opens the Settings dialog.
 func (u *UI) showSettings() {
 	if u.settingsOpen != nil {
@@ -145,10 +173,11 @@ func (u *UI) showSettings() {
 	u.settingsOpen = f
 	f.dlg.SetOnClosed(func() { u.settingsOpen = nil })
 	f.dlg.Show()
+	f.loadDevices()
 }
 
 func newSettingsForm(u *UI, s app.Settings) *settingsForm {
-	f := &settingsForm{ui: u, base: s.Clone()}
+	f := &settingsForm{ui: u, base: s.Clone(), devicesLoaded: make(chan struct{})}
 	changed := f.changed
 
 	var names []string
@@ -164,7 +193,9 @@ func newSettingsForm(u *UI, s app.Settings) *settingsForm {
 	})
 
 	// Audio Input.
-	f.inDevice = widget.NewEntry()
+	// Device names can be typed (a device that is unplugged now) or
+	// picked from the system's list, which loadDevices fills.
+	f.inDevice = widget.NewSelectEntry(nil)
 	f.inDevice.SetPlaceHolder("System default")
 	f.inDevice.OnChanged = func(string) { changed() }
 	f.transmit = widget.NewSelect([]string{transmitContinuous, transmitVAD, transmitPTT}, func(string) { changed() })
@@ -188,7 +219,7 @@ func newSettingsForm(u *UI, s app.Settings) *settingsForm {
 		func(x float64) string { return fmt.Sprintf("%.1f", x) }, changed)
 
 	// Audio Output.
-	f.outDevice = widget.NewEntry()
+	f.outDevice = widget.NewSelectEntry(nil)
 	f.outDevice.SetPlaceHolder("System default")
 	f.outDevice.OnChanged = func(string) { changed() }
 	f.jitter = newValueSlider(app.JitterBufferMinMs, app.JitterBufferMaxMs, 10, ms, changed)

@@ -1,10 +1,15 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/tumble-voip/tumble/app"
 )
@@ -70,6 +75,7 @@ func TestSettingsDialog(t *testing.T) {
 	if !f.noOSInfo.Checked || !f.noOSInfo.Disabled() || f.noStats.Checked || !f.noStats.Disabled() {
 		t.Error("the privacy settings are not shown fixed: no OS information, no statistics")
 	}
+	waitDevices(t, f)
 	test.AssertImageMatches(t, "settings_input.png", capture(u))
 
 	f.tabs.SelectIndex(2)
@@ -154,5 +160,76 @@ func TestSettingsMobile(t *testing.T) {
 	openSettings(t, u)
 	if got, max := topOverlay(u).Size().Width, u.win.Canvas().Size().Width; got > max {
 		t.Errorf("settings dialog is %v wide on a %v wide phone", got, max)
+	}
+}
+
+// waitDevices waits until the dialog has asked for the sound devices.
+func waitDevices(t *testing.T, f *settingsForm) {
+	t.Helper()
+	select {
+	case <-f.devicesLoaded:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the settings dialog did not load the sound devices")
+	}
+}
+
+// deviceListController is a real controller whose system reports two
+// sound devices each (the sound hardware is the one thing faked).
+type deviceListController struct {
+	*app.Controller
+	devs app.SoundDevices
+}
+
+func (c deviceListController) SoundDevices() (app.SoundDevices, error) { return c.devs, nil }
+
+func TestSettingsSoundDevices(t *testing.T) {
+	ctrl := newController(t, app.ControllerConfig{})
+	s := ctrl.Settings()
+	s.Input.Device = "Old USB microphone" // saved, unplugged now
+	if err := ctrl.SetSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	dc := deviceListController{Controller: ctrl, devs: app.SoundDevices{
+		Capture:        []string{"Built-in Microphone", "USB Headset Microphone"},
+		Playback:       []string{"Built-in Speakers", "USB Headset"},
+		DefaultCapture: "Built-in Microphone", DefaultPlayback: "Built-in Speakers",
+	}}
+	u := newTestUI(t, dc, &Options{Layout: LayoutDesktop})
+	f := openSettings(t, u)
+	waitDevices(t, f)
+	// The drop-down offers the system's devices.
+	for _, c := range []struct {
+		e    *widget.SelectEntry
+		want []string
+	}{{f.inDevice, dc.devs.Capture}, {f.outDevice, dc.devs.Playback}} {
+		test.Tap(c.e.ActionItem.(fyne.Tappable))
+		menu := u.win.Canvas().Overlays().Top()
+		var offered []string
+		if menu != nil {
+			for _, o := range visibleObjects(menu) {
+				if txt, ok := o.(*canvas.Text); ok {
+					offered = append(offered, txt.Text)
+				}
+			}
+		}
+		if !slices.Equal(offered, c.want) {
+			t.Errorf("the drop-down offers %q, want %q", offered, c.want)
+		}
+		u.win.Canvas().Overlays().Remove(menu)
+	}
+	if f.inDevice.Text != "Old USB microphone" {
+		t.Errorf("the saved input device shows as %q", f.inDevice.Text)
+	}
+	if f.outDevice.Text != "" || f.outDevice.PlaceHolder != "System default: Built-in Speakers" {
+		t.Errorf("the default output device shows %q / placeholder %q", f.outDevice.Text, f.outDevice.PlaceHolder)
+	}
+	f.outDevice.SetText("USB Headset") // what choosing it from the list does
+	f.inDevice.SetText("")
+	test.Tap(findButton(t, topOverlay(u), "Save"))
+	if u.settingsOpen != nil {
+		t.Fatalf("the dialog stayed open after Save: %q", f.errLabel.Text)
+	}
+	if got := ctrl.Settings(); got.Output.Device != "USB Headset" || got.Input.Device != "" {
+		t.Errorf("saved devices: input %q, output %q; want the default and USB Headset", got.Input.Device, got.Output.Device)
 	}
 }
