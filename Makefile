@@ -33,7 +33,7 @@ APT_PACKAGES := \
 	protobuf-compiler \
 	libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev \
 	libxi-dev libxxf86vm-dev \
-	espeak-ng sox strace xvfb imagemagick xdotool pulseaudio tesseract-ocr
+	espeak-ng sox strace xvfb imagemagick xdotool x11-utils pulseaudio tesseract-ocr
 
 STATICCHECK_VERSION ?= v0.6.1
 GOBIN ?= $(shell $(GO) env GOPATH)/bin

@@ -36,7 +36,7 @@ func requireTools(t *testing.T, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := exec.LookPath(n); err != nil {
-			msg := fmt.Sprintf("smoke test needs %s (apt-get install xvfb imagemagick xdotool tesseract-ocr)", n)
+			msg := fmt.Sprintf("smoke test needs %s (apt-get install xvfb imagemagick xdotool tesseract-ocr x11-utils)", n)
 			if os.Getenv("TUMBLE_REQUIRE_SERVERS") == "1" {
 				t.Fatal(msg + " (TUMBLE_REQUIRE_SERVERS=1)")
 			}
@@ -276,7 +276,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("smoke test skipped with -short")
 	}
-	requireTools(t, "Xvfb", "import", "tesseract", "convert", "xdotool")
+	requireTools(t, "Xvfb", "import", "tesseract", "convert", "xdotool", "xprop")
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 
@@ -308,7 +308,7 @@ func TestSmoke(t *testing.T) {
 		if _, ok := find(words, "Smoke"); !ok {
 			return fmt.Errorf("the bookmark %q is not on the screen", smokeLabel)
 		}
-		return nil
+		return windowIcon(ctx, display)
 	}})
 
 	// Amnesic mode: the window says so, and nothing lands in HOME (Fyne
@@ -365,6 +365,22 @@ func TestSmoke(t *testing.T) {
 		step{shot: filepath.Join(out, "ptt-released.png"), action: xdotool("keyup", "Control_R"), check: transmitting(false)},
 	)
 	t.Logf("screenshots in %s", out)
+}
+
+// windowIcon checks that Tumble's window carries our icon
+// (_NET_WM_ICON, which desktops show in task bars and switchers).
+func windowIcon(ctx context.Context, display string) error {
+	// Print only the first icon's width and height.
+	out, err := exec.CommandContext(ctx, "xprop", "-display", display, "-name", "Tumble", "-notype",
+		"-f", "_NET_WM_ICON", "32c", "=$0,$1\\n", "_NET_WM_ICON").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("xprop: %v: %.200s", err, out)
+	}
+	var w, h int
+	if _, err := fmt.Sscanf(string(out), "_NET_WM_ICON=%d,%d", &w, &h); err != nil || w < 32 || w != h {
+		return fmt.Errorf("the window has no square icon of 32 pixels or more: %.200q", out)
+	}
+	return nil
 }
 
 // step is one check of a running tumble: an optional action, then
