@@ -25,8 +25,10 @@ type Channel struct {
 	Parent uint32
 	Name   string
 	// Description is the channel description (HTML if the server allows
-	// it). Long descriptions are not sent with the channel: then only
-	// DescriptionHash is set and Description is empty.
+	// it). Long descriptions (Murmur: 128 UTF-16 code units or more) are
+	// not sent with the channel: then only DescriptionHash is set,
+	// Description is empty until fetched with RequestChannelDescriptions
+	// (see NeedsDescription).
 	Description string
 	// DescriptionHash is the SHA-1 of the description, if any.
 	DescriptionHash []byte

@@ -470,10 +470,16 @@ type waiter struct {
 
 // addWaiter registers a waiter; register before sending the request.
 func (c *Client) addWaiter(match func(v any) (bool, error)) *waiter {
-	w := &waiter{match: match, result: make(chan error, 1)}
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.addWaiterLocked(match)
+}
+
+// addWaiterLocked is addWaiter for callers that hold c.mu, so that they
+// can check the state and register in one step.
+func (c *Client) addWaiterLocked(match func(v any) (bool, error)) *waiter {
+	w := &waiter{match: match, result: make(chan error, 1)}
 	c.waiters[w] = struct{}{}
-	c.mu.Unlock()
 	return w
 }
 
