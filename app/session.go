@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -46,11 +47,23 @@ type link struct {
 	local        map[uint32]localAudio
 	transmitting bool
 	bitrate      int
+	descs        map[uint32]parsedDescription // by channel ID
+
+	// wantDescs signals fetchDescriptions to look for descriptions
+	// announced by their hash only.
+	wantDescs chan struct{}
 
 	// unmuteOnUndeaf records that this client was not self-muted when it
 	// deafened: undeafening then unmutes too, as in Mumble (deafening
 	// implies muting; undeafening restores the mute state from before).
 	unmuteOnUndeaf atomic.Bool
+}
+
+// parsedDescription is a channel description and its plain text, kept
+// so that the tree is not rebuilt from HTML at every change.
+type parsedDescription struct {
+	html string
+	msg  ChatMessage
 }
 
 // localAudio is a user's local volume and mute.
@@ -295,12 +308,14 @@ func (s *session) connected(ctx context.Context, client *mumble.Client) error {
 	defer audio.close()
 
 	l := &link{
-		client:  client,
-		audio:   audio,
-		ctx:     ctx,
-		talking: make(map[uint32]bool),
-		local:   make(map[uint32]localAudio),
-		bitrate: bitrate,
+		client:    client,
+		audio:     audio,
+		ctx:       ctx,
+		talking:   make(map[uint32]bool),
+		local:     make(map[uint32]localAudio),
+		bitrate:   bitrate,
+		descs:     make(map[uint32]parsedDescription),
+		wantDescs: make(chan struct{}, 1),
 	}
 	self := client.Self()
 	if !s.update(func(st *State) {
@@ -338,6 +353,8 @@ func (s *session) connected(ctx context.Context, client *mumble.Client) error {
 	if len(s.bookmark.Channel) > 0 {
 		go s.joinBookmarkChannel(l, s.bookmark.Channel)
 	}
+	go s.fetchDescriptions(l)
+	l.wantDescriptions()
 
 	talkCh := audio.talk()
 	for {
@@ -427,6 +444,9 @@ func (s *session) handleEvent(l *link, ev mumble.Event) {
 		})
 	case *mumble.PermissionDeniedEvent:
 		s.systemLine("The server refused: " + ev.Err.Error())
+	case *mumble.ChannelAddedEvent, *mumble.ChannelChangedEvent, *mumble.ChannelRemovedEvent:
+		l.wantDescriptions()
+		s.update(func(st *State) { s.refreshLocked(st) })
 	case *mumble.ServerConfigEvent:
 		c := s.c
 		c.mu.Lock()
@@ -479,6 +499,68 @@ func (s *session) applySettingsLocked(set Settings) {
 	}
 	l.audio.applySettings(set)
 	go s.applyBitrate(l, set.Input)
+}
+
+// descriptionTimeout bounds the wait for the descriptions asked for in one
+// request; over Tor many long descriptions take a while.
+const descriptionTimeout = time.Minute
+
+// wantDescriptions has fetchDescriptions look for descriptions to fetch.
+func (l *link) wantDescriptions() {
+	select {
+	case l.wantDescs <- struct{}{}:
+	default: // a look is pending already
+	}
+}
+
+// fetchDescriptions asks the server for the channel descriptions it
+// announced by their hash only (long ones), whenever l.wantDescriptions is
+// called (on connecting and at every channel change) until the connection
+// ends. All that are missing go in one request: one message and one round
+// trip however many there are. Asking for every description, not only
+// for the channels the user looks at, tells the server nothing about the
+// user's interest. A description is asked for once per hash, unless the
+// request failed (a channel removed meanwhile, no answer in time): then it
+// is asked for again at the next channel change.
+func (s *session) fetchDescriptions(l *link) {
+	asked := make(map[uint32][]byte) // channel ID -> hash asked for
+	for {
+		select {
+		case <-l.wantDescs:
+		case <-l.ctx.Done():
+			return
+		}
+		var ids []uint32
+		for _, ch := range l.client.Channels() {
+			if ch.NeedsDescription() && !bytes.Equal(asked[ch.ID], ch.DescriptionHash) {
+				asked[ch.ID] = ch.DescriptionHash
+				ids = append(ids, ch.ID)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(l.ctx, descriptionTimeout)
+		err := l.client.RequestChannelDescriptions(ctx, ids...)
+		cancel()
+		if err != nil && l.ctx.Err() == nil {
+			s.c.logf("app: %v", err)
+			for _, id := range ids {
+				delete(asked, id)
+			}
+		}
+	}
+}
+
+// descriptionLocked returns the plain text of channel ch's description.
+// c.mu must be held.
+func (l *link) descriptionLocked(ch *mumble.Channel) ChatMessage {
+	if d, ok := l.descs[ch.ID]; ok && d.html == ch.Description {
+		return d.msg
+	}
+	m := ParseChatHTML(ch.Description)
+	l.descs[ch.ID] = parsedDescription{html: ch.Description, msg: m}
+	return m
 }
 
 // joinBookmarkChannel joins the channel the bookmark names, a path of names
@@ -692,11 +774,19 @@ func (s *session) refreshLocked(st *State) {
 	views := make(map[uint32]*ChannelView)
 	channels := l.client.Channels()
 	for _, ch := range channels {
+		desc := l.descriptionLocked(&ch)
 		views[ch.ID] = &ChannelView{
-			ID:          ch.ID,
-			Name:        ch.Name,
-			Description: ParseChatHTML(ch.Description).Text,
-			Temporary:   ch.Temporary,
+			ID:                 ch.ID,
+			Name:               ch.Name,
+			Description:        desc.Text,
+			DescriptionLinks:   desc.Links,
+			DescriptionPending: ch.NeedsDescription(),
+			Temporary:          ch.Temporary,
+		}
+	}
+	for id := range l.descs {
+		if views[id] == nil {
+			delete(l.descs, id)
 		}
 	}
 	for _, u := range l.client.Users() {

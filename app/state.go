@@ -162,8 +162,16 @@ type ChannelView struct {
 	// Name is the channel's name.
 	Name string
 	// Description is the channel description as plain text (server HTML
-	// reduced by ParseChatHTML; nothing fetched).
+	// reduced by ParseChatHTML; nothing fetched, images are
+	// ImagePlaceholder).
 	Description string
+	// DescriptionLinks are the links in the description, for display
+	// only, as in ChatLine.Links.
+	DescriptionLinks []ChatLink
+	// DescriptionPending is true while the server has announced a long
+	// description (by its hash) whose text has not arrived yet. Tumble
+	// asks for all of them when it connects and whenever one changes.
+	DescriptionPending bool
 	// Temporary channels disappear when their last user leaves.
 	Temporary bool
 	// Users are the users in the channel, by name.
@@ -211,6 +219,7 @@ func (v *ChannelView) FindUser(session uint32) (*UserView, *ChannelView) {
 // clone returns a deep copy.
 func (v ChannelView) clone() ChannelView {
 	v.Users = append([]UserView(nil), v.Users...)
+	v.DescriptionLinks = append([]ChatLink(nil), v.DescriptionLinks...)
 	if v.Children != nil {
 		kids := make([]ChannelView, len(v.Children))
 		for i, c := range v.Children {
