@@ -14,14 +14,18 @@ import (
 
 // channelsPane is the channel tree with its users. A double tap on a
 // channel joins it; a secondary tap (or the button on a user's row) opens
-// the user's menu with the local volume and local mute.
+// the user's menu with the local volume and local mute. A tap selects a
+// channel and shows its description under the tree.
 type channelsPane struct {
 	ui *UI
 
 	title       *widget.Label
 	tree        *widget.Tree
 	placeholder *widget.Label
+	info        *channelInfo
 	obj         fyne.CanvasObject
+
+	selected widget.TreeNodeID // the selected node, "" if none
 
 	root     *app.ChannelView
 	nodes    map[widget.TreeNodeID]treeNode
@@ -57,11 +61,22 @@ func newChannelsPane(u *UI) *channelsPane {
 			}
 		},
 	)
-	p.tree.OnSelected = func(widget.TreeNodeID) { u.win.Canvas().Unfocus() }
+	p.tree.OnSelected = func(uid widget.TreeNodeID) {
+		u.win.Canvas().Unfocus()
+		p.selected = uid
+		p.info.show(p.nodes[uid].channel)
+	}
+	p.tree.OnUnselected = func(uid widget.TreeNodeID) {
+		if p.selected == uid {
+			p.selected = ""
+			p.info.show(nil)
+		}
+	}
+	p.info = newChannelInfo(func() { p.tree.UnselectAll() })
 	p.placeholder = widget.NewLabel("Not connected.")
 	p.placeholder.Alignment = fyne.TextAlignCenter
 	p.title = widget.NewLabelWithStyle("Channels", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	p.obj = container.NewBorder(p.title, nil, nil, nil,
+	p.obj = container.NewBorder(p.title, p.info.object(), nil, nil,
 		container.NewStack(p.tree, container.NewCenter(p.placeholder)))
 	p.tree.Hide()
 	return p
@@ -84,6 +99,8 @@ func (p *channelsPane) apply(st app.State) {
 		}
 		p.placeholder.Show()
 		p.seen = map[string]bool{}
+		p.tree.UnselectAll()
+		p.info.show(nil)
 		p.tree.Refresh()
 		return
 	}
@@ -114,6 +131,17 @@ func (p *channelsPane) apply(st app.State) {
 	}
 	p.tree.Show()
 	p.tree.Refresh()
+	// The selected channel's description follows the state; a node that
+	// is gone (a removed channel, a user who moved) is unselected.
+	if p.selected != "" {
+		if n, ok := p.nodes[p.selected]; ok {
+			p.info.show(n.channel)
+		} else {
+			p.tree.UnselectAll()
+			p.selected = ""
+			p.info.show(nil)
+		}
+	}
 }
 
 // join moves to a channel. Join waits for the server, so it runs in the
@@ -167,11 +195,7 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 	case n.channel != nil:
 		r.icon.SetResource(iconChannel())
 		r.name.TextStyle = fyne.TextStyle{}
-		name := n.channel.Name
-		if name == "" && n.channel.ID == 0 {
-			name = "Root"
-		}
-		r.name.SetText(name)
+		r.name.SetText(channelName(n.channel))
 		r.menu.Hide()
 	case n.user != nil:
 		u := n.user

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -194,6 +195,53 @@ func TestConnectFlow(t *testing.T) {
 			t.Errorf("the chat holds a %T: links and images must stay text", o)
 		}
 	}
+
+	// A channel description: long, so the server sends it by hash and the
+	// controller fetches it, with an image on a loopback "tracker" and a
+	// link. Selecting the channel shows it as plain text.
+	tracker, fetched := newTracker(t)
+	quietDesc := `<h2>Quiet room</h2><p>Whisper only. No voice after 22:00; read ` +
+		`<a href="https://example.com/quiet">the schedule</a> first.</p><img src="` + tracker + `/pixel.png">`
+	if len(quietDesc) < 128 {
+		t.Fatalf("the description is %d bytes, too short to be sent by hash", len(quietDesc))
+	}
+	setDescription(t, srv, quiet, quietDesc)
+	waitFor(t, u, "Quiet's description, and the helpers gone", func(st app.State) bool {
+		q := st.Root.Find(quiet)
+		m, _ := userIn(st.Root, "mallory")
+		su, _ := userIn(st.Root, "SuperUser")
+		return q != nil && q.Description != "" && m == nil && su == nil
+	})
+	if u.channels.info.object().Visible() {
+		t.Error("a description shows with no channel selected")
+	}
+	test.Tap(treeRowFor(t, u, channelUID(quiet)))
+	info := u.channels.info
+	wantDesc := "Quiet room\nWhisper only. No voice after 22:00; read the schedule first.\n" + app.ImagePlaceholder +
+		"\nLink: the schedule -> https://example.com/quiet"
+	if !info.object().Visible() || info.name.Text != "Quiet" || info.text.Text != wantDesc {
+		t.Errorf("selected Quiet shows %q: %q (visible %v), want %q", info.name.Text, info.text.Text, info.object().Visible(), wantDesc)
+	}
+	layoutAll(u)
+	layoutAll(u)
+	test.AssertImageMatches(t, "channels_description.png", crop(u, u.channels.object()))
+	u.win.Resize(fyne.NewSize(360, 720))
+	u.panes.showTab(tabChannels)
+	test.AssertImageMatches(t, "mobile_description.png", capture(u))
+	u.win.Resize(fyne.NewSize(1180, 720))
+	test.Tap(treeRowFor(t, u, channelUID(lobby)))
+	if info.name.Text != "Lobby" || info.text.Text != "No description." {
+		t.Errorf("selected Lobby shows %q: %q", info.name.Text, info.text.Text)
+	}
+	test.Tap(info.close)
+	if info.object().Visible() {
+		t.Error("the description stays after closing it")
+	}
+	test.Tap(treeRowFor(t, u, channelUID(quiet)))
+
+	// Nothing in the window is a link, an image from anywhere but the
+	// bundled icons, or rich text that could hold either; nothing was
+	// fetched.
 	for _, o := range objects(u.win.Canvas().Content()) {
 		switch v := o.(type) {
 		case *widget.Hyperlink:
@@ -202,7 +250,19 @@ func TestConnectFlow(t *testing.T) {
 			if v.File != "" || v.Resource != nil && strings.Contains(v.Resource.Name(), "://") {
 				t.Errorf("the window holds an image that is not a bundled icon: %+v", v)
 			}
+		case *widget.RichText:
+			for _, seg := range v.Segments {
+				switch seg := seg.(type) {
+				case *widget.ImageSegment:
+					t.Errorf("the window holds rich text with an image from %v", seg.Source)
+				case *widget.HyperlinkSegment:
+					t.Errorf("the window holds rich text with a link to %v", seg.URL)
+				}
+			}
 		}
+	}
+	if n := fetched(); n != 0 {
+		t.Errorf("%d connections to the address of an image in a description or message: remote content was fetched", n)
 	}
 
 	// Double tap joins a channel.
@@ -249,6 +309,47 @@ func TestConnectFlow(t *testing.T) {
 	}
 	if u.session.stop.Visible() {
 		t.Error("a stop button stays after disconnecting")
+	}
+}
+
+// newTracker returns the base URL of a loopback listener standing for a
+// remote server that messages and descriptions point at, and a function
+// returning how many connections it accepted. Nothing may connect to it.
+func newTracker(t *testing.T) (base string, connections func() int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			conn.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return "http://" + ln.Addr().String(), n.Load
+}
+
+// setDescription sets a channel's description as SuperUser, connected
+// with the mumble package directly.
+func setDescription(t *testing.T, srv *murmurtest.Server, id uint32, html string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
+	defer cancel()
+	var d net.Dialer
+	c, err := mumble.Dial(ctx, srv.Addr, &mumble.Config{Username: "SuperUser", Password: srv.SuperUserPassword, DialContext: d.DialContext})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetChannelDescription(ctx, id, html); err != nil {
+		t.Fatal(err)
 	}
 }
 
