@@ -84,6 +84,12 @@ type Config struct {
 	// MaxFrameSize is the largest control message accepted from the
 	// server, in bytes. If zero, DefaultMaxFrameSize.
 	MaxFrameSize int
+
+	// RateLimit is the server's per-user message rate limit; the zero
+	// value is Murmur's default. Messages the server would drop for going
+	// over it (text messages, changes to oneself, channel edits) wait
+	// their turn instead, in order.
+	RateLimit RateLimit
 }
 
 // state is the server state a Client mirrors. It is guarded by Client.mu.
@@ -127,6 +133,10 @@ type Client struct {
 	wsem  chan struct{}
 	wbuf  []byte
 	voice voiceSequencer
+
+	// bucket paces the messages the server rate-limits; nil with
+	// RateLimit.Off. Set by start.
+	bucket *messageBucket
 
 	mu        sync.Mutex
 	st        state
@@ -294,6 +304,9 @@ func (c *Client) versionMessage() *mumbleproto.Version {
 // start runs the connection's goroutines on conn.
 func (c *Client) start(ctx context.Context, conn net.Conn) {
 	c.conn = conn
+	// The server's bucket starts when it accepts the connection, a little
+	// earlier than this: it has drained at least as much as ours.
+	c.bucket = newMessageBucket(c.cfg.RateLimit, c.now)
 	c.wg.Add(2)
 	go c.readLoop()
 	go c.pingLoop()
@@ -438,7 +451,19 @@ func (c *Client) write(ctx context.Context, build func(dst []byte) ([]byte, erro
 
 // send writes the control message m.
 func (c *Client) send(ctx context.Context, m proto.Message) error {
-	return c.write(ctx, func(dst []byte) ([]byte, error) { return AppendMessage(dst, m) })
+	write := func() error {
+		return c.write(ctx, func(dst []byte) ([]byte, error) { return AppendMessage(dst, m) })
+	}
+	if c.bucket == nil {
+		return write()
+	}
+	c.mu.Lock()
+	self := c.st.session
+	c.mu.Unlock()
+	if !rateLimited(m, self) {
+		return write()
+	}
+	return c.bucket.do(ctx, c.done, write)
 }
 
 // An OpError is an error from a Client operation.
