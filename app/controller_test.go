@@ -1160,3 +1160,46 @@ func TestTorStatusView(t *testing.T) {
 		t.Errorf("stopped Tor shows %+v", v)
 	}
 }
+
+// TestControllerRapidSelfChanges clicks mute and deafen faster than the
+// server's rate limit allows: every change reaches the server, in order,
+// and the other user ends up seeing the last state asked for.
+func TestControllerRapidSelfChanges(t *testing.T) {
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V15})
+	a := newTestController(t, ControllerConfig{})
+	b := newTestController(t, ControllerConfig{})
+	connect(t, a, addServerBookmark(t, a, srv.Addr, "alice", ""))
+	connect(t, b, addServerBookmark(t, b, srv.Addr, "bob", ""))
+	start := time.Now()
+	a.SetSelfMute(true)
+	a.SetSelfDeaf(true)
+	a.SetSelfDeaf(false) // muted before deafening: stays muted
+	a.SetSelfMute(false)
+	a.SetSelfDeaf(true)
+	a.SetSelfDeaf(false) // unmuted before deafening: unmuted
+	a.SetSelfMute(true)
+	a.SetSelfMute(false)
+	a.SetSelfMute(true)
+	seen := func(st State) bool {
+		u, _ := userNamed(st.Root, "alice")
+		return u != nil && u.SelfMuted && !u.SelfDeafened
+	}
+	// The intermediate states pass through too (the first change already
+	// looks like the last): give the ten messages (the undeafen that
+	// unmutes sends two) the time the server's limit needs, a burst and
+	// then one a second, and then some.
+	time.Sleep(12 * time.Second)
+	if st := a.State(); !st.SelfMute || st.SelfDeaf {
+		t.Errorf("alice's state: mute %v, deaf %v; want muted, not deafened", st.SelfMute, st.SelfDeaf)
+	}
+	if st := b.State(); !seen(st) {
+		u, _ := userNamed(st.Root, "alice")
+		t.Fatalf("bob sees alice as %+v, want muted and not deafened (the last change)", u)
+	}
+	t.Logf("9 changes settled in %v", time.Since(start).Round(100*time.Millisecond))
+	for _, l := range a.State().Chat {
+		if l.System && strings.Contains(l.Text, "Could not change") {
+			t.Errorf("a change failed: %s", l.Text)
+		}
+	}
+}

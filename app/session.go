@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/tumble-voip/tumble/mumble"
@@ -53,10 +53,51 @@ type link struct {
 	// announced by their hash only.
 	wantDescs chan struct{}
 
-	// unmuteOnUndeaf records that this client was not self-muted when it
-	// deafened: undeafening then unmutes too, as in Mumble (deafening
-	// implies muting; undeafening restores the mute state from before).
-	unmuteOnUndeaf atomic.Bool
+	// The user's own mute and deafen as last asked for (the server's
+	// state follows through selfOps). unmuteOnUndeaf records that the
+	// user was not muted when deafening: undeafening then unmutes too, as
+	// in Mumble (deafening implies muting; undeafening restores the mute
+	// state from before).
+	selfMu                             sync.Mutex
+	wantMute, wantDeaf, unmuteOnUndeaf bool
+
+	// selfOps runs the changes to this user's own state in the order the
+	// user made them, so that the server sees the last one last.
+	selfOps opQueue
+}
+
+// opQueue runs functions one after another, in the order given, on a
+// goroutine of its own while there is work.
+type opQueue struct {
+	mu      sync.Mutex
+	ops     []func()
+	running bool
+}
+
+// do queues f.
+func (q *opQueue) do(f func()) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ops = append(q.ops, f)
+	if !q.running {
+		q.running = true
+		go q.run()
+	}
+}
+
+func (q *opQueue) run() {
+	for {
+		q.mu.Lock()
+		if len(q.ops) == 0 {
+			q.running = false
+			q.mu.Unlock()
+			return
+		}
+		f := q.ops[0]
+		q.ops = q.ops[1:]
+		q.mu.Unlock()
+		f()
+	}
 }
 
 // parsedDescription is a channel description and its plain text, kept
@@ -344,6 +385,9 @@ func (s *session) connected(ctx context.Context, client *mumble.Client) error {
 	}()
 	audio.setSelfMute(self.SelfMute || self.SelfDeaf)
 	audio.setSelfDeaf(self.SelfDeaf)
+	l.selfMu.Lock()
+	l.wantMute, l.wantDeaf = self.SelfMute, self.SelfDeaf
+	l.selfMu.Unlock()
 
 	go func() {
 		for p := range voiceSub.C {
@@ -648,40 +692,61 @@ const selfStateTimeout = 10 * time.Second
 // setSelfMute asks the server to mute or unmute this client. The sender
 // stops at once when muting.
 func (s *session) setSelfMute(l *link, mute bool) {
+	l.selfMu.Lock()
+	l.wantMute = mute
+	if !mute {
+		l.wantDeaf = false // unmuting undeafens too (the server does so)
+	}
+	l.selfMu.Unlock()
 	if mute {
 		l.audio.setSelfMute(true)
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(l.ctx, selfStateTimeout)
-		defer cancel()
-		if err := l.client.SetSelfMute(ctx, mute); err != nil && l.ctx.Err() == nil {
-			s.systemLine(fmt.Sprintf("Could not change self-mute: %v. (Servers ignore messages sent in quick succession; try again in a moment.)", err))
-		}
-	}()
+	l.selfOps.do(func() { s.sendSelfMute(l, mute) })
+}
+
+// sendSelfMute asks the server for the self-mute state and waits for its
+// confirmation (the client paces it to the server's rate limit).
+func (s *session) sendSelfMute(l *link, mute bool) {
+	ctx, cancel := context.WithTimeout(l.ctx, selfStateTimeout)
+	defer cancel()
+	if err := l.client.SetSelfMute(ctx, mute); err != nil && l.ctx.Err() == nil {
+		s.systemLine(fmt.Sprintf("Could not change self-mute: %v.", err))
+	}
 }
 
 // setSelfDeaf asks the server to deafen or undeafen this client.
 func (s *session) setSelfDeaf(l *link, deaf bool) {
+	l.selfMu.Lock()
+	unmute := false
 	if deaf {
-		if self := l.client.Self(); !self.SelfDeaf {
-			l.unmuteOnUndeaf.Store(!self.SelfMute)
+		if !l.wantDeaf {
+			l.unmuteOnUndeaf = !l.wantMute
 		}
+	} else if l.wantDeaf && l.unmuteOnUndeaf {
+		unmute = true
+		l.wantMute = false
+	}
+	l.wantDeaf = deaf
+	l.selfMu.Unlock()
+	if deaf {
 		l.audio.setSelfMute(true)
 		l.audio.setSelfDeaf(true)
 	}
-	go func() {
+	l.selfOps.do(func() {
 		ctx, cancel := context.WithTimeout(l.ctx, selfStateTimeout)
 		defer cancel()
 		if err := l.client.SetSelfDeaf(ctx, deaf); err != nil {
 			if l.ctx.Err() == nil {
-				s.systemLine(fmt.Sprintf("Could not change self-deafen: %v. (Servers ignore messages sent in quick succession; try again in a moment.)", err))
+				s.systemLine(fmt.Sprintf("Could not change self-deafen: %v.", err))
 			}
 			return
 		}
-		if !deaf && l.unmuteOnUndeaf.Swap(false) {
-			s.setSelfMute(l, false)
+		// Unmuting is part of this change: queued behind later ones, it
+		// could undo a mute the user asked for since.
+		if unmute {
+			s.sendSelfMute(l, false)
 		}
-	}()
+	})
 }
 
 // Local volumes are kept between 0 and 2 (linear).
