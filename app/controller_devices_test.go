@@ -384,3 +384,51 @@ func TestPlannedSendConfig(t *testing.T) {
 		t.Errorf("planned without a platform changed %+v to %+v", cfg, got)
 	}
 }
+
+// TestControllerPlaybackWithoutMicrophone: with no usable microphone (a
+// refused permission on Android, an unplugged one here) the speaker still
+// plays the others and nothing is sent.
+func TestControllerPlaybackWithoutMicrophone(t *testing.T) {
+	startPulse(t, "speaker", "mic")
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V15})
+	dir := t.TempDir()
+	bobIn := filepath.Join(dir, "bob-in.wav")
+	writeVoiceLikeWAV(t, bobIn, 3*time.Second)
+	a, err := NewController(context.Background(), ControllerConfig{ConfigDir: t.TempDir(), TorMode: "off"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	s := a.Settings()
+	s.Input.Device = "Unplugged USB microphone"
+	s.Output.Device = "speaker"
+	s.Output.VolumePercent = 100
+	s.Input.Transmit = TransmitContinuous
+	if err := a.SetSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	b := newTestController(t, ControllerConfig{AudioBackend: AudioFile, AudioInputFile: bobIn})
+	probe := newSoundProbe(t, "mic", "Monitor of speaker")
+	st := connect(t, a, addServerBookmark(t, a, srv.Addr, "alice", ""))
+	t.Logf("alice's sound: %s", st.Audio)
+	if !strings.Contains(st.Audio, "no microphone") || !strings.Contains(st.Audio, `"speaker" out`) {
+		t.Errorf("alice's sound description %q, want no microphone and the speaker", st.Audio)
+	}
+	connect(t, b, addServerBookmark(t, b, srv.Addr, "bob", ""))
+	probe.setHearing(true)
+	b.PushToTalk(true)
+	waitFor(t, a, "alice hears bob", func(st State) bool {
+		u, _ := userNamed(st.Root, "bob")
+		return u != nil && u.Talking
+	})
+	time.Sleep(1500 * time.Millisecond)
+	b.PushToTalk(false)
+	loud := loudest(probe.setHearing(false), 48000/2)
+	if l := analysis.DBFS(loud); l < -40 {
+		t.Errorf("alice's speaker played bob at %.1f dBFS, want his voice", l)
+	}
+	// Continuous transmission, yet nothing is sent without a microphone.
+	if st := b.State(); func() bool { u, _ := userNamed(st.Root, "alice"); return u == nil || u.Talking }() {
+		t.Error("bob hears alice, who has no microphone")
+	}
+}

@@ -251,30 +251,30 @@ func (a *voiceAudio) openReal(p audioParams, cfg device.Config) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	capID, capName, err := findDevice(mctx, device.CaptureKind, p.settings.Input.Device)
-	if err != nil {
-		return "", err
-	}
-	capCfg, playCfg := cfg, cfg
-	capCfg.Android, playCfg.Android = a.plan.Capture, a.plan.Playback
-	capCfg.OnStop = a.deviceStopped("input", capID, capName)
+	playCfg := cfg
+	playCfg.Android = a.plan.Playback
 	playCfg.OnStop = a.deviceStopped("output", playID, playName)
 	pd, err := mctx.OpenPlayback(playID, playCfg, a.eng.Playback)
 	if err != nil {
 		return "", fmt.Errorf("open playback device %s: %w", playName, err)
 	}
 	a.opened = append(a.opened, pd)
-	cd, err := mctx.OpenCapture(capID, capCfg, a.eng.Capture)
-	if err != nil {
-		return "", fmt.Errorf("open capture device %s: %w", capName, err)
-	}
-	a.opened = append(a.opened, cd)
 	// Playback first, so the echo reference is there when capture begins.
-	if err := a.eng.Start(pd, cd); err != nil {
+	if err := a.eng.Start(pd); err != nil {
 		return "", err
 	}
-	a.opened = nil // the Engine closes them now
-	desc := fmt.Sprintf("Sound: %s in, %s out.", capName, playName)
+	a.opened = nil // the Engine closes it now
+	desc := ""
+	if capName, err := a.openCapture(mctx, cfg, p.settings.Input.Device); err != nil {
+		// Listening needs no microphone (one refused on Android, one
+		// unplugged): play, and send nothing.
+		a.mu.Lock()
+		a.noSend = true
+		a.mu.Unlock()
+		desc = fmt.Sprintf("Sound: no microphone (%v): nothing is sent; %s out.", err, playName)
+	} else {
+		desc = fmt.Sprintf("Sound: %s in, %s out.", capName, playName)
+	}
 	if a.platform != nil {
 		a.active = true
 		if err := a.platform.AudioActive(true); err != nil {
@@ -285,6 +285,25 @@ func (a *voiceAudio) openReal(p audioParams, cfg device.Config) (string, error) 
 		}
 	}
 	return desc, nil
+}
+
+// openCapture opens and starts the capture device named in the settings
+// and returns the name to show.
+func (a *voiceAudio) openCapture(mctx *device.Context, cfg device.Config, name string) (string, error) {
+	capID, capName, err := findDevice(mctx, device.CaptureKind, name)
+	if err != nil {
+		return "", err
+	}
+	cfg.Android = a.plan.Capture
+	cfg.OnStop = a.deviceStopped("input", capID, capName)
+	cd, err := mctx.OpenCapture(capID, cfg, a.eng.Capture)
+	if err != nil {
+		return "", fmt.Errorf("open capture device %s: %w", capName, err)
+	}
+	if err := a.eng.Start(cd); err != nil { // the Engine closes it
+		return "", err
+	}
+	return capName, nil
 }
 
 // findDevice returns the ID of the device of kind named name ("" for the
