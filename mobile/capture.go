@@ -1,10 +1,9 @@
 package mobile
 
 import (
-	"fmt"
 	"strings"
 
-	"github.com/gen2brain/malgo"
+	"github.com/tumble-voip/tumble/voice/device"
 )
 
 // Android API levels that decide the audio path. miniaudio (malgo
@@ -20,25 +19,30 @@ const (
 // CapturePlan is how to open the microphone and the speaker on Android
 // and which of Tumble's own stages to run on the captured voice.
 type CapturePlan struct {
-	// InputPreset is the AAudio capture preset (malgo's enumeration):
-	// voice communication when any processing is wanted, else voice
-	// recognition (Android's CDD keeps that one free of noise suppression
-	// and gain control: the rawest source every phone has).
-	InputPreset malgo.AAudioInputPreset
-	// Usage and ContentType describe the playback stream: a voice call, so
-	// that Android routes it as one and the phone's echo canceller takes
-	// it as its reference.
-	Usage       malgo.AAudioUsage
-	ContentType malgo.AAudioContentType
-	// CapturePolicy keeps other apps from recording the call's playback
-	// (Android 10's playback capture): by none.
-	CapturePolicy malgo.AAudioAllowedCapturePolicy
+	// Capture opens the microphone with the voice-communication input
+	// preset when any processing is wanted, else with voice recognition
+	// (Android's CDD keeps that one free of noise suppression and gain
+	// control: the rawest source every phone has).
+	Capture device.AndroidStream
+	// Playback opens the speaker as a voice call, so that Android routes
+	// it as one, the phone's echo canceller takes it as its reference
+	// and other apps may not record it.
+	Playback device.AndroidStream
 	// Phone is the processing the phone applies to the capture stream.
 	Phone Effects
 	// Tumble is the processing Tumble's speexdsp stages still do: what the
 	// user wants and the phone does not do.
 	Tumble Effects
+	// Note, if set, says why the phone does less than it could, e.g.
+	// "Android 8.1 or older cannot switch on the phone's own processing".
+	Note string
 }
+
+// Notes of a CapturePlan.
+const (
+	noteOldAndroid = "Android 8.1 or older cannot switch on the phone's own processing"
+	noteUnknownFX  = "the phone's own processing could not be checked"
+)
 
 // PlanCapture decides the audio path for a phone at apiLevel whose
 // platform effects are available, for the stages the user wants (from the
@@ -52,18 +56,17 @@ type CapturePlan struct {
 // neither side processes.
 func PlanCapture(apiLevel int, available, want Effects) CapturePlan {
 	p := CapturePlan{
-		InputPreset:   malgo.AAudioInputPresetVoiceRecognition,
-		Usage:         malgo.AAudioUsageVoiceCommunication,
-		ContentType:   malgo.AAudioContentTypeSpeech,
-		CapturePolicy: malgo.AAudioAllowCapturePolicyByNone,
-		Tumble:        want,
+		Capture:  device.AndroidStream{InputPreset: device.PresetVoiceRecognition},
+		Playback: device.AndroidStream{VoiceCall: true},
+		Tumble:   want,
 	}
 	if !want.Any() {
 		return p
 	}
-	p.InputPreset = malgo.AAudioInputPresetVoiceCommunication
+	p.Capture.InputPreset = device.PresetVoiceCommunication
 	if apiLevel < InputPresetMinAPI {
 		// The preset cannot be set: the phone does nothing for us.
+		p.Note = noteOldAndroid
 		return p
 	}
 	// The preset applies the phone's effects whether or not the user
@@ -77,10 +80,27 @@ func PlanCapture(apiLevel int, available, want Effects) CapturePlan {
 	return p
 }
 
-// String describes the plan in one line for logs and the settings page,
-// e.g. "phone: echo cancellation, noise suppression; Tumble: gain control".
+// planUnknownEffects is the plan when reading the phone's effects failed
+// with err: the raw voice-recognition preset, so that no effect of the
+// phone runs unaccounted for, and every wanted stage is Tumble's.
+func planUnknownEffects(want Effects, err error) CapturePlan {
+	return CapturePlan{
+		Capture:  device.AndroidStream{InputPreset: device.PresetVoiceRecognition},
+		Playback: device.AndroidStream{VoiceCall: true},
+		Tumble:   want,
+		Note:     noteUnknownFX + ": " + err.Error(),
+	}
+}
+
+// String describes the plan in one line for logs and the sound status,
+// e.g. "phone: echo cancellation, noise suppression; Tumble: gain control",
+// with the Note in parentheses.
 func (p CapturePlan) String() string {
-	return "phone: " + p.Phone.describe() + "; Tumble: " + p.Tumble.describe()
+	s := "phone: " + p.Phone.describe() + "; Tumble: " + p.Tumble.describe()
+	if p.Note != "" {
+		s += " (" + p.Note + ")"
+	}
+	return s
 }
 
 func (e Effects) describe() string {
@@ -98,26 +118,4 @@ func (e Effects) describe() string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// PresetName returns the name of an AAudio input preset as Android spells
-// it (AAUDIO_INPUT_PRESET_...).
-func PresetName(p malgo.AAudioInputPreset) string {
-	switch p {
-	case malgo.AAudioInputPresetDefault:
-		return "default"
-	case malgo.AAudioInputPresetGeneric:
-		return "GENERIC"
-	case malgo.AAudioInputPresetCamcorder:
-		return "CAMCORDER"
-	case malgo.AAudioInputPresetVoiceRecognition:
-		return "VOICE_RECOGNITION"
-	case malgo.AAudioInputPresetVoiceCommunication:
-		return "VOICE_COMMUNICATION"
-	case malgo.AAudioInputPresetUnprocessed:
-		return "UNPROCESSED"
-	case malgo.AAudioInputPresetVoicePerformance:
-		return "VOICE_PERFORMANCE"
-	}
-	return fmt.Sprintf("AAudioInputPreset(%d)", uint32(p))
 }

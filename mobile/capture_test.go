@@ -9,56 +9,75 @@ import (
 	"testing"
 
 	"github.com/gen2brain/malgo"
+
+	"github.com/tumble-voip/tumble/voice/device"
 )
 
 func TestPlanCapture(t *testing.T) {
 	all := Effects{EchoCancel: true, NoiseSuppress: true, GainControl: true}
+	comm, recog := device.PresetVoiceCommunication, device.PresetVoiceRecognition
 	for _, tc := range []struct {
 		name      string
 		api       int
 		available Effects
 		want      Effects
-		preset    malgo.AAudioInputPreset
+		preset    device.InputPreset
 		phone     Effects
 		tumble    Effects
+		note      string
 	}{
 		{name: "phone does everything", api: 34, available: all, want: all,
-			preset: malgo.AAudioInputPresetVoiceCommunication, phone: all, tumble: Effects{}},
+			preset: comm, phone: all, tumble: Effects{}},
+		{name: "Android 9: the first with the preset", api: 28, available: all, want: all,
+			preset: comm, phone: all, tumble: Effects{}},
 		{name: "phone lacks gain control", api: 30,
 			available: Effects{EchoCancel: true, NoiseSuppress: true}, want: all,
-			preset: malgo.AAudioInputPresetVoiceCommunication,
-			phone:  Effects{EchoCancel: true, NoiseSuppress: true}, tumble: Effects{GainControl: true}},
+			preset: comm, phone: Effects{EchoCancel: true, NoiseSuppress: true}, tumble: Effects{GainControl: true}},
+		{name: "phone lacks echo cancellation", api: 33,
+			available: Effects{NoiseSuppress: true, GainControl: true}, want: all,
+			preset: comm, phone: Effects{NoiseSuppress: true, GainControl: true}, tumble: Effects{EchoCancel: true}},
+		{name: "phone lacks noise suppression", api: 29,
+			available: Effects{EchoCancel: true, GainControl: true}, want: all,
+			preset: comm, phone: Effects{EchoCancel: true, GainControl: true}, tumble: Effects{NoiseSuppress: true}},
 		{name: "phone has no effects", api: 34, available: Effects{}, want: all,
-			preset: malgo.AAudioInputPresetVoiceCommunication, tumble: all},
+			preset: comm, tumble: all},
 		{name: "Android 8.1: no input preset", api: 27, available: all, want: all,
-			preset: malgo.AAudioInputPresetVoiceCommunication, tumble: all},
+			preset: comm, tumble: all, note: noteOldAndroid},
 		{name: "Android 7: OpenSL ES", api: 24, available: all, want: all,
-			preset: malgo.AAudioInputPresetVoiceCommunication, tumble: all},
+			preset: comm, tumble: all, note: noteOldAndroid},
 		{name: "user wants no processing", api: 34, available: all, want: Effects{},
-			preset: malgo.AAudioInputPresetVoiceRecognition},
+			preset: recog},
+		{name: "user wants no processing on Android 8.1", api: 27, available: all, want: Effects{},
+			preset: recog},
 		{name: "user wants only noise suppression, phone has it", api: 34, available: all,
-			want:   Effects{NoiseSuppress: true},
-			preset: malgo.AAudioInputPresetVoiceCommunication, phone: all},
+			want: Effects{NoiseSuppress: true}, preset: comm, phone: all},
 		{name: "user wants echo cancellation, phone lacks it", api: 34,
 			available: Effects{NoiseSuppress: true}, want: Effects{EchoCancel: true},
-			preset: malgo.AAudioInputPresetVoiceCommunication,
-			phone:  Effects{NoiseSuppress: true}, tumble: Effects{EchoCancel: true}},
+			preset: comm, phone: Effects{NoiseSuppress: true}, tumble: Effects{EchoCancel: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := PlanCapture(tc.api, tc.available, tc.want)
-			if p.InputPreset != tc.preset || p.Phone != tc.phone || p.Tumble != tc.tumble {
-				t.Errorf("PlanCapture(%d, %+v, %+v) = preset %s, phone %+v, tumble %+v; want %s, %+v, %+v",
-					tc.api, tc.available, tc.want, PresetName(p.InputPreset), p.Phone, p.Tumble,
-					PresetName(tc.preset), tc.phone, tc.tumble)
+			if p.Capture.InputPreset != tc.preset || p.Phone != tc.phone || p.Tumble != tc.tumble || p.Note != tc.note {
+				t.Errorf("PlanCapture(%d, %+v, %+v) = preset %s, phone %+v, tumble %+v, note %q; want %s, %+v, %+v, %q",
+					tc.api, tc.available, tc.want, p.Capture.InputPreset, p.Phone, p.Tumble, p.Note,
+					tc.preset, tc.phone, tc.tumble, tc.note)
 			}
 			// Never two of a kind: no stage runs on both sides.
 			if (p.Phone.EchoCancel && p.Tumble.EchoCancel) || (p.Phone.NoiseSuppress && p.Tumble.NoiseSuppress) ||
 				(p.Phone.GainControl && p.Tumble.GainControl) {
 				t.Errorf("a stage runs twice: %s", p)
 			}
-			if p.Usage != malgo.AAudioUsageVoiceCommunication || p.ContentType != malgo.AAudioContentTypeSpeech ||
-				p.CapturePolicy != malgo.AAudioAllowCapturePolicyByNone {
-				t.Errorf("playback stream: usage %d, content %d, capture policy %d", p.Usage, p.ContentType, p.CapturePolicy)
+			// Nothing the user wants is dropped.
+			if (tc.want.EchoCancel && !p.Phone.EchoCancel && !p.Tumble.EchoCancel) ||
+				(tc.want.NoiseSuppress && !p.Phone.NoiseSuppress && !p.Tumble.NoiseSuppress) ||
+				(tc.want.GainControl && !p.Phone.GainControl && !p.Tumble.GainControl) {
+				t.Errorf("a wanted stage runs nowhere: %s", p)
+			}
+			if p.Playback != (device.AndroidStream{VoiceCall: true}) {
+				t.Errorf("playback stream %+v, want a voice call without a preset", p.Playback)
+			}
+			if p.Capture.VoiceCall {
+				t.Error("capture stream marked as voice-call playback")
 			}
 		})
 	}
@@ -73,12 +92,18 @@ func TestCapturePlanString(t *testing.T) {
 	if s := PlanCapture(34, Effects{}, Effects{}).String(); s != "phone: none; Tumble: none" {
 		t.Errorf("no processing: %q", s)
 	}
+	old := PlanCapture(27, Effects{EchoCancel: true}, Effects{EchoCancel: true}).String()
+	if want := "phone: none; Tumble: echo cancellation (" + noteOldAndroid + ")"; old != want {
+		t.Errorf("Android 8.1: %q, want %q", old, want)
+	}
 }
 
 // TestMalgoEnumsMatchMiniaudio guards against an off-by-one like malgo
-// v0.11.24's BackendNull: the Go constants this package hands to malgo
-// must equal miniaudio's C enumerators (malgo passes them through as
-// numbers).
+// v0.11.24's BackendNull: voice/device hands the plan's streams to malgo
+// as malgo's AAudio constants (every device.InputPreset, and usage,
+// content type and capture policy for a voice call), which must equal
+// miniaudio's C enumerators of the same names (malgo passes them through
+// as numbers). The enumerator of each preset is named after its String.
 func TestMalgoEnumsMatchMiniaudio(t *testing.T) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/gen2brain/malgo").Output()
 	if err != nil {
@@ -88,16 +113,33 @@ func TestMalgoEnumsMatchMiniaudio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
+	type enumCase struct {
 		enum, name string
 		value      uint32
-	}{
-		{"ma_aaudio_input_preset", "ma_aaudio_input_preset_voice_communication", uint32(malgo.AAudioInputPresetVoiceCommunication)},
-		{"ma_aaudio_input_preset", "ma_aaudio_input_preset_voice_recognition", uint32(malgo.AAudioInputPresetVoiceRecognition)},
+	}
+	presets := map[device.InputPreset]malgo.AAudioInputPreset{
+		device.PresetDefault:            malgo.AAudioInputPresetDefault,
+		device.PresetGeneric:            malgo.AAudioInputPresetGeneric,
+		device.PresetCamcorder:          malgo.AAudioInputPresetCamcorder,
+		device.PresetVoiceRecognition:   malgo.AAudioInputPresetVoiceRecognition,
+		device.PresetVoiceCommunication: malgo.AAudioInputPresetVoiceCommunication,
+		device.PresetUnprocessed:        malgo.AAudioInputPresetUnprocessed,
+		device.PresetVoicePerformance:   malgo.AAudioInputPresetVoicePerformance,
+	}
+	var cases []enumCase
+	for p := device.PresetDefault; p <= device.PresetVoicePerformance; p++ {
+		m, ok := presets[p]
+		if !ok {
+			t.Errorf("preset %s has no malgo constant in this test", p)
+			continue
+		}
+		cases = append(cases, enumCase{"ma_aaudio_input_preset", "ma_aaudio_input_preset_" + strings.ToLower(p.String()), uint32(m)})
+	}
+	for _, tc := range append(cases, []enumCase{
 		{"ma_aaudio_usage", "ma_aaudio_usage_voice_communication", uint32(malgo.AAudioUsageVoiceCommunication)},
 		{"ma_aaudio_content_type", "ma_aaudio_content_type_speech", uint32(malgo.AAudioContentTypeSpeech)},
 		{"ma_aaudio_allowed_capture_policy", "ma_aaudio_allow_capture_by_none", uint32(malgo.AAudioAllowCapturePolicyByNone)},
-	} {
+	}...) {
 		got, err := enumValue(string(header), tc.enum, tc.name)
 		if err != nil {
 			t.Errorf("%s: %v", tc.name, err)
@@ -142,13 +184,4 @@ func enumValue(header, enum, name string) (uint32, error) {
 		next++
 	}
 	return 0, os.ErrNotExist
-}
-
-func TestPresetName(t *testing.T) {
-	if got := PresetName(malgo.AAudioInputPresetVoiceCommunication); got != "VOICE_COMMUNICATION" {
-		t.Error(got)
-	}
-	if got := PresetName(malgo.AAudioInputPreset(42)); got != "AAudioInputPreset(42)" {
-		t.Error(got)
-	}
 }

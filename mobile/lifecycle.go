@@ -42,10 +42,9 @@ type KeeperConfig struct {
 	Exit func()
 
 	// Screen, if set, is kept from blanking during a call
-	// (fyne.App.Driver()).
+	// (fyne.App.Driver()). The audio system's voice-call mode is not
+	// Keeper's: AudioPlatform.AudioActive follows the sound devices.
 	Screen Screen
-	// Platform, if set, is put into communication mode during a call.
-	Platform Platform
 	// Microphone, if set, learns when Tumble leaves and re-enters the
 	// foreground (the permission dialog's answer).
 	Microphone *Microphone
@@ -96,8 +95,7 @@ func (k *Keeper) InForeground() bool {
 	return k.foreground
 }
 
-// InCall reports whether Keeper holds the call measures (screen on,
-// communication mode).
+// InCall reports whether Keeper holds the call measures (screen on).
 func (k *Keeper) InCall() bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -139,8 +137,8 @@ func (k *Keeper) exitedForeground() {
 }
 
 // SetInCall takes (true) or releases (false) the call measures: the
-// screen stays on and the audio system is in communication mode while a
-// call is up. Repeated calls with the same value do nothing.
+// screen stays on while a call is up. Repeated calls with the same value
+// do nothing.
 func (k *Keeper) SetInCall(in bool) {
 	k.mu.Lock()
 	if k.inCall == in || (in && k.stopped) {
@@ -151,11 +149,6 @@ func (k *Keeper) SetInCall(in bool) {
 	k.mu.Unlock()
 	if k.cfg.Screen != nil {
 		k.cfg.Screen.SetDisableScreenBlanking(in)
-	}
-	if k.cfg.Platform != nil {
-		if err := k.cfg.Platform.SetCommunicationMode(in); err != nil {
-			k.logf("communication mode %v: %v", in, err)
-		}
 	}
 	k.logf("in call: %v", in)
 }

@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// phone stands in for Android's permission system (no device can run
-// here): it answers like PackageManager and Activity do, and a test plays
-// the user by setting the answer the dialog will give.
+// phone stands in for the phone's system (no device can run here): it
+// answers like PackageManager, Activity, the audiofx classes and
+// AudioManager do, and a test plays the user by setting the answer the
+// permission dialog will give.
 type phone struct {
 	mu        sync.Mutex
 	granted   bool
@@ -19,10 +20,23 @@ type phone struct {
 	requests  int
 	settings  int
 	failCheck error
-	mode      []bool
+
+	api     int     // Build.VERSION.SDK_INT; 0 means 34
+	fx      Effects // the audiofx effects isAvailable reports
+	fxErr   error   // VoiceEffects fails with it
+	fxReads int     // VoiceEffects calls
+	modeErr error   // SetCommunicationMode fails with it (mode unchanged)
+	mode    []bool  // SetCommunicationMode calls that succeeded
 }
 
-func (p *phone) APILevel() int { return 34 }
+func (p *phone) APILevel() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.api == 0 {
+		return 34
+	}
+	return p.api
+}
 
 func (p *phone) MicrophoneGranted() (bool, error) {
 	p.mu.Lock()
@@ -62,13 +76,31 @@ func (p *phone) OpenAppSettings() error {
 	return nil
 }
 
-func (p *phone) VoiceEffects() (Effects, error) { return Effects{}, nil }
+func (p *phone) VoiceEffects() (Effects, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fxReads++
+	if p.fxErr != nil {
+		return Effects{}, p.fxErr
+	}
+	return p.fx, nil
+}
 
 func (p *phone) SetCommunicationMode(on bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.modeErr != nil {
+		return p.modeErr
+	}
 	p.mode = append(p.mode, on)
 	return nil
+}
+
+// modes returns the successful SetCommunicationMode calls.
+func (p *phone) modes() []bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]bool(nil), p.mode...)
 }
 
 // states collects Microphone's notifications.

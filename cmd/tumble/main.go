@@ -74,6 +74,15 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) er
 	if err != nil {
 		return err
 	}
+	plat, err := newPlatform()
+	if err != nil {
+		return err
+	}
+	if plat != nil {
+		if err := plat.Configure(&cfg); err != nil {
+			return err
+		}
+	}
 	ctrl, err := app.NewController(ctx, cfg)
 	if err != nil {
 		return err
@@ -104,6 +113,11 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) er
 		NoEmbeddedTor: torCreator() == nil,
 		Notice:        notice(ctrl, env, o),
 	})
+	if plat != nil {
+		if err := plat.Start(a, u.Window(), ctrl); err != nil {
+			return err
+		}
+	}
 	go func() {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
