@@ -50,6 +50,11 @@ func TestConfigErrors(t *testing.T) {
 	if err := p.SetNoiseSuppression(10); err == nil {
 		t.Error("SetNoiseSuppression(10) accepted")
 	}
+	for _, inc := range []int{-1, 61} {
+		if err := p.SetAGCIncrement(inc); err == nil || !strings.Contains(err.Error(), "AGC increment") {
+			t.Errorf("SetAGCIncrement(%d): %v", inc, err)
+		}
+	}
 	if _, err := p.Process(make([]int16, 479)); err == nil {
 		t.Error("Process of 479 samples accepted")
 	}
@@ -104,6 +109,9 @@ func TestClose(t *testing.T) {
 	}
 	if err := p.SetConfig(PreprocessConfig{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("SetConfig after Close: %v", err)
+	}
+	if err := p.SetAGCIncrement(0); !errors.Is(err, ErrClosed) {
+		t.Errorf("SetAGCIncrement after Close: %v", err)
 	}
 	if err := p.Close(); !errors.Is(err, ErrClosed) {
 		t.Errorf("second Close: %v", err)
@@ -176,6 +184,7 @@ func TestLiveSettings(t *testing.T) {
 			}
 			p.SetNoiseSuppression(-(i % 60))
 			p.SetAGC(i%2 == 0, i%30)
+			p.SetAGCIncrement(i % 13)
 			p.SetConfig(PreprocessConfig{NoiseSuppressionDB: -30, HighPassHz: float64(40 + i%80), AGC: true})
 			if i%3 == 0 {
 				p.SetEchoCanceller(nil)

@@ -13,7 +13,10 @@
 // Settings follow Mumble's meanings: noise suppression is a negative dB
 // figure (Mumble's default -30, strongest -60) applied after subtracting the
 // current AGC gain, and "max amplification" X limits the AGC gain to
-// floor(20*log10(1.5*X)) dB (MaxGainDB).
+// floor(20*log10(1.5*X)) dB (MaxGainDB). As in Mumble, the caller freezes
+// the AGC gain against increases while the user is not transmitting
+// (Preprocessor.SetAGCIncrement 0) and lets it rise at AGCIncrementDB per
+// second while they are.
 //
 // The pure-Go helpers in this package (MaxGainDB, AGCLevel) build without
 // cgo; the speexdsp types need it.

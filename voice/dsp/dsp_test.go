@@ -5,6 +5,7 @@ package dsp
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/tumble-voip/tumble/voice/analysis"
@@ -261,6 +262,120 @@ func TestAGC(t *testing.T) {
 		want := math.Min(-20, lin+float64(tc.maxGain))
 		if math.Abs(lout-want) > 4 {
 			t.Errorf("speech at %.1f dBFS with max gain %d: out %.1f dBFS, want about %.1f", lin, tc.maxGain, lout, want)
+		}
+	}
+}
+
+// TestAGCIncrement: with the increment at 0 the gain of a quiet talker
+// does not rise but may fall; at AGCIncrementDB it rises no faster than
+// that many dB per second.
+func TestAGCIncrement(t *testing.T) {
+	speech := speechtest.Speech(t, speechtest.NearVoice, speechtest.NearText, -20)
+	quiet, loud := speechtest.Scale(speech, -45), speechtest.Scale(speech, -15)
+	pp, err := NewPreprocessor(frame, 48000, PreprocessConfig{AGC: true, AGCMaxGainDB: MaxGainDB(20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pp.Close()
+	if pp.AGCIncrement() != AGCIncrementDB {
+		t.Fatalf("initial increment %d, want %d", pp.AGCIncrement(), AGCIncrementDB)
+	}
+	run := func(pcm []int16) []int {
+		var gains []int
+		buf := make([]int16, frame)
+		for off := 0; off+frame <= len(pcm); off += frame {
+			copy(buf, pcm[off:off+frame])
+			res, err := pp.Process(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gains = append(gains, res.GainDB)
+		}
+		return gains
+	}
+
+	// Frozen from the start: the quiet talker gets no gain.
+	if err := pp.SetAGCIncrement(0); err != nil {
+		t.Fatal(err)
+	}
+	frozen := run(quiet)
+	// Released: the gain rises, at most 12 dB in any second (plus the
+	// rounding of the reported gain).
+	pp.SetAGCIncrement(AGCIncrementDB)
+	rising := run(quiet)
+	fastest := 0
+	for i := 100; i < len(rising); i++ {
+		fastest = max(fastest, rising[i]-rising[i-100])
+	}
+	// Frozen again, a loud talker: the gain may fall, never rise.
+	pp.SetAGCIncrement(0)
+	falling := run(loud)
+	top := slices.Max(rising)
+	t.Logf("frozen: gain up to %d dB; released: up to %d dB, fastest rise %d dB/s; frozen with a loud talker: %d -> %d dB (max %d)",
+		slices.Max(frozen), top, fastest, rising[len(rising)-1], falling[len(falling)-1], slices.Max(falling))
+	if slices.Max(frozen) > 0 {
+		t.Errorf("frozen AGC raised the gain to %d dB", slices.Max(frozen))
+	}
+	if top < 15 {
+		t.Errorf("released AGC raised a -45 dBFS talker by only %d dB", top)
+	}
+	if fastest > AGCIncrementDB+1 {
+		t.Errorf("gain rose %d dB within one second, want <= %d", fastest, AGCIncrementDB)
+	}
+	if slices.Max(falling) > rising[len(rising)-1] || falling[len(falling)-1] > rising[len(rising)-1]-10 {
+		t.Errorf("frozen AGC with a loud talker: gain %d -> %d dB (max %d), want a fall and no rise",
+			rising[len(rising)-1], falling[len(falling)-1], slices.Max(falling))
+	}
+}
+
+// TestPassThrough: with no speexdsp stage on, a frame comes out as it went
+// in, undelayed (only the high-pass filter touches it), and the speech
+// probability is still measured; with noise suppression on, speexdsp's
+// one-frame delay applies.
+func TestPassThrough(t *testing.T) {
+	speech := speechtest.Speech(t, speechtest.NearVoice, speechtest.NearText, -25)[:3*48000]
+	pcm := speechtest.Mix(speech, speechtest.Noise(len(speech), -70, false, 8))
+	for _, tc := range []struct {
+		cfg   PreprocessConfig
+		delay int
+		exact bool
+	}{
+		{PreprocessConfig{}, 0, true},
+		{PreprocessConfig{HighPassHz: 80}, 0, false},
+		{PreprocessConfig{NoiseSuppressionDB: -30}, frame, false},
+		{PreprocessConfig{AGC: true}, frame, false},
+		{PreprocessConfig{Dereverb: true}, frame, false},
+	} {
+		pp, err := NewPreprocessor(frame, 48000, tc.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := append([]int16(nil), pcm...)
+		var probs []float64
+		for off := 0; off+frame <= len(out); off += frame {
+			res, err := pp.Process(out[off : off+frame])
+			if err != nil {
+				t.Fatal(err)
+			}
+			probs = append(probs, res.SpeechProb)
+		}
+		pp.Close()
+		lag, corr := analysis.Delay(pcm[48000:96000], out[48000:], 2*frame)
+		voiced := 0
+		for _, p := range probs {
+			if p > 0.5 {
+				voiced++
+			}
+		}
+		t.Logf("%+v: delay %d samples (correlation %.3f), %d of %d frames speech", tc.cfg, lag, corr, voiced, len(probs))
+		if lag != tc.delay {
+			t.Errorf("%+v: output delayed by %d samples, want %d", tc.cfg, lag, tc.delay)
+		}
+		if tc.exact && !slices.Equal(out, pcm) {
+			t.Errorf("%+v: output differs from the input", tc.cfg)
+		}
+		if voiced < len(probs)/4 {
+			t.Errorf("%+v: speech probability above 0.5 in only %d of %d frames of speech", tc.cfg, voiced, len(probs))
 		}
 	}
 }

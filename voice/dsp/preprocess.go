@@ -64,19 +64,36 @@ type Result struct {
 }
 
 // Preprocessor denoises, suppresses residual echo and levels one stream
-// of frames. It delays the signal by one frame's overlap.
+// of frames. speexdsp's overlap-add delays the signal by one frame; when
+// none of its stages is on (no noise suppression, AGC or dereverberation;
+// residual echo suppression is part of noise suppression) the frame passes
+// through undelayed, with only the high-pass filter, while speexdsp still
+// analyses a copy (speech probability, noise estimate). Turning the first
+// stage on or the last one off therefore repeats or skips one frame of
+// audio, once.
 type Preprocessor struct {
 	frame int
 	rate  int
 
-	mu    sync.Mutex // guards all below
-	st    *C.SpeexPreprocessState
-	cfg   PreprocessConfig
-	echo  *EchoCanceller
-	hp    *HighPass // nil when off
-	hpHz  float64
-	dirty bool // cfg changed since last applied
+	mu      sync.Mutex // guards all below
+	st      *C.SpeexPreprocessState
+	cfg     PreprocessConfig
+	echo    *EchoCanceller
+	hp      *HighPass // nil when off
+	hpHz    float64
+	dirty   bool    // cfg changed since last applied
+	inc     int     // AGC increment in dB/s handed to speexdsp
+	scratch []int16 // the copy speexdsp analyses in pass-through
 }
+
+// AGCIncrementDB is the fastest rise of the AGC gain in dB per second
+// while the user talks: speexdsp's default and the value Mumble sets when
+// speech resumes (src/mumble/AudioInput.cpp, encodeAudioFrame).
+const AGCIncrementDB = 12
+
+// agcDecrementDB is the fastest fall of the AGC gain in dB per second:
+// Mumble lets the gain fall quickly (-60), speexdsp's default is -40.
+const agcDecrementDB = -60
 
 // NewPreprocessor returns a Preprocessor for frames of frameSamples at
 // sampleRate Hz; Close frees it.
@@ -94,9 +111,11 @@ func NewPreprocessor(frameSamples, sampleRate int, cfg PreprocessConfig) (*Prepr
 	if st == nil {
 		return nil, errors.New("dsp: speex_preprocess_state_init failed")
 	}
-	p := &Preprocessor{frame: frameSamples, rate: sampleRate, st: st, cfg: cfg, dirty: true}
-	dec := C.spx_int32_t(-60) // dB/s: let the gain fall quickly, as Mumble does
+	p := &Preprocessor{frame: frameSamples, rate: sampleRate, st: st, cfg: cfg, dirty: true, inc: AGCIncrementDB}
+	dec := C.spx_int32_t(agcDecrementDB)
 	C.speex_preprocess_ctl(st, C.SPEEX_PREPROCESS_SET_AGC_DECREMENT, ctlPtr(&dec))
+	inc := C.spx_int32_t(AGCIncrementDB)
+	C.speex_preprocess_ctl(st, C.SPEEX_PREPROCESS_SET_AGC_INCREMENT, ctlPtr(&inc))
 	return p, nil
 }
 
@@ -133,6 +152,37 @@ func (p *Preprocessor) SetAGC(on bool, maxGainDB int) error {
 	cfg := p.Config()
 	cfg.AGC, cfg.AGCMaxGainDB = on, maxGainDB
 	return p.SetConfig(cfg)
+}
+
+// SetAGCIncrement sets how fast the AGC gain may rise, in dB per second
+// (0-60), from the next frame on; the gain may still fall. 0 freezes the
+// gain against increases: Mumble does that while the user is not
+// transmitting, so that the gain does not creep up on background noise
+// between sentences, and restores AGCIncrementDB when speech resumes. The
+// increment is independent of PreprocessConfig and kept across SetConfig.
+// It is cheap enough to call every frame.
+func (p *Preprocessor) SetAGCIncrement(dbPerSecond int) error {
+	if dbPerSecond < 0 || dbPerSecond > 60 {
+		return fmt.Errorf("dsp: AGC increment %d dB/s, want 0-60", dbPerSecond)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.st == nil {
+		return ErrClosed
+	}
+	if dbPerSecond != p.inc {
+		inc := C.spx_int32_t(dbPerSecond)
+		C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_SET_AGC_INCREMENT, ctlPtr(&inc))
+		p.inc = dbPerSecond
+	}
+	return nil
+}
+
+// AGCIncrement returns the AGC increment in dB per second.
+func (p *Preprocessor) AGCIncrement() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inc
 }
 
 // SetEchoCanceller links p to e for residual echo suppression, or unlinks
@@ -241,13 +291,30 @@ func (p *Preprocessor) Process(frame []int16) (Result, error) {
 		C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, ctlPtr(&ns))
 	}
 	p.hp.Process(frame)
-	C.speex_preprocess_run(p.st, (*C.spx_int16_t)(&frame[0]))
+	run := frame
+	if p.passThrough() {
+		// Nothing would change the frame but speexdsp's delay: let it
+		// analyse a copy and keep the frame as it is.
+		if p.scratch == nil {
+			p.scratch = make([]int16, p.frame)
+		}
+		run = p.scratch
+		copy(run, frame)
+	}
+	C.speex_preprocess_run(p.st, (*C.spx_int16_t)(&run[0]))
 	var prob C.spx_int32_t
 	C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_GET_PROB, ctlPtr(&prob))
 	if p.cfg.AGC {
 		C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_GET_AGC_GAIN, ctlPtr(&gain))
 	}
 	return Result{SpeechProb: float64(prob) / 100, GainDB: int(gain)}, nil
+}
+
+// passThrough reports that no speexdsp stage changes the signal; p.mu is
+// held. Without noise suppression speexdsp applies no spectral gain at all,
+// so a linked echo canceller's residual echo suppression is off too.
+func (p *Preprocessor) passThrough() bool {
+	return p.cfg.NoiseSuppressionDB == 0 && !p.cfg.AGC && !p.cfg.Dereverb
 }
 
 // Close unlinks p from its EchoCanceller and frees its C state. Later
