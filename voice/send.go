@@ -53,7 +53,8 @@ type SendConfig struct {
 	NoiseSuppressionDB int
 	// MaxAmplification is Mumble's "max amplification" (1-20): the AGC
 	// may raise the voice by up to floor(20*log10(1.5*X)) dB. 0 turns the
-	// AGC off.
+	// AGC off. As in Mumble, the gain may not rise while we do not
+	// transmit, so that it does not creep up on background noise.
 	MaxAmplification float64
 	// EchoCancel selects echo cancellation.
 	EchoCancel EchoMode
@@ -136,6 +137,9 @@ type SendStats struct {
 	// probability and AGC gain.
 	SpeechProb float64
 	GainDB     int
+	// AGCFrozen reports that the AGC gain may not rise from the next
+	// frame on: we neither transmit nor did in the frame before.
+	AGCFrozen bool
 	// Echo reports the echo canceller's reference queue.
 	Echo dsp.EchoStats
 }
@@ -322,6 +326,20 @@ func (s *Sender) Process(frame []int16) error {
 	level := analysis.DBFS(buf) - float64(res.GainDB)
 	d := s.gate.Next(vad.Frame{DBFS: level, SpeechProb: -1})
 	s.stats.Level, s.stats.SpeechProb, s.stats.GainDB = d.Level, res.SpeechProb, res.GainDB
+	// As in Mumble, the AGC gain may not rise while we neither transmit
+	// nor did in the previous frame, so that it does not creep up on
+	// background noise between sentences; it may rise again (12 dB/s)
+	// from the frame after transmission starts. In continuous
+	// transmission it is never frozen.
+	frozen := !d.Transmit && !s.sending
+	inc := dsp.AGCIncrementDB
+	if frozen {
+		inc = 0
+	}
+	if err := s.pre.SetAGCIncrement(inc); err != nil {
+		return fmt.Errorf("voice: %w", err)
+	}
+	s.stats.AGCFrozen = frozen
 
 	if d.Transmit != s.sending {
 		s.sending = d.Transmit
@@ -376,9 +394,38 @@ func (s *Sender) flush(terminator bool) error {
 	return nil
 }
 
+// EndTransmission ends a transmission in progress as if the gate had
+// closed: the frames collected for the next packet, padded with silence to
+// the packet duration (or a packet of silence if none are collected), go
+// out as the terminator, and the talking callback reports false. It does
+// nothing when not transmitting. Use it when capture ends, for example
+// when a file device reaches the end of its input, or when the user mutes.
+// Like Process, it calls the callbacks on the calling goroutine: call it
+// from the capture goroutine or after capture has stopped. If the gate
+// still says to transmit, the next Process starts a new transmission.
+func (s *Sender) EndTransmission() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("voice: sender closed")
+	}
+	if !s.sending {
+		return nil
+	}
+	s.sending = false
+	s.stats.Talking = false
+	if s.talking != nil {
+		s.talking(false)
+	}
+	if len(s.pcm) == 0 {
+		s.pcm = append(s.pcm, make([]int16, FrameSamples)...)
+	}
+	return s.flush(true)
+}
+
 // Close frees the Sender's C state. A transmission in progress is not
-// terminated; Process a silent frame with the gate closed first if the
-// protocol layer needs the terminator.
+// terminated: call EndTransmission first if the protocol layer needs the
+// terminator.
 func (s *Sender) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
