@@ -110,11 +110,24 @@ func measureLatency(tb testing.TB, v murmurtest.Version, framesPerPacket int) la
 		played := origin.Add(samplesToDuration(heard[i]))
 		r.latencies = append(r.latencies, played.Sub(captured))
 	}
-	for _, e := range l.find("voice-stats") {
+	// voice-stats comes after the sender left, when its name is gone:
+	// find it by the session of its voice-start.
+	var session any
+	for _, e := range l.find("voice-start") {
 		if e["name"] == "mouth" {
+			session = e["session"]
+		}
+	}
+	found := false
+	for _, e := range l.find("voice-stats") {
+		if session != nil && e["session"] == session {
 			r.lossPct, _ = e["late_loss_pct"].(float64)
 			r.added, _ = e["added_delay_ms"].(float64)
+			found = true
 		}
+	}
+	if !found {
+		tb.Fatalf("no voice-stats event for the sender (session %v)", session)
 	}
 	return r
 }

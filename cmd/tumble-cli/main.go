@@ -1,8 +1,9 @@
 // Command tumble-cli is Tumble's headless Mumble client, for scripts, bots and
 // disposable VMs without a GUI. It connects over Tor (embedded, an existing
 // SOCKS port, or explicitly off), joins a channel, sends text and voice from a
-// WAV file, records every speaker to a WAV file, and prints events as text or
-// JSON lines.
+// WAV file (through the app's own send path, with voice activation, noise
+// suppression and gain control on request), records every speaker to a WAV
+// file, and prints events as text or JSON lines.
 //
 // Exit status is 0 after a clean run; otherwise a one-line error is printed
 // to standard error and the status is non-zero.

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tumble-voip/tumble/voice"
+	"github.com/tumble-voip/tumble/voice/vad"
 )
 
 // options holds the parsed command line.
@@ -31,6 +34,13 @@ type options struct {
 	duration        time.Duration
 	bitrate         int
 	framesPerPacket int
+	transmit        vad.Mode
+	transmitName    string // as given to --transmit
+	vadSilence      int    // voice activation thresholds, Mumble's amplitude percent
+	vadSpeech       int
+	voiceHold       time.Duration
+	noiseSuppress   int     // dB, negative; 0 off
+	maxAmplify      float64 // Mumble's max amplification; 0 turns the AGC off
 	jsonOut         bool
 	pin             string
 	certFile        string
@@ -72,13 +82,20 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.BoolVar(&o.amnesic, "amnesic", false, "keep Tor state in a temporary directory removed on exit; write nothing else")
 	fs.StringVar(&o.clientAuth, "client-auth-file", "", "onion client authorization key `FILE` (<addr>:descriptor:x25519:<key>)")
 	fs.StringVar(&o.isolation, "isolation", "", "SOCKS isolation `USER:PASS` for this server's circuits (default: random per run)")
-	fs.StringVar(&o.sendWAV, "send-wav", "", "send `FILE` (48 kHz mono 16-bit WAV) as voice in real time")
+	fs.StringVar(&o.sendWAV, "send-wav", "", "send `FILE` (48 kHz mono 16-bit WAV) as voice in real time, through the app's send path\n(see --transmit, --noise-suppression, --max-amplification)")
 	fs.StringVar(&o.whisper, "whisper", "", "send --send-wav only to the user `NAME` (whisper) instead of the channel")
 	fs.StringVar(&o.recordDir, "record-dir", "", "record each speaker to `DIR`/NAME.wav (48 kHz mono, silence-filled gaps)")
 	fs.StringVar(&o.say, "say", "", "send `TEXT` to the channel")
 	fs.DurationVar(&o.duration, "for", 0, "stay connected for `DURATION`, then disconnect (default: until --send-wav ends; with --record-dir until interrupted; otherwise once connected, joined and --say sent)")
 	fs.IntVar(&o.bitrate, "bitrate", 13000, "Opus bitrate in `bit/s` (lowered to fit the server's bandwidth limit)")
 	fs.IntVar(&o.framesPerPacket, "frames-per-packet", 2, "10 ms audio frames per packet: 1, 2, 4 or 6")
+	transmit := "continuous"
+	fs.StringVar(&transmit, "transmit", transmit, "`MODE` of --send-wav: continuous (the whole file) or voice-activity (from where the level rises\nabove --vad-speech-above until it has stayed below --vad-silence-below for --voice-hold)")
+	fs.IntVar(&o.vadSilence, "vad-silence-below", 30, "voice activity: speech ends below this amplitude `PERCENT` (Mumble's scale: 30% = -67 dBFS)")
+	fs.IntVar(&o.vadSpeech, "vad-speech-above", 50, "voice activity: speech starts above this amplitude `PERCENT` (50% = -48 dBFS)")
+	fs.DurationVar(&o.voiceHold, "voice-hold", 250*time.Millisecond, "voice activity: keep transmitting this `DURATION` after speech ends")
+	fs.IntVar(&o.noiseSuppress, "noise-suppression", 0, "noise suppression for --send-wav in `DB`, e.g. -30 (Mumble's default) or -60; 0 is off")
+	fs.Float64Var(&o.maxAmplify, "max-amplification", 0, "automatic gain control for --send-wav: Mumble's max amplification `X`, 1 to 20\n(the gain stops at floor(20*log10(1.5*X)) dB); 0 is off")
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object per line for every event")
 	fs.StringVar(&o.pin, "pin", "", "expected server certificate SHA-256 `HEX` (a mismatch is an error)")
 	fs.StringVar(&o.certFile, "cert", "", "client certificate and key `FILE` (PEM) to identify with")
@@ -119,6 +136,9 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	if o.whisper != "" && o.sendWAV == "" {
 		return nil, errors.New("--whisper needs --send-wav")
 	}
+	if err := o.checkSendProcessing(fs, transmit); err != nil {
+		return nil, err
+	}
 	if passwordFile != "" {
 		b, err := os.ReadFile(passwordFile)
 		if err != nil {
@@ -136,4 +156,71 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 		}
 	}
 	return o, nil
+}
+
+// checkSendProcessing parses --transmit and checks the send path's
+// processing flags, which only make sense with --send-wav (and the voice
+// activity ones only with --transmit voice-activity).
+func (o *options) checkSendProcessing(fs *flag.FlagSet, transmit string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.sendWAV == "" {
+		for _, name := range []string{"transmit", "vad-silence-below", "vad-speech-above", "voice-hold", "noise-suppression", "max-amplification"} {
+			if set[name] {
+				return fmt.Errorf("--%s needs --send-wav", name)
+			}
+		}
+	}
+	o.transmitName = transmit
+	switch transmit {
+	case "continuous":
+		o.transmit = vad.Continuous
+		for _, name := range []string{"vad-silence-below", "vad-speech-above", "voice-hold"} {
+			if set[name] {
+				return fmt.Errorf("--%s needs --transmit voice-activity", name)
+			}
+		}
+	case "voice-activity":
+		o.transmit = vad.VoiceActivity
+	default:
+		return fmt.Errorf("--transmit %q: want continuous or voice-activity", transmit)
+	}
+	if o.vadSilence < 0 || o.vadSilence > 100 {
+		return fmt.Errorf("--vad-silence-below %d: want a percentage, 0 to 100", o.vadSilence)
+	}
+	if o.vadSpeech < 0 || o.vadSpeech > 100 {
+		return fmt.Errorf("--vad-speech-above %d: want a percentage, 0 to 100", o.vadSpeech)
+	}
+	if o.vadSpeech < o.vadSilence {
+		return fmt.Errorf("--vad-speech-above %d is below --vad-silence-below %d", o.vadSpeech, o.vadSilence)
+	}
+	if o.voiceHold < 0 || o.voiceHold > time.Minute {
+		return fmt.Errorf("--voice-hold %v: want 0 to 1m", o.voiceHold)
+	}
+	if o.noiseSuppress > 0 || o.noiseSuppress < -90 {
+		return fmt.Errorf("--noise-suppression %d: want 0 (off) or -1 to -90 dB", o.noiseSuppress)
+	}
+	if !(o.maxAmplify == 0 || o.maxAmplify >= 1 && o.maxAmplify <= 20) {
+		return fmt.Errorf("--max-amplification %v: want 0 (off) or 1 to 20", o.maxAmplify)
+	}
+	return nil
+}
+
+// sendConfig is the Sender's configuration for --send-wav: the file is the
+// microphone, nothing is played (no echo to cancel), and by default the
+// audio goes out unprocessed, continuously.
+func (o *options) sendConfig() voice.SendConfig {
+	return voice.SendConfig{
+		Bitrate:            o.bitrate,
+		FrameMs:            10 * o.framesPerPacket,
+		Complexity:         10,
+		Transmit:           o.transmit,
+		VADMeasure:         vad.Amplitude,
+		SilenceBelow:       float64(o.vadSilence) / 100,
+		SpeechAbove:        float64(o.vadSpeech) / 100,
+		Hold:               o.voiceHold,
+		NoiseSuppressionDB: o.noiseSuppress,
+		MaxAmplification:   o.maxAmplify,
+		EchoCancel:         voice.EchoOff,
+	}
 }

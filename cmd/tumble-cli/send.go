@@ -1,101 +1,265 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/tumble-voip/tumble/mumble"
-	"github.com/tumble-voip/tumble/voice/codec"
+	"github.com/tumble-voip/tumble/voice"
+	"github.com/tumble-voip/tumble/voice/device"
 	"github.com/tumble-voip/tumble/voice/wav"
 )
 
-// sendWAV streams the --send-wav file as Opus voice in real time: one packet
-// every frames-per-packet x 10 ms, paced by the wall clock so that a slow
-// moment does not make the stream drift, with a terminator on the last one.
+// sendWAV sends the --send-wav file through Tumble's real send path, the
+// one the app runs on a microphone: a File device captures the file in
+// real time, 10 ms frames on the wall clock as a sound card delivers them,
+// and a voice.Engine's Sender preprocesses, gates and encodes them. Each
+// packet leaves as soon as the Sender completes it, that is when its audio
+// would have been captured, so packetisation costs what it would live. At
+// the end of the file the transmission ends with a terminator.
 func (s *session) sendWAV(ctx context.Context) error {
 	o := s.opts
-	r := s.wav
 	c := s.client
-	bitrate := o.bitrate
-	max := c.MaxBitrate(o.framesPerPacket, false)
-	if max < mumble.MinOpusBitrate {
+	maxRate := c.MaxBitrate(o.framesPerPacket, false)
+	if maxRate < mumble.MinOpusBitrate {
 		return fmt.Errorf("the server's bandwidth limit of %d bit/s leaves no room for %d ms packets over TCP; send more audio per packet (--frames-per-packet)",
 			c.ServerInfo().MaxBandwidth, 10*o.framesPerPacket)
 	}
-	if bitrate > max {
-		s.ev.emit("bitrate-lowered", field{"requested", bitrate}, field{"bitrate", max},
+	if o.bitrate > maxRate {
+		s.ev.emit("bitrate-lowered", field{"requested", o.bitrate}, field{"bitrate", maxRate},
 			field{"max_bandwidth", c.ServerInfo().MaxBandwidth})
-		bitrate = max
 	}
-	enc, err := codec.NewEncoder(codec.EncoderConfig{Bitrate: bitrate, FrameMs: 10 * o.framesPerPacket, Complexity: 10})
+	target, err := s.voiceTarget(ctx)
 	if err != nil {
-		return fmt.Errorf("opus encoder: %w", err)
+		return err
 	}
 
-	target := uint32(mumble.TargetNormal)
-	if o.whisper != "" {
-		u, ok := c.UserByName(o.whisper)
-		if !ok {
-			return fmt.Errorf("--whisper: no user %q on the server", o.whisper)
-		}
-		const whisperTarget = 1
-		if err := c.SetVoiceTarget(ctx, whisperTarget, mumble.VoiceTarget{Users: []uint32{u.Session}}); err != nil {
-			return fmt.Errorf("--whisper %s: %w", o.whisper, err)
-		}
-		target = whisperTarget
-	}
-
-	samples := 480 * o.framesPerPacket
-	pcm := make([]int16, samples)
-	next := make([]int16, samples)
-	out := make([]byte, 1275)
-	period := time.Duration(o.framesPerPacket) * 10 * time.Millisecond
-
-	n, err := readFull(r, pcm)
+	out := newVoiceOut(c, target, s.ev)
+	eng, err := voice.NewEngine(voice.EngineConfig{
+		Send:      o.sendConfig(),
+		OnPacket:  out.packet,
+		OnTalking: out.talking,
+		OnError:   out.fail,
+	})
 	if err != nil {
+		return fmt.Errorf("send path: %w", err)
+	}
+	defer eng.Close()
+	sender := eng.Sender()
+	// The server's bandwidth budget caps the bitrate, as it does in the app.
+	if err := sender.SetMaxBitrate(maxRate); err != nil {
+		return fmt.Errorf("send path: %w", err)
+	}
+	dev, err := device.NewFile(device.FileConfig{In: s.wav, Realtime: true}, out.capture(eng.Capture), nil)
+	if err != nil {
+		return fmt.Errorf("file device: %w", err)
+	}
+
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	forwarded := make(chan struct{})
+	go func() {
+		out.forward(sendCtx)
+		close(forwarded)
+	}()
+	// Frame k of the file (samples 480k to 480k+479) reaches the Sender
+	// (k+1) x 10 ms after start, when a microphone would have delivered
+	// it.
+	start := time.Now()
+	s.ev.emit("voice-send-start", field{"file", o.sendWAV}, field{"bitrate", sender.Stats().Bitrate},
+		field{"frames_per_packet", o.framesPerPacket}, field{"transmit", o.transmitName},
+		field{"start", start.UTC().Format(time.RFC3339Nano)})
+	if err := eng.Start(dev); err != nil {
+		return fmt.Errorf("file device: %w", err)
+	}
+	select {
+	case <-ctx.Done():
+		// Interrupted: stop without waiting for the rest of the file.
+		return nil
+	case <-out.failed:
+		eng.Close()
+		return out.err()
+	case <-dev.Done():
+	}
+	if err := dev.Err(); !errors.Is(err, device.ErrEndOfInput) {
+		if err == nil {
+			err = device.ErrStopped
+		}
 		return fmt.Errorf("--send-wav %s: %w", o.sendWAV, err)
 	}
-	if n == 0 {
+	// The capture goroutine has stopped: end the transmission with the
+	// last, partial packet (or a silent one) as the terminator.
+	out.atMs = out.frames * 10
+	if err := sender.EndTransmission(); err != nil {
+		return fmt.Errorf("send path: %w", err)
+	}
+	close(out.items)
+	<-forwarded
+	if err := out.err(); err != nil {
+		return err
+	}
+	if out.frames == 0 {
 		return fmt.Errorf("--send-wav %s: no audio", o.sendWAV)
 	}
-	// Packet k holds the audio of [start + k x period, start + (k+1) x
-	// period) and is sent at the end of that interval, when a capture
-	// device would have delivered it: the file plays in real time and
-	// packetisation delay is what a live microphone would cost.
-	start := time.Now()
-	s.ev.emit("voice-send-start", field{"file", o.sendWAV}, field{"bitrate", bitrate}, field{"frames_per_packet", o.framesPerPacket},
-		field{"start", start.UTC().Format(time.RFC3339Nano)})
-	packets := 0
-	for n > 0 {
-		wait := time.Until(start.Add(time.Duration(packets+1) * period))
-		if wait > 0 {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(wait):
+	st := out.stats()
+	s.ev.emit("voice-send-end", field{"packets", st.packets}, field{"duration_ms", st.frames10ms * 10},
+		field{"transmissions", st.terminators}, field{"file_ms", out.frames * 10}, field{"dropped", st.dropped})
+	return nil
+}
+
+// voiceTarget returns the voice target for --send-wav: the channel, or a
+// whisper target registered for the --whisper user.
+func (s *session) voiceTarget(ctx context.Context) (uint32, error) {
+	o := s.opts
+	if o.whisper == "" {
+		return mumble.TargetNormal, nil
+	}
+	u, ok := s.client.UserByName(o.whisper)
+	if !ok {
+		return 0, fmt.Errorf("--whisper: no user %q on the server", o.whisper)
+	}
+	const whisperTarget = 1
+	if err := s.client.SetVoiceTarget(ctx, whisperTarget, mumble.VoiceTarget{Users: []uint32{u.Session}}); err != nil {
+		return 0, fmt.Errorf("--whisper %s: %w", o.whisper, err)
+	}
+	return whisperTarget, nil
+}
+
+// voiceOutQueue is how many packets and talking changes may wait for the
+// connection: 5 s of 10 ms packets.
+const voiceOutQueue = 512
+
+// voiceOut carries the Sender's packets and talking changes from the
+// capture goroutine, which must not block, to the connection and the
+// event printer, in order.
+type voiceOut struct {
+	c      *mumble.Client
+	target uint32
+	ev     *eventWriter
+	items  chan voiceItem
+	failed chan struct{} // closed on the first error
+
+	// Capture goroutine only (then the goroutine that ends the send):
+	frames int // 10 ms frames captured
+	atMs   int // file position of the frame being processed, in ms
+
+	mu      sync.Mutex
+	first   error
+	counted voiceOutStats
+}
+
+// voiceItem is one packet or one change of the talking state.
+type voiceItem struct {
+	opus    []byte
+	frames  int
+	last    bool
+	talking *bool
+	fileMs  int
+}
+
+type voiceOutStats struct {
+	packets, frames10ms, terminators, dropped int
+}
+
+func newVoiceOut(c *mumble.Client, target uint32, ev *eventWriter) *voiceOut {
+	return &voiceOut{c: c, target: target, ev: ev, items: make(chan voiceItem, voiceOutQueue), failed: make(chan struct{})}
+}
+
+// capture wraps the Engine's capture callback to count the frames.
+func (v *voiceOut) capture(next device.CaptureFunc) device.CaptureFunc {
+	return func(frame []int16) {
+		v.atMs = v.frames * 10
+		v.frames++
+		next(frame)
+	}
+}
+
+// packet is the Engine's OnPacket callback.
+func (v *voiceOut) packet(p voice.Packet) {
+	v.queue(voiceItem{opus: append([]byte(nil), p.Opus...), frames: p.Frames10ms, last: p.Terminator})
+}
+
+// talking is the Engine's OnTalking callback.
+func (v *voiceOut) talking(on bool) {
+	v.queue(voiceItem{talking: &on, fileMs: v.atMs})
+}
+
+func (v *voiceOut) queue(it voiceItem) {
+	select {
+	case v.items <- it:
+	default:
+		// The connection has not kept up for seconds: drop rather than
+		// stall the audio clock.
+		v.mu.Lock()
+		v.counted.dropped++
+		v.mu.Unlock()
+	}
+}
+
+// fail records the first error and stops the send.
+func (v *voiceOut) fail(err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.first == nil {
+		v.first = err
+		close(v.failed)
+	}
+}
+
+func (v *voiceOut) err() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.first
+}
+
+func (v *voiceOut) stats() voiceOutStats {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.counted
+}
+
+// forward sends the queued packets and prints the talking changes until
+// items is closed or ctx ends.
+func (v *voiceOut) forward(ctx context.Context) {
+	for {
+		var it voiceItem
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return
+		case it, ok = <-v.items:
+			if !ok {
+				return
 			}
 		}
-		clear(pcm[n:])
-		m, err := readFull(r, next)
+		if it.talking != nil {
+			v.ev.emit("voice-send-talking", field{"talking", *it.talking}, field{"file_ms", it.fileMs})
+			continue
+		}
+		if v.err() != nil {
+			continue // the connection failed: drain without sending
+		}
+		err := v.c.SendVoice(ctx, mumble.OutgoingVoice{Target: v.target, Opus: it.opus, Frames: it.frames, Last: it.last})
 		if err != nil {
-			return fmt.Errorf("--send-wav %s: %w", o.sendWAV, err)
+			if ctx.Err() == nil {
+				v.fail(fmt.Errorf("send voice: %w", err))
+			}
+			continue
 		}
-		size, err := enc.Encode(pcm, out)
-		if err != nil {
-			return fmt.Errorf("opus encode: %w", err)
+		v.mu.Lock()
+		v.counted.packets++
+		v.counted.frames10ms += it.frames
+		if it.last {
+			v.counted.terminators++
 		}
-		if err := c.SendVoice(ctx, mumble.OutgoingVoice{Target: target, Opus: out[:size], Frames: o.framesPerPacket, Last: m == 0}); err != nil {
-			return fmt.Errorf("send voice: %w", err)
-		}
-		packets++
-		pcm, next, n = next, pcm, m
+		v.mu.Unlock()
 	}
-	s.ev.emit("voice-send-end", field{"packets", packets}, field{"duration_ms", time.Duration(packets) * period / time.Millisecond})
-	return nil
 }
 
 // openWAV opens and checks the --send-wav file before anything connects, so
@@ -105,26 +269,16 @@ func openWAV(path string) (*os.File, *wav.Reader, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("--send-wav: %w", err)
 	}
-	r, err := wav.NewReader(f)
+	br := bufio.NewReader(f)
+	r, err := wav.NewReader(br)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("--send-wav %s: %w", path, err)
 	}
-	return f, r, nil
-}
-
-// readFull reads up to len(buf) samples, returning fewer only at the end.
-func readFull(r *wav.Reader, buf []int16) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := r.ReadSamples(buf[n:])
-		n += m
-		if errors.Is(err, io.EOF) || (err == nil && m == 0) {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
+	// A data chunk of unknown length (0 in the header) may still be empty.
+	if _, err := br.Peek(1); r.Samples() == 0 || errors.Is(err, io.EOF) {
+		f.Close()
+		return nil, nil, fmt.Errorf("--send-wav %s: no audio", path)
 	}
-	return n, nil
+	return f, r, nil
 }
