@@ -4,9 +4,7 @@ package app
 
 import (
 	"context"
-	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,27 +19,6 @@ import (
 	"github.com/tumble-voip/tumble/voice/device/pulsetest"
 	"github.com/tumble-voip/tumble/voice/wav"
 )
-
-// startPulse starts a private PulseAudio server with the given sinks and
-// points this process's sound clients at it.
-func startPulse(t *testing.T, sinks ...string) *pulsetest.Server {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := pulsetest.Start(ctx, pulsetest.Config{Sinks: sinks})
-	if errors.Is(err, pulsetest.ErrNoPulseAudio) && os.Getenv("TUMBLE_REQUIRE_SERVERS") != "1" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	for _, kv := range s.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	return s
-}
 
 // soundProbe plays into and records from the private PulseAudio server,
 // standing in for the person at the computer: a voice into the
@@ -141,7 +118,7 @@ func (p *soundProbe) setHearing(on bool) []int16 {
 // client hears it; the second client speaks and the person hears it from
 // the speaker; then the speaker is unplugged and the app says so.
 func TestControllerRealSoundDevices(t *testing.T) {
-	pulse := startPulse(t, "speaker", "mic")
+	pulse := pulsetest.StartT(t, "speaker", "mic")
 	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V15})
 	dir := t.TempDir()
 	bobIn := filepath.Join(dir, "bob-in.wav")
@@ -329,24 +306,11 @@ func loudest(pcm []int16, n int) []int16 {
 // readWAV reads a whole WAV file.
 func readWAV(t *testing.T, path string) []int16 {
 	t.Helper()
-	f, err := os.Open(path)
+	pcm, err := wav.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r, err := wav.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []int16
-	buf := make([]int16, 4800)
-	for {
-		m, err := r.ReadSamples(buf)
-		out = append(out, buf[:m]...)
-		if err != nil || m == 0 {
-			return out
-		}
-	}
+	return pcm
 }
 
 // phonePlatform does echo cancellation and noise suppression itself.
@@ -389,7 +353,7 @@ func TestPlannedSendConfig(t *testing.T) {
 // refused permission on Android, an unplugged one here) the speaker still
 // plays the others and nothing is sent.
 func TestControllerPlaybackWithoutMicrophone(t *testing.T) {
-	startPulse(t, "speaker", "mic")
+	pulsetest.StartT(t, "speaker", "mic")
 	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V15})
 	dir := t.TempDir()
 	bobIn := filepath.Join(dir, "bob-in.wav")

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -144,31 +143,6 @@ func (r *recordingPlatform) calls() ([]app.AudioEffects, []app.AudioPlan) {
 	return append([]app.AudioEffects(nil), r.wants...), append([]app.AudioPlan(nil), r.plans...)
 }
 
-// startPulse starts a private PulseAudio server (a null sink as speaker,
-// its monitor as microphone) and points miniaudio at it.
-func startPulse(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := pulsetest.Start(ctx, pulsetest.Config{})
-	if errors.Is(err, pulsetest.ErrNoPulseAudio) && os.Getenv("TUMBLE_REQUIRE_SERVERS") != "1" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("pulseaudio log:\n%s", s.Log())
-		}
-		s.Close()
-	})
-	for _, kv := range s.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-}
-
 // waitState follows ctrl until cond holds.
 func waitState(t *testing.T, ctrl *app.Controller, what string, cond func(app.State) bool) app.State {
 	t.Helper()
@@ -198,7 +172,7 @@ func waitState(t *testing.T, ctrl *app.Controller, what string, cond func(app.St
 // settings change, and leave the platform alone with null devices.
 func TestControllerUsesAudioPlatform(t *testing.T) {
 	srv := murmurtest.Start(t, murmurtest.Options{})
-	startPulse(t)
+	pulsetest.StartT(t)
 
 	ph := &phone{api: 34, fx: Effects{EchoCancel: true, NoiseSuppress: true}}
 	rec := &recordingPlatform{AudioPlatform: NewAudioPlatform(ph)}

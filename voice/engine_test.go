@@ -115,22 +115,9 @@ func TestEngineFiles(t *testing.T) {
 
 func readAll(t *testing.T, path string) []int16 {
 	t.Helper()
-	f, err := os.Open(path)
+	pcm, err := wav.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r, err := wav.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pcm []int16
-	buf := make([]int16, 4800)
-	for {
-		n, err := r.ReadSamples(buf)
-		pcm = append(pcm, buf[:n]...)
-		if err != nil {
-			return pcm
-		}
-	}
+	return pcm
 }

@@ -123,23 +123,9 @@ func writeTone(t testing.TB, path string, freq float64, d time.Duration) {
 // readWAV reads a recording made by tumble-cli.
 func readWAV(t testing.TB, path string) []int16 {
 	t.Helper()
-	f, err := os.Open(path)
+	pcm, err := wav.ReadFile(path)
 	if err != nil {
-		t.Fatalf("recording: %v", err)
-	}
-	defer f.Close()
-	r, err := wav.NewReader(f)
-	if err != nil {
-		t.Fatalf("recording %s: %v", path, err)
-	}
-	var pcm []int16
-	buf := make([]int16, 4800)
-	for {
-		n, err := r.ReadSamples(buf)
-		pcm = append(pcm, buf[:n]...)
-		if err != nil || n == 0 {
-			break
-		}
+		t.Fatal(err)
 	}
 	return pcm
 }

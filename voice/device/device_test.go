@@ -73,24 +73,11 @@ func writeWAV(t *testing.T, path string, pcm []int16) {
 
 func readWAV(t *testing.T, path string) []int16 {
 	t.Helper()
-	f, err := os.Open(path)
+	pcm, err := wav.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r, err := wav.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []int16
-	buf := make([]int16, 4800)
-	for {
-		n, err := r.ReadSamples(buf)
-		out = append(out, buf[:n]...)
-		if err != nil {
-			return out
-		}
-	}
+	return pcm
 }
 
 // TestFileLoop captures a WAV file and plays what it captured, one frame

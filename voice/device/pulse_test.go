@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,32 +13,6 @@ import (
 	"github.com/tumble-voip/tumble/voice/analysis"
 	"github.com/tumble-voip/tumble/voice/device/pulsetest"
 )
-
-// startPulse starts a private PulseAudio server with the given sinks and
-// points miniaudio at it.
-func startPulse(t *testing.T, sinks ...string) *pulsetest.Server {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := pulsetest.Start(ctx, pulsetest.Config{Sinks: sinks})
-	if errors.Is(err, pulsetest.ErrNoPulseAudio) && os.Getenv("TUMBLE_REQUIRE_SERVERS") != "1" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("pulseaudio log:\n%s", s.Log())
-		}
-		s.Close()
-	})
-	for _, kv := range s.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	return s
-}
 
 // recorder keeps captured frames.
 type recorder struct {
@@ -98,7 +70,7 @@ func waitLoud(t *testing.T, r *recorder, n int, timeout time.Duration) {
 // by ID, and captures it from that sink's monitor: real devices through
 // miniaudio's PulseAudio backend, in real time.
 func TestPulseAudioLoop(t *testing.T) {
-	startPulse(t, "speaker", "headset")
+	pulsetest.StartT(t, "speaker", "headset")
 	ctx, err := NewContext(BackendPulseAudio)
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +150,7 @@ func TestPulseAudioLoop(t *testing.T) {
 // TestPulseAudioUnplug removes the sink under running devices: both
 // report OnStop, and Close returns promptly afterwards.
 func TestPulseAudioUnplug(t *testing.T) {
-	srv := startPulse(t, "speaker", "headset")
+	srv := pulsetest.StartT(t, "speaker", "headset")
 	ctx, err := NewContext(BackendPulseAudio)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -424,5 +425,41 @@ func TestWriterError(t *testing.T) {
 	}
 	if err := w.Close(); err == nil {
 		t.Fatal("Close hid the write error")
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.wav")
+	w, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]int16, 10007)
+	for i := range want {
+		want[i] = int16(i*7 - 30000)
+	}
+	if err := w.WriteSamples(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("read %d samples, want the %d written", len(got), len(want))
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing.wav")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.wav")
+	if err := os.WriteFile(bad, []byte("RIFF....WAVEjunk"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(bad); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("bad file: %v, want an error naming it", err)
 	}
 }
