@@ -17,10 +17,6 @@ import (
 // with harmonics, switched on and off four times a second like syllables.
 func writeVoiceLikeWAV(t *testing.T, path string, d time.Duration) {
 	t.Helper()
-	w, err := wav.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := int(d.Seconds() * 48000)
 	pcm := make([]int16, n)
 	for i := range pcm {
@@ -29,10 +25,7 @@ func writeVoiceLikeWAV(t *testing.T, path string, d time.Duration) {
 		v := math.Sin(2*math.Pi*220*x) + 0.5*math.Sin(2*math.Pi*440*x) + 0.25*math.Sin(2*math.Pi*660*x)
 		pcm[i] = int16(6000 * env * v)
 	}
-	if err := w.WriteSamples(pcm); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
+	if err := wav.WriteFile(path, pcm); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -108,14 +108,7 @@ func writeTone(t testing.TB, path string, freq float64, d time.Duration) {
 	for i := range pcm {
 		pcm[i] = int16(0.3 * 32767 * math.Sin(2*math.Pi*freq*float64(i)/48000))
 	}
-	w, err := wav.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteSamples(pcm); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
+	if err := wav.WriteFile(path, pcm); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -37,14 +37,7 @@ func writeClickTrain(tb testing.TB, path string) []int {
 			pcm[start+j] = int16(0.4 * 32767 * math.Sin(2*math.Pi*1000*float64(j)/48000))
 		}
 	}
-	w, err := wav.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := w.WriteSamples(pcm); err != nil {
-		tb.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
+	if err := wav.WriteFile(path, pcm); err != nil {
 		tb.Fatal(err)
 	}
 	return onsets

@@ -136,14 +136,7 @@ func activeDBFS(pcm []int16) float64 {
 // writeWAV writes a 48 kHz mono WAV.
 func writeWAV(t *testing.T, path string, pcm []int16) {
 	t.Helper()
-	w, err := wav.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteSamples(pcm); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
+	if err := wav.WriteFile(path, pcm); err != nil {
 		t.Fatal(err)
 	}
 }

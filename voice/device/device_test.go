@@ -59,14 +59,7 @@ func TestNull(t *testing.T) {
 
 func writeWAV(t *testing.T, path string, pcm []int16) {
 	t.Helper()
-	w, err := wav.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteSamples(pcm); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
+	if err := wav.WriteFile(path, pcm); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -34,3 +34,17 @@ func ReadFile(path string) ([]int16, error) {
 		}
 	}
 }
+
+// WriteFile writes pcm as a 48 kHz mono 16-bit WAV file at path,
+// atomically as Create does: a failed write leaves no partial file.
+func WriteFile(path string, pcm []int16) error {
+	w, err := Create(path)
+	if err != nil {
+		return err
+	}
+	if err := w.WriteSamples(pcm); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
+}

@@ -428,22 +428,18 @@ func TestWriterError(t *testing.T) {
 	}
 }
 
-func TestReadFile(t *testing.T) {
+func TestReadWriteFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a.wav")
-	w, err := Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := make([]int16, 10007)
 	for i := range want {
 		want[i] = int16(i*7 - 30000)
 	}
-	if err := w.WriteSamples(want); err != nil {
+	if err := WriteFile(path, want); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
+	if err := WriteFile(filepath.Join(dir, "no", "such", "dir.wav"), want); err == nil {
+		t.Error("WriteFile into a missing directory succeeded")
 	}
 	got, err := ReadFile(path)
 	if err != nil {
