@@ -517,24 +517,27 @@ func listSoundDevices() (SoundDevices, error) {
 	}
 	defer mctx.Close()
 	var out SoundDevices
-	for _, k := range []device.Kind{device.CaptureKind, device.PlaybackKind} {
-		infos, err := mctx.Devices(k)
-		if err != nil {
-			return SoundDevices{}, err
-		}
-		for _, in := range infos {
-			if k == device.CaptureKind {
-				out.Capture = append(out.Capture, in.Name)
-				if in.Default {
-					out.DefaultCapture = in.Name
-				}
-			} else {
-				out.Playback = append(out.Playback, in.Name)
-				if in.Default {
-					out.DefaultPlayback = in.Name
-				}
-			}
-		}
+	if out.Capture, out.DefaultCapture, err = deviceNames(mctx, device.CaptureKind); err != nil {
+		return SoundDevices{}, err
+	}
+	if out.Playback, out.DefaultPlayback, err = deviceNames(mctx, device.PlaybackKind); err != nil {
+		return SoundDevices{}, err
 	}
 	return out, nil
+}
+
+// deviceNames returns the names of the devices of a kind and the
+// default's.
+func deviceNames(mctx *device.Context, kind device.Kind) (names []string, def string, err error) {
+	infos, err := mctx.Devices(kind)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, in := range infos {
+		names = append(names, in.Name)
+		if in.Default {
+			def = in.Name
+		}
+	}
+	return names, def, nil
 }
