@@ -342,11 +342,7 @@ func (s *Sender) Process(frame []int16) error {
 	s.stats.AGCFrozen = frozen
 
 	if d.Transmit != s.sending {
-		s.sending = d.Transmit
-		s.stats.Talking = d.Transmit
-		if s.talking != nil {
-			s.talking(d.Transmit)
-		}
+		s.setSending(d.Transmit)
 		if !d.Transmit {
 			// Transmission ends: this frame, padded, goes out as the
 			// terminator.
@@ -362,6 +358,16 @@ func (s *Sender) Process(frame []int16) error {
 		return s.flush(false)
 	}
 	return nil
+}
+
+// setSending records that a transmission starts or ends and tells the
+// talking callback; s.mu is held.
+func (s *Sender) setSending(on bool) {
+	s.sending = on
+	s.stats.Talking = on
+	if s.talking != nil {
+		s.talking(on)
+	}
 }
 
 // flush encodes the collected frames as one packet, padded with silence
@@ -412,11 +418,7 @@ func (s *Sender) EndTransmission() error {
 	if !s.sending {
 		return nil
 	}
-	s.sending = false
-	s.stats.Talking = false
-	if s.talking != nil {
-		s.talking(false)
-	}
+	s.setSending(false)
 	if len(s.pcm) == 0 {
 		s.pcm = append(s.pcm, make([]int16, FrameSamples)...)
 	}
