@@ -112,6 +112,34 @@ func (p *soundProbe) setHearing(on bool) []int16 {
 	return slices.Clone(p.heard)
 }
 
+// newDeviceController returns a Controller on the system's sound devices
+// (newTestController swaps them for null ones), with Tor off.
+func newDeviceController(t *testing.T, platform AudioPlatform) *Controller {
+	t.Helper()
+	c, err := NewController(context.Background(), ControllerConfig{ConfigDir: t.TempDir(), TorMode: "off", AudioPlatform: platform})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// speakerHears has talker hold push-to-talk for d once listener hears
+// them (as name), and returns what the probe recorded from the speaker
+// meanwhile.
+func speakerHears(t *testing.T, probe *soundProbe, listener, talker *Controller, name string, d time.Duration) []int16 {
+	t.Helper()
+	probe.setHearing(true)
+	talker.PushToTalk(true)
+	waitFor(t, listener, listener.State().Self.Name+" hears "+name, func(st State) bool {
+		u, _ := userNamed(st.Root, name)
+		return u != nil && u.Talking
+	})
+	time.Sleep(d)
+	talker.PushToTalk(false)
+	return probe.setHearing(false)
+}
+
 // TestControllerRealSoundDevices runs the app on real sound devices of a
 // private PulseAudio server: the settings choose them by name from
 // SoundDevices; the person speaks into the microphone, and a second
@@ -125,13 +153,8 @@ func TestControllerRealSoundDevices(t *testing.T) {
 	bobOut := filepath.Join(dir, "bob-out.wav")
 	writeVoiceLikeWAV(t, bobIn, 4*time.Second)
 
-	// Not newTestController: it swaps system devices for null ones.
 	platform := &testPlatform{}
-	a, err := NewController(context.Background(), ControllerConfig{ConfigDir: t.TempDir(), TorMode: "off", AudioPlatform: platform})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := newDeviceController(t, platform)
 	devs, err := a.SoundDevices()
 	if err != nil {
 		t.Fatal(err)
@@ -175,15 +198,7 @@ func TestControllerRealSoundDevices(t *testing.T) {
 	connect(t, b, addServerBookmark(t, b, srv.Addr, "bob", ""))
 
 	// Bob talks; Alice's speaker plays him.
-	probe.setHearing(true)
-	b.PushToTalk(true)
-	waitFor(t, a, "alice hears bob", func(st State) bool {
-		u, _ := userNamed(st.Root, "bob")
-		return u != nil && u.Talking
-	})
-	time.Sleep(2 * time.Second)
-	b.PushToTalk(false)
-	heard := probe.setHearing(false)
+	heard := speakerHears(t, probe, a, b, "bob", 2*time.Second)
 	loud := loudest(heard, 48000)
 	t.Logf("alice's speaker: %.1f s recorded, loudest second %.1f dBFS, %.0f Hz", float64(len(heard))/48000,
 		analysis.DBFS(loud), analysis.DominantFrequency(loud, 48000))
@@ -358,11 +373,7 @@ func TestControllerPlaybackWithoutMicrophone(t *testing.T) {
 	dir := t.TempDir()
 	bobIn := filepath.Join(dir, "bob-in.wav")
 	writeVoiceLikeWAV(t, bobIn, 3*time.Second)
-	a, err := NewController(context.Background(), ControllerConfig{ConfigDir: t.TempDir(), TorMode: "off"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := newDeviceController(t, nil)
 	s := a.Settings()
 	s.Input.Device = "Unplugged USB microphone"
 	s.Output.Device = "speaker"
@@ -379,15 +390,7 @@ func TestControllerPlaybackWithoutMicrophone(t *testing.T) {
 		t.Errorf("alice's sound description %q, want no microphone and the speaker", st.Audio)
 	}
 	connect(t, b, addServerBookmark(t, b, srv.Addr, "bob", ""))
-	probe.setHearing(true)
-	b.PushToTalk(true)
-	waitFor(t, a, "alice hears bob", func(st State) bool {
-		u, _ := userNamed(st.Root, "bob")
-		return u != nil && u.Talking
-	})
-	time.Sleep(1500 * time.Millisecond)
-	b.PushToTalk(false)
-	loud := loudest(probe.setHearing(false), 48000/2)
+	loud := loudest(speakerHears(t, probe, a, b, "bob", 1500*time.Millisecond), 48000/2)
 	if l := analysis.DBFS(loud); l < -40 {
 		t.Errorf("alice's speaker played bob at %.1f dBFS, want his voice", l)
 	}
