@@ -69,10 +69,12 @@ type ControllerConfig struct {
 }
 
 // Controller is the app's session controller: it owns the bookmarks, the
-// settings, the Tor servers and at most one connection, runs the session
-// state machine (see Phase) and exposes everything as a State snapshot that
-// a user interface renders, plus intents it calls. All methods are safe for
-// concurrent use; none blocks on the network except Join and NewController.
+// settings, the Tor servers and at most one session, and exposes
+// everything as a State snapshot that a user interface renders, plus
+// intents it calls. The current session owns its part of the state (see
+// session); the Controller adds Tor's status. All methods are safe for
+// concurrent use; none blocks on the network except Join and
+// NewController, and none holds a lock while writing to disk.
 type Controller struct {
 	cfg     ControllerConfig
 	ctx     context.Context // the controller's lifetime
@@ -82,15 +84,22 @@ type Controller struct {
 	store   *BookmarkStore
 	tors    *torServers
 	clock   Clock
+	env     *sessionEnv
 
-	mu       sync.Mutex
-	settings Settings
-	state    State
-	torCur   *tor.Server // server of the current or last session
-	watchers map[chan struct{}]struct{}
-	sess     *session // current session, nil when idle
-	closed   bool
-	sessions sync.WaitGroup
+	// saveMu orders the writes of the settings file, so that the last
+	// change is the one on disk. It is never held with mu, and readers
+	// of the state never wait for it.
+	saveMu sync.Mutex
+
+	mu        sync.Mutex
+	settings  Settings
+	tor       TorStatus   // the status of torCur, or of the idle mode
+	torCur    *tor.Server // server of the current or last session
+	idleAudio string      // State.Audio outside a connection
+	watchers  map[chan struct{}]struct{}
+	sess      *session // current session, nil when idle
+	closed    bool
+	sessions  sync.WaitGroup
 }
 
 // ErrControllerClosed is returned by intents after Close.
@@ -174,6 +183,7 @@ func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, erro
 		settings: settings,
 		watchers: make(map[chan struct{}]struct{}),
 	}
+	c.env = &sessionEnv{cfg: cfg, store: store, tors: nil, dial: dialMumble, logf: cfg.Logf}
 	c.tors = &torServers{
 		ctx:          cctx,
 		amnesic:      amnesic,
@@ -186,8 +196,9 @@ func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, erro
 	if !amnesic {
 		c.tors.dataDir = torDataDir(dir)
 	}
-	c.state.Tor = c.idleTorStatusLocked()
-	c.state.Audio = cfg.AudioBackend.describe(cfg)
+	c.env.tors = c.tors
+	c.tor = c.idleTorStatusLocked()
+	c.idleAudio = cfg.AudioBackend.describe(cfg)
 	context.AfterFunc(cctx, func() { c.Close() })
 	return c, nil
 }
@@ -227,8 +238,17 @@ func (c *Controller) Amnesic() bool { return c.amnesic }
 // modify it.
 func (c *Controller) State() State {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.state.clone()
+	sess, ts, audio := c.sess, c.tor, c.idleAudio
+	c.mu.Unlock()
+	var st State
+	if sess != nil {
+		st = sess.snapshot()
+	}
+	st.Tor = ts
+	if st.Audio == "" {
+		st.Audio = audio
+	}
+	return st
 }
 
 // Watch returns a channel that receives a value after every change of the
@@ -365,12 +385,12 @@ func (c *Controller) NewCircuit(id string) error {
 // bookmarkChanged refreshes State.Bookmark if it is b and notifies.
 func (c *Controller) bookmarkChanged(b Bookmark) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state.Bookmark != nil && c.state.Bookmark.ID == b.ID {
-		nb := b.Clone()
-		c.state.Bookmark = &nb
+	sess := c.sess
+	c.mu.Unlock()
+	if sess != nil {
+		sess.bookmarkChanged(b)
 	}
-	c.notifyLocked()
+	c.changed()
 }
 
 // changed notifies watchers of a change outside State (bookmarks,
@@ -396,22 +416,101 @@ func (c *Controller) SetSettings(s Settings) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("app: settings: %w", err)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return ErrControllerClosed
+	c.saveMu.Lock()
+	err := c.saveSettings(s)
+	if err == nil {
+		c.mu.Lock()
+		c.settings = s
+		c.mu.Unlock()
 	}
-	if err := SaveSettings(c.storage, s); err != nil {
+	c.saveMu.Unlock()
+	if err != nil {
 		return err
 	}
-	c.settings = s
-	if c.sess == nil {
-		c.state.Tor = c.idleTorStatusLocked()
-	} else {
-		c.sess.applySettingsLocked(s)
+	c.mu.Lock()
+	sess := c.sess
+	if sess == nil {
+		c.tor = c.idleTorStatusLocked()
 	}
-	c.notifyLocked()
+	c.mu.Unlock()
+	if sess != nil {
+		sess.applySettings(s)
+	}
+	c.changed()
 	return nil
+}
+
+// saveSettings writes s to the settings file, unless the controller is
+// closed. c.saveMu must be held; c.mu must not be.
+func (c *Controller) saveSettings(s Settings) error {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return ErrControllerClosed
+	}
+	return SaveSettings(c.storage, s)
+}
+
+// rememberVolume keeps a user's local volume in the settings
+// (Output.UserVolumeDB, by certificate hash; 0 dB forgets it) and saves
+// them. The file is written outside the state lock: readers of the state
+// never wait for the disk.
+func (c *Controller) rememberVolume(hash string, db int) {
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
+	c.mu.Lock()
+	if old, ok := c.settings.Output.UserVolumeDB[hash]; ok == (db != 0) && old == db {
+		c.mu.Unlock()
+		return // unchanged
+	}
+	set := c.settings.Clone()
+	if set.Output.UserVolumeDB == nil {
+		set.Output.UserVolumeDB = make(map[string]int)
+	}
+	if db == 0 {
+		delete(set.Output.UserVolumeDB, hash)
+	} else {
+		set.Output.UserVolumeDB[hash] = db
+	}
+	c.settings = set
+	c.mu.Unlock()
+	if err := c.saveSettings(set); err != nil && !errors.Is(err, ErrControllerClosed) {
+		c.logf("app: save local volume: %v", err)
+	}
+}
+
+// currentSettings implements sessionOwner.
+func (c *Controller) currentSettings() Settings { return c.Settings() }
+
+// torChoice implements sessionOwner.
+func (c *Controller) torChoice() (torChoice, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.torChoiceLocked()
+}
+
+// useTor implements sessionOwner: the state shows srv's status from now
+// on, if s is the current session.
+func (c *Controller) useTor(s *session, srv *tor.Server, choice torChoice) {
+	c.mu.Lock()
+	if c.sess != s || c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.torCur = srv
+	c.tor = torStatusView(srv.Status(), choice)
+	c.notifyLocked()
+	c.mu.Unlock()
+}
+
+// sessionChanged implements sessionOwner.
+func (c *Controller) sessionChanged(s *session) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess == s && !c.closed {
+		c.notifyLocked()
+	}
 }
 
 // ResetSettings replaces the settings by a preset (PresetTorRecommended
@@ -484,7 +583,7 @@ func (c *Controller) torStatusChanged(srv *tor.Server, st tor.Status) {
 	if c.torCur != srv || c.closed {
 		return
 	}
-	c.state.Tor = torStatusView(st, torChoice{mode: srv.Mode, socks: srv.SOCKSAddr})
+	c.tor = torStatusView(st, torChoice{mode: srv.Mode, socks: srv.SOCKSAddr})
 	c.notifyLocked()
 }
 
@@ -493,6 +592,7 @@ func (c *Controller) torStatusChanged(srv *tor.Server, st tor.Status) {
 // show in State.
 func (c *Controller) Connect(id string) {
 	b, err := c.store.Get(id)
+	set := c.Settings()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -500,22 +600,15 @@ func (c *Controller) Connect(id string) {
 	}
 	c.endSessionLocked()
 	if err != nil {
-		c.state = c.baseStateLocked(nil)
-		c.state.Phase = PhaseDisconnected
-		c.state.Problem = Problem{Kind: ProblemOther, Message: err.Error()}
+		// A session that never runs shows the problem.
+		s := newSession(c.ctx, c, c.env, Bookmark{}, Settings{}, c.clock)
+		s.st = State{Phase: PhaseDisconnected, Problem: Problem{Kind: ProblemOther, Message: err.Error()}}
+		c.sess = s
 		c.notifyLocked()
 		return
 	}
-	c.startSessionLocked(b)
-}
-
-// startSessionLocked starts a session for b. c.mu must be held and no
-// session may be running.
-func (c *Controller) startSessionLocked(b Bookmark) {
-	s := newSession(c, b)
+	s := newSession(c.ctx, c, c.env, b, set, c.clock)
 	c.sess = s
-	c.state = c.baseStateLocked(&b)
-	c.state.Phase = PhaseStartingTor
 	c.notifyLocked()
 	c.sessions.Add(1)
 	go func() {
@@ -524,20 +617,8 @@ func (c *Controller) startSessionLocked(b Bookmark) {
 	}()
 }
 
-// baseStateLocked returns the state of no session for bookmark b (nil:
-// none), keeping the Tor status. c.mu must be held.
-func (c *Controller) baseStateLocked(b *Bookmark) State {
-	st := State{Tor: c.state.Tor, Audio: c.state.Audio}
-	if b != nil {
-		nb := b.Clone()
-		st.Bookmark = &nb
-	}
-	return st
-}
-
 // endSessionLocked stops the current session, if any; its goroutine winds
-// down in the background and can no longer change the state. c.mu must be
-// held.
+// down in the background and is no longer shown. c.mu must be held.
 func (c *Controller) endSessionLocked() {
 	if c.sess == nil {
 		return
@@ -556,8 +637,7 @@ func (c *Controller) Cancel() {
 	if c.closed {
 		return
 	}
-	c.state = c.baseStateLocked(nil)
-	c.state.Tor = c.idleTorStatusLocked()
+	c.tor = c.idleTorStatusLocked()
 	c.notifyLocked()
 }
 
@@ -582,8 +662,13 @@ func (c *Controller) StopReconnect() {
 // if the current problem is not a changed certificate.
 func (c *Controller) TrustNewCertificate() {
 	c.mu.Lock()
-	p, b := c.state.Problem, c.state.Bookmark
+	sess := c.sess
 	c.mu.Unlock()
+	if sess == nil {
+		return
+	}
+	st := sess.snapshot()
+	p, b := st.Problem, st.Bookmark
 	if p.Kind != ProblemCertificateChanged || b == nil || p.NewFingerprint == "" {
 		return
 	}
@@ -595,39 +680,43 @@ func (c *Controller) TrustNewCertificate() {
 		return nil
 	})
 	if err != nil {
-		c.mu.Lock()
-		c.state.Problem.Message = fmt.Sprintf("Could not trust the new certificate: %v", err)
-		c.notifyLocked()
-		c.mu.Unlock()
+		sess.update(func(st *State) {
+			st.Problem.Message = fmt.Sprintf("Could not trust the new certificate: %v", err)
+		})
 		return
 	}
 	c.bookmarkChanged(nb)
 	c.Connect(nb.ID)
 }
 
-// connected returns the current session if it is connected.
-func (c *Controller) connected() (*session, *link, error) {
+// connected returns the current session and its connection.
+func (c *Controller) connected() (*session, *conn, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
+	s, closed := c.sess, c.closed
+	c.mu.Unlock()
+	if closed {
 		return nil, nil, ErrControllerClosed
 	}
-	if c.sess == nil || c.sess.link == nil {
+	if s == nil {
 		return nil, nil, ErrNotConnected
 	}
-	return c.sess, c.sess.link, nil
+	cn := s.current()
+	if cn == nil {
+		return nil, nil, ErrNotConnected
+	}
+	return s, cn, nil
 }
 
 // Join moves this client into a channel and waits (at most 30 s) for the
 // server to confirm; call it off the user interface's event loop.
 func (c *Controller) Join(channelID uint32) error {
-	s, l, err := c.connected()
+	_, cn, err := c.connected()
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(cn.ctx, 30*time.Second)
 	defer cancel()
-	if err := l.client.Join(ctx, channelID); err != nil {
+	if err := cn.client.Join(ctx, channelID); err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
 	return nil
@@ -636,34 +725,34 @@ func (c *Controller) Join(channelID uint32) error {
 // SendChat sends text (plain text, as typed) to the current channel and
 // adds it to the chat.
 func (c *Controller) SendChat(text string) error {
-	s, l, err := c.connected()
+	s, cn, err := c.connected()
 	if err != nil {
 		return err
 	}
-	return s.sendChat(l, text)
+	return s.sendChat(cn, text)
 }
 
 // SetSelfMute mutes or unmutes this client on the server (in the
 // background; State.SelfMute follows the server's confirmation).
 func (c *Controller) SetSelfMute(mute bool) {
-	if s, l, err := c.connected(); err == nil {
-		s.setSelfMute(l, mute)
+	if s, cn, err := c.connected(); err == nil {
+		s.setSelfMute(cn, mute)
 	}
 }
 
 // SetSelfDeaf deafens or undeafens this client on the server (in the
 // background; State.SelfDeaf follows the server's confirmation).
 func (c *Controller) SetSelfDeaf(deaf bool) {
-	if s, l, err := c.connected(); err == nil {
-		s.setSelfDeaf(l, deaf)
+	if s, cn, err := c.connected(); err == nil {
+		s.setSelfDeaf(cn, deaf)
 	}
 }
 
 // PushToTalk presses (true) or releases (false) the push-to-talk key. It
 // transmits in every transmission mode (as in Mumble) unless self-muted.
 func (c *Controller) PushToTalk(pressed bool) {
-	if _, l, err := c.connected(); err == nil {
-		l.audio.pushToTalk(pressed)
+	if _, cn, err := c.connected(); err == nil {
+		cn.call.pushToTalk(pressed)
 	}
 }
 
@@ -671,16 +760,20 @@ func (c *Controller) PushToTalk(pressed bool) {
 // linear 0-2 (1 unchanged). For a user with a certificate it is remembered
 // in the settings (Output.UserVolumeDB) for later connections.
 func (c *Controller) SetUserVolume(session uint32, v float64) {
-	if s, l, err := c.connected(); err == nil {
-		s.setUserVolume(l, session, v)
+	s, cn, err := c.connected()
+	if err != nil {
+		return
+	}
+	if hash, db := s.setUserVolume(cn, session, v); hash != "" {
+		c.rememberVolume(hash, db)
 	}
 }
 
 // SetUserMute mutes or unmutes the user with the given session locally:
 // the server still sends the voice, it is not played.
 func (c *Controller) SetUserMute(session uint32, muted bool) {
-	if s, l, err := c.connected(); err == nil {
-		s.setUserMute(l, session, muted)
+	if s, cn, err := c.connected(); err == nil {
+		s.setUserMute(cn, session, muted)
 	}
 }
 

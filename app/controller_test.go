@@ -27,7 +27,7 @@ const waitLimit = 30 * time.Second
 // newTestController returns a controller with its own configuration
 // directory, Tor off (loopback servers) and null sound devices, closed when
 // the test ends.
-func newTestController(t *testing.T, cfg ControllerConfig) *Controller {
+func newTestController(t testing.TB, cfg ControllerConfig) *Controller {
 	t.Helper()
 	if cfg.ConfigDir == "" && !cfg.Amnesic {
 		cfg.ConfigDir = t.TempDir()
@@ -48,7 +48,7 @@ func newTestController(t *testing.T, cfg ControllerConfig) *Controller {
 
 // waitFor waits until cond holds for the controller's state, following
 // Watch, and returns that state.
-func waitFor(t *testing.T, c *Controller, what string, cond func(State) bool) State {
+func waitFor(t testing.TB, c *Controller, what string, cond func(State) bool) State {
 	t.Helper()
 	ch, cancel := c.Watch()
 	defer cancel()
@@ -85,7 +85,7 @@ func addServerBookmark(t *testing.T, c *Controller, addr, user, password string)
 }
 
 // connect connects c to bookmark b and waits for PhaseConnected.
-func connect(t *testing.T, c *Controller, b Bookmark) State {
+func connect(t testing.TB, c *Controller, b Bookmark) State {
 	t.Helper()
 	c.Connect(b.ID)
 	return waitFor(t, c, "connected", func(st State) bool {
@@ -1180,20 +1180,23 @@ func TestControllerRapidSelfChanges(t *testing.T) {
 	a.SetSelfMute(true)
 	a.SetSelfMute(false)
 	a.SetSelfMute(true)
-	seen := func(st State) bool {
-		u, _ := userNamed(st.Root, "alice")
-		return u != nil && u.SelfMuted && !u.SelfDeafened
+	// Alice's changes are all confirmed when her queue has run dry.
+	_, cn, err := a.connected()
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The intermediate states pass through too (the first change already
-	// looks like the last): give the ten messages (the undeafen that
-	// unmutes sends two) the time the server's limit needs, a burst and
-	// then one a second, and then some.
-	time.Sleep(12 * time.Second)
-	if st := a.State(); !st.SelfMute || st.SelfDeaf {
-		t.Errorf("alice's state: mute %v, deaf %v; want muted, not deafened", st.SelfMute, st.SelfDeaf)
+	waitFor(t, a, "alice's changes confirmed", func(st State) bool {
+		return !cn.selfOps.busy() && st.SelfMute && !st.SelfDeaf
+	})
+	// A text from alice reaches bob after every state change she made
+	// (the server relays her messages in order): a barrier.
+	if err := a.SendChat("barrier"); err != nil {
+		t.Fatal(err)
 	}
-	if st := b.State(); !seen(st) {
-		u, _ := userNamed(st.Root, "alice")
+	st := waitFor(t, b, "bob reads the barrier", func(st State) bool {
+		return len(st.Chat) > 0 && st.Chat[len(st.Chat)-1].Text == "barrier"
+	})
+	if u, _ := userNamed(st.Root, "alice"); u == nil || !u.SelfMuted || u.SelfDeafened {
 		t.Fatalf("bob sees alice as %+v, want muted and not deafened (the last change)", u)
 	}
 	t.Logf("9 changes settled in %v", time.Since(start).Round(100*time.Millisecond))

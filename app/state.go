@@ -183,51 +183,73 @@ type ChannelView struct {
 // Find returns the channel with the given ID in the tree rooted at v, or
 // nil.
 func (v *ChannelView) Find(id uint32) *ChannelView {
-	if v == nil {
-		return nil
-	}
-	if v.ID == id {
-		return v
-	}
-	for i := range v.Children {
-		if f := v.Children[i].Find(id); f != nil {
-			return f
+	var found *ChannelView
+	v.walk(func(c *ChannelView) bool {
+		if c.ID == id {
+			found = c
 		}
-	}
-	return nil
+		return found == nil
+	})
+	return found
 }
 
 // FindUser returns the user with the given session in the tree rooted at v
 // and the channel holding it, or nil, nil.
 func (v *ChannelView) FindUser(session uint32) (*UserView, *ChannelView) {
-	if v == nil {
-		return nil, nil
-	}
-	for i := range v.Users {
-		if v.Users[i].Session == session {
-			return &v.Users[i], v
+	var (
+		user *UserView
+		in   *ChannelView
+	)
+	v.walk(func(c *ChannelView) bool {
+		for i := range c.Users {
+			if c.Users[i].Session == session {
+				user, in = &c.Users[i], c
+				return false
+			}
 		}
-	}
-	for i := range v.Children {
-		if u, ch := v.Children[i].FindUser(session); u != nil {
-			return u, ch
-		}
-	}
-	return nil, nil
+		return true
+	})
+	return user, in
 }
 
-// clone returns a deep copy.
-func (v ChannelView) clone() ChannelView {
-	v.Users = append([]UserView(nil), v.Users...)
-	v.DescriptionLinks = append([]ChatLink(nil), v.DescriptionLinks...)
-	if v.Children != nil {
-		kids := make([]ChannelView, len(v.Children))
-		for i, c := range v.Children {
-			kids[i] = c.clone()
-		}
-		v.Children = kids
+// walk calls f for every channel of the tree rooted at v in pre-order
+// (display order), until f returns false. It keeps a stack of its own, so a
+// deep tree cannot exhaust the goroutine's stack.
+func (v *ChannelView) walk(f func(*ChannelView) bool) {
+	if v == nil {
+		return
 	}
-	return v
+	stack := []*ChannelView{v}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if !f(c) {
+			return
+		}
+		for i := len(c.Children) - 1; i >= 0; i-- {
+			stack = append(stack, &c.Children[i])
+		}
+	}
+}
+
+// clone returns a deep copy. It walks the tree with a stack of its own, so
+// a deep tree cannot exhaust the goroutine's stack.
+func (v ChannelView) clone() ChannelView {
+	out := v
+	stack := []*ChannelView{&out}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		c.Users = append([]UserView(nil), c.Users...)
+		c.DescriptionLinks = append([]ChatLink(nil), c.DescriptionLinks...)
+		if c.Children != nil {
+			c.Children = append([]ChannelView(nil), c.Children...)
+			for i := range c.Children {
+				stack = append(stack, &c.Children[i])
+			}
+		}
+	}
+	return out
 }
 
 // ChatLine is one line of the chat pane.

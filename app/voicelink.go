@@ -123,7 +123,7 @@ type audioParams struct {
 // stalls the sound device. Packets that do not fit in the queue (more than
 // about a second of voice behind) are dropped and counted.
 type voiceSender struct {
-	client  *mumble.Client
+	client  voiceClient
 	ctx     context.Context
 	cancel  context.CancelFunc
 	q       chan mumble.OutgoingVoice
@@ -136,7 +136,12 @@ type voiceSender struct {
 // voiceQueueLen is the outgoing queue length in packets.
 const voiceQueueLen = 64
 
-func newVoiceSender(ctx context.Context, client *mumble.Client) *voiceSender {
+// voiceClient sends voice packets: a *mumble.Client.
+type voiceClient interface {
+	SendVoice(ctx context.Context, v mumble.OutgoingVoice) error
+}
+
+func newVoiceSender(ctx context.Context, client voiceClient) *voiceSender {
 	ctx, cancel := context.WithCancel(ctx)
 	v := &voiceSender{
 		client: client,

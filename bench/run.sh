@@ -83,6 +83,20 @@ f=$(bench ./mumble/ '^BenchmarkApplySync$' 20x)
 emit apply_sync_1000_users_300_channels_ms "$(awk -v v="$(metric "$f" BenchmarkApplySync ns/op)" 'BEGIN{printf "%.2f", v/1e6}')" ms
 emit apply_sync_1000_users_300_channels_allocs "$(metric "$f" BenchmarkApplySync allocs/op)" allocs/op
 
+# The app's state: a talk flip with 1000 users in 300 channels changes one
+# user's flag (the whole-tree rebuild it replaced is measured beside it),
+# and a reader of the state does not wait for the settings file while the
+# volume slider saves (one save's time beside it: what readers waited
+# before).
+f=$(bench ./app/ '^(BenchmarkTalkFlip|BenchmarkTreeRebuild)$' 20000x)
+emit talk_flip_update_us "$(awk -v v="$(metric "$f" BenchmarkTalkFlip ns/op)" 'BEGIN{printf "%.3f", v/1e3}')" us
+emit talk_flip_update_allocs "$(metric "$f" BenchmarkTalkFlip allocs/op)" allocs/op
+emit tree_rebuild_1000_users_300_channels_us "$(awk -v v="$(metric "$f" BenchmarkTreeRebuild ns/op)" 'BEGIN{printf "%.1f", v/1e3}')" us
+f=$(bench ./app/ '^BenchmarkSetUserVolumeUIBlock$' 20000x)
+emit set_user_volume_ui_block_us "$(metric "$f" BenchmarkSetUserVolumeUIBlock ui_block_us)" us
+emit set_user_volume_ui_block_p99_us "$(metric "$f" BenchmarkSetUserVolumeUIBlock ui_block_p99_us)" us
+emit settings_save_us "$(metric "$f" BenchmarkSetUserVolumeUIBlock settings_save_us)" us
+
 # Process start to "connected" over the private Tor network, embedded Tor
 # (bootstrap included) against an existing Tor's SOCKS port. Needs the
 # embedded Tor (TAGS with libtor, as make bench sets).
