@@ -13,6 +13,7 @@ import (
 
 	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/tor"
+	"github.com/tumble-voip/tumble/voice"
 )
 
 // session is one Connect: attempts to connect to one bookmark, the
@@ -39,7 +40,7 @@ type session struct {
 // link is one established connection.
 type link struct {
 	client *mumble.Client
-	audio  audioLink
+	call   *voice.Call
 	ctx    context.Context // ends with the connection
 
 	// Guarded by Controller.mu:
@@ -336,21 +337,21 @@ func (s *session) connected(ctx context.Context, client *mumble.Client) error {
 	bitrate, limit, warn := effectiveBitrate(settings.Input, client)
 	sender := newVoiceSender(ctx, client)
 	defer sender.close()
-	audio, desc, err := openAudio(audioParams{
+	call, err := openCall(callParams{
 		cfg:        c.cfg,
 		settings:   settings,
 		bitrateCap: limit,
 		send:       sender.send,
 	})
 	if err != nil {
-		desc = fmt.Sprintf("No sound: %v. Voice is received but not played.", err)
-		audio = newSilentAudio()
+		return err
 	}
-	defer audio.close()
+	defer call.Close()
+	desc := call.Description()
 
 	l := &link{
 		client:    client,
-		audio:     audio,
+		call:      call,
 		ctx:       ctx,
 		talking:   make(map[uint32]bool),
 		local:     make(map[uint32]localAudio),
@@ -383,15 +384,15 @@ func (s *session) connected(ctx context.Context, client *mumble.Client) error {
 		s.link = nil
 		s.c.mu.Unlock()
 	}()
-	audio.setSelfMute(self.SelfMute || self.SelfDeaf)
-	audio.setSelfDeaf(self.SelfDeaf)
+	call.SetSelfMute(self.SelfMute || self.SelfDeaf)
+	call.SetSelfDeaf(self.SelfDeaf)
 	l.selfMu.Lock()
 	l.wantMute, l.wantDeaf = self.SelfMute, self.SelfDeaf
 	l.selfMu.Unlock()
 
 	go func() {
 		for p := range voiceSub.C {
-			audio.handlePacket(&p, time.Now())
+			_ = call.HandlePacket(p.Session, p.Sequence, p.Opus, p.Terminator, time.Now())
 		}
 	}()
 	if len(s.bookmark.Channel) > 0 {
@@ -400,7 +401,7 @@ func (s *session) connected(ctx context.Context, client *mumble.Client) error {
 	go s.fetchDescriptions(l)
 	l.wantDescriptions()
 
-	talkCh := audio.talk()
+	callEvents := call.Events()
 	for {
 		select {
 		case ev, ok := <-sub.C:
@@ -411,23 +412,24 @@ func (s *session) connected(ctx context.Context, client *mumble.Client) error {
 				return connectionEnd(d.Err)
 			}
 			s.handleEvent(l, ev)
-		case t, ok := <-talkCh:
+		case ev, ok := <-callEvents:
 			if !ok {
-				talkCh = nil
+				callEvents = nil
 				continue
 			}
 			s.update(func(st *State) {
-				if t.notice != "" {
-					st.Audio = t.notice
-					addChat(st, ChatLine{Time: time.Now(), Text: t.notice, System: true})
+				switch ev.Kind {
+				case voice.DeviceStopped:
+					notice := callNotice(ev)
+					st.Audio = notice
+					addChat(st, ChatLine{Time: time.Now(), Text: notice, System: true})
 					return
-				}
-				if t.self {
-					l.transmitting = t.talking
-				} else if t.talking {
-					l.talking[t.session] = true
-				} else {
-					delete(l.talking, t.session)
+				case voice.TransmitStart, voice.TransmitStop:
+					l.transmitting = ev.Kind == voice.TransmitStart
+				case voice.TalkStart:
+					l.talking[ev.Session] = true
+				case voice.TalkStop:
+					delete(l.talking, ev.Session)
 				}
 				s.refreshLocked(st)
 			})
@@ -467,14 +469,14 @@ func (s *session) handleEvent(l *link, ev mumble.Event) {
 		})
 	case *mumble.UserChangedEvent:
 		if ev.User.Session == l.client.Session() {
-			l.audio.setSelfMute(ev.User.SelfMute || ev.User.SelfDeaf || ev.User.Mute || ev.User.Suppress)
-			l.audio.setSelfDeaf(ev.User.SelfDeaf || ev.User.Deaf)
+			l.call.SetSelfMute(ev.User.SelfMute || ev.User.SelfDeaf || ev.User.Mute || ev.User.Suppress)
+			l.call.SetSelfDeaf(ev.User.SelfDeaf || ev.User.Deaf)
 		} else if ev.Change&mumble.UserChangedHash != 0 {
 			s.update(func(st *State) { s.applyStoredVolumeLocked(l, ev.User) })
 		}
 		s.update(func(st *State) { s.refreshLocked(st) })
 	case *mumble.UserLeftEvent:
-		l.audio.removeUser(ev.User.Session)
+		l.call.RemoveUser(ev.User.Session)
 		s.update(func(st *State) {
 			delete(l.talking, ev.User.Session)
 			delete(l.local, ev.User.Session)
@@ -506,7 +508,9 @@ func (s *session) handleEvent(l *link, ev mumble.Event) {
 // server's limit and applies it.
 func (s *session) applyBitrate(l *link, in AudioInput) {
 	br, limit, warn := effectiveBitrate(in, l.client)
-	l.audio.setBitrateCap(limit)
+	if err := l.call.SetMaxBitrate(limit); err != nil {
+		s.c.logf("app: bit rate cap %d: %v", limit, err)
+	}
 	s.update(func(st *State) {
 		l.bitrate = br
 		st.Bitrate = br
@@ -541,7 +545,9 @@ func (s *session) applySettingsLocked(set Settings) {
 	if l == nil {
 		return
 	}
-	l.audio.applySettings(set)
+	if err := applyCallSettings(l.call, set); err != nil {
+		s.c.logf("app: sound settings: %v", err)
+	}
 	go s.applyBitrate(l, set.Input)
 }
 
@@ -699,7 +705,7 @@ func (s *session) setSelfMute(l *link, mute bool) {
 	}
 	l.selfMu.Unlock()
 	if mute {
-		l.audio.setSelfMute(true)
+		l.call.SetSelfMute(true)
 	}
 	l.selfOps.do(func() { s.sendSelfMute(l, mute) })
 }
@@ -729,8 +735,8 @@ func (s *session) setSelfDeaf(l *link, deaf bool) {
 	l.wantDeaf = deaf
 	l.selfMu.Unlock()
 	if deaf {
-		l.audio.setSelfMute(true)
-		l.audio.setSelfDeaf(true)
+		l.call.SetSelfMute(true)
+		l.call.SetSelfDeaf(true)
 	}
 	l.selfOps.do(func() {
 		ctx, cancel := context.WithTimeout(l.ctx, selfStateTimeout)
@@ -759,7 +765,7 @@ func (s *session) setUserVolume(l *link, session uint32, v float64) {
 		return
 	}
 	v = min(max(v, 0), maxLocalVolume)
-	l.audio.setUserVolume(session, v)
+	_ = l.call.SetUserVolume(session, v)
 	u, _ := l.client.User(session)
 	c := s.c
 	c.mu.Lock()
@@ -799,7 +805,7 @@ func (s *session) setUserVolume(l *link, session uint32, v float64) {
 
 // setUserMute mutes or unmutes a user locally.
 func (s *session) setUserMute(l *link, session uint32, muted bool) {
-	l.audio.setUserMute(session, muted)
+	l.call.SetUserMute(session, muted)
 	s.update(func(st *State) {
 		la, ok := l.local[session]
 		if !ok {
@@ -825,7 +831,7 @@ func (s *session) applyStoredVolumeLocked(l *link, u mumble.User) {
 	la := l.local[u.Session]
 	la.volume = v
 	l.local[u.Session] = la
-	l.audio.setUserVolume(u.Session, v)
+	_ = l.call.SetUserVolume(u.Session, v)
 }
 
 // refreshLocked rebuilds the channel tree and the self view from the

@@ -94,9 +94,12 @@ type CallConfig struct {
 	// MaxBitrate caps the Opus bit rate (the server's budget); 0 is no
 	// cap.
 	MaxBitrate int
-	// Receive configures the receive path: jitter buffer, output delay
-	// and master volume.
-	Receive ReceiverConfig
+	// JitterBuffer and OutputDelay configure the Receiver (see
+	// ReceiverConfig; zero selects the defaults).
+	JitterBuffer, OutputDelay time.Duration
+	// Volume is the master output volume, linear from 0 (silent) to
+	// mix.MaxGain.
+	Volume float64
 	// OnPacket receives every packet to send (required). It runs on the
 	// capture device's goroutine and must not block; Packet.Opus is only
 	// valid during the call.
@@ -182,11 +185,14 @@ func NewCall(cfg CallConfig) (*Call, error) {
 
 // open builds the Receiver and the Engine and opens the devices.
 func (c *Call) open() (string, error) {
-	rx, err := NewReceiver(c.cfg.Receive)
+	rx, err := NewReceiver(ReceiverConfig{JitterBuffer: c.cfg.JitterBuffer, OutputDelay: c.cfg.OutputDelay})
 	if err != nil {
 		return "", err
 	}
 	c.rx = rx
+	if err := rx.SetOutputVolume(c.cfg.Volume); err != nil {
+		return "", err
+	}
 	c.fwd.Add(1)
 	go c.forward()
 	eng, err := NewEngine(EngineConfig{
@@ -489,14 +495,16 @@ func (c *Call) PushToTalk(pressed bool) {
 // SetSelfMute stops (true) or allows sending. Muting closes the
 // transmission gate: the Sender runs as push-to-talk with the key up, so
 // a transmission in progress ends with its terminator at the next frame.
-func (c *Call) SetSelfMute(muted bool) error {
+func (c *Call) SetSelfMute(muted bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.muted == muted {
-		return nil
+		return
 	}
 	c.muted = muted
-	return c.applyLocked()
+	if err := c.applyLocked(); err != nil && c.cfg.Logf != nil {
+		c.cfg.Logf("voice: self-mute %v: %v", muted, err)
+	}
 }
 
 // SetSelfDeaf stops (true) or allows playing.
