@@ -519,6 +519,14 @@ func (c *Call) SetMaxBitrate(limit int) error {
 	return c.eng.Sender().SetMaxBitrate(limit)
 }
 
+// SendStats returns the Sender's counters; zero without sound.
+func (c *Call) SendStats() SendStats {
+	if c.eng == nil {
+		return SendStats{}
+	}
+	return c.eng.Sender().Stats()
+}
+
 // SetSettings applies changed settings: the send path's configuration
 // (planned again with the platform) and the master output volume (linear,
 // 0 to mix.MaxGain).
