@@ -120,7 +120,8 @@ func outputVolume(o AudioOutput) float64 { return float64(o.VolumePercent) / 100
 
 // voiceSender carries outgoing voice packets from the audio goroutine to
 // the connection through a bounded queue, so that a slow network never
-// stalls the sound device. Packets that do not fit in the queue (more than
+// stalls the sound device. It lives in app because it sends through the
+// *mumble.Client, which voice must not know. Packets that do not fit in the queue (more than
 // about a second of voice behind) are dropped and counted.
 type voiceSender struct {
 	client  *mumble.Client

@@ -190,12 +190,6 @@ func (p *testPlatform) AudioActive(on bool) error {
 	return nil
 }
 
-func (p *testPlatform) activity() []bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]bool(nil), p.active...)
-}
-
 // phonePlatform does echo cancellation and noise suppression itself.
 type phonePlatform struct{ testPlatform }
 

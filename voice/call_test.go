@@ -319,6 +319,13 @@ func TestCallGoroutines(t *testing.T) {
 	}
 }
 
+// activity returns the AudioActive calls so far.
+func (p *testPlatform) activity() []bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.active)
+}
+
 // TestCallDeviceUnplugged runs a Call on the system's devices (a private
 // PulseAudio) with a Platform: the description names the devices and the
 // platform's processing, the platform is told when the devices are open,
