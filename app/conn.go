@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/voice"
 )
 
 // conn is one established connection: the Mumble client, the voice call
@@ -12,7 +13,7 @@ import (
 // below mu are guarded by the owning session's mu.
 type conn struct {
 	client serverClient
-	call   audioLink
+	call   *voice.Call
 	ctx    context.Context // ends with the connection
 	cancel context.CancelFunc
 

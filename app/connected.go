@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/voice"
 )
 
 // connected runs an established connection until it ends, and returns
@@ -20,27 +21,29 @@ func (s *session) connected(client serverClient) error {
 	set := s.owner.currentSettings()
 	bitrate, limit, warn := effectiveBitrate(set.Input, client)
 	sender := newVoiceSender(c.ctx, client)
-	call, desc, err := openAudio(audioParams{
+	call, err := openCall(callParams{
 		cfg:        s.env.cfg,
 		settings:   set,
 		bitrateCap: limit,
 		send:       sender.send,
 	})
 	if err != nil {
-		desc = fmt.Sprintf("No sound: %v. Voice is received but not played.", err)
-		call = newSilentAudio()
+		sender.close()
+		c.close()
+		return err
 	}
+	desc := call.Description()
 	c.call = call
 	c.bitrate = bitrate
 	c.selfOps.idle = func() { s.owner.sessionChanged(s) }
-	voice, stopVoice := client.Voice()
+	packets, stopVoice := client.Voice()
 	defer func() {
 		s.mu.Lock()
 		s.conn = nil
 		s.mu.Unlock()
 		stopVoice()
 		c.close() // joins the goroutines, which use the call
-		call.close()
+		call.Close()
 		sender.close()
 	}()
 
@@ -63,15 +66,17 @@ func (s *session) connected(client serverClient) error {
 	s.owner.sessionChanged(s)
 
 	self := client.Self()
-	call.setSelfMute(self.SelfMute || self.SelfDeaf)
-	call.setSelfDeaf(self.SelfDeaf)
+	call.SetSelfMute(self.SelfMute || self.SelfDeaf)
+	call.SetSelfDeaf(self.SelfDeaf)
 	c.selfMu.Lock()
 	c.wantMute, c.wantDeaf = self.SelfMute, self.SelfDeaf
 	c.selfMu.Unlock()
 
 	c.start(func() {
-		for p := range voice {
-			call.handlePacket(&p, time.Now())
+		for p := range packets {
+			// A packet the receiver refuses (not Opus, too long) is
+			// dropped; the call counts it.
+			_ = call.HandlePacket(p.Session, p.Sequence, p.Opus, p.Terminator, time.Now())
 		}
 	})
 	if path := s.bookmark.Channel; len(path) > 0 {
@@ -82,10 +87,10 @@ func (s *session) connected(client serverClient) error {
 	return s.serve(c, events)
 }
 
-// serve handles the connection's events and the call's talking changes
-// until the connection ends.
+// serve handles the connection's events and the call's events until the
+// connection ends.
 func (s *session) serve(c *conn, events <-chan mumble.Event) error {
-	talk := c.call.talk()
+	callEvents := c.call.Events()
 	for {
 		select {
 		case ev, ok := <-events:
@@ -96,22 +101,31 @@ func (s *session) serve(c *conn, events <-chan mumble.Event) error {
 				return connectionEnd(d.Err)
 			}
 			s.handleEvent(c, ev)
-		case t, ok := <-talk:
+		case ev, ok := <-callEvents:
 			if !ok {
-				talk = nil
+				callEvents = nil
 				continue
 			}
-			if t.notice != "" {
-				s.update(func(st *State) {
-					st.Audio = t.notice
-					addChat(st, ChatLine{Time: time.Now(), Text: t.notice, System: true})
-				})
-				continue
-			}
-			s.setTalking(c, t.session, t.talking, t.self)
+			s.handleCallEvent(c, ev)
 		case <-c.ctx.Done():
 			return c.ctx.Err()
 		}
+	}
+}
+
+// handleCallEvent applies one event of the voice call.
+func (s *session) handleCallEvent(c *conn, ev voice.CallEvent) {
+	switch ev.Kind {
+	case voice.DeviceStopped:
+		notice := callNotice(ev)
+		s.update(func(st *State) {
+			st.Audio = notice
+			addChat(st, ChatLine{Time: time.Now(), Text: notice, System: true})
+		})
+	case voice.TransmitStart, voice.TransmitStop:
+		s.setTalking(c, 0, ev.Kind == voice.TransmitStart, true)
+	case voice.TalkStart, voice.TalkStop:
+		s.setTalking(c, ev.Session, ev.Kind == voice.TalkStart, false)
 	}
 }
 
@@ -123,8 +137,8 @@ func (s *session) handleEvent(c *conn, ev mumble.Event) {
 		s.rebuild(c, func() { applyStoredVolumeLocked(c, set, ev.User) })
 	case *mumble.UserChangedEvent:
 		if ev.User.Session == c.client.Session() {
-			c.call.setSelfMute(ev.User.SelfMute || ev.User.SelfDeaf || ev.User.Mute || ev.User.Suppress)
-			c.call.setSelfDeaf(ev.User.SelfDeaf || ev.User.Deaf)
+			c.call.SetSelfMute(ev.User.SelfMute || ev.User.SelfDeaf || ev.User.Mute || ev.User.Suppress)
+			c.call.SetSelfDeaf(ev.User.SelfDeaf || ev.User.Deaf)
 			s.rebuild(c, nil)
 			return
 		}
@@ -138,7 +152,7 @@ func (s *session) handleEvent(c *conn, ev mumble.Event) {
 			}
 		})
 	case *mumble.UserLeftEvent:
-		c.call.removeUser(ev.User.Session)
+		c.call.RemoveUser(ev.User.Session)
 		s.rebuild(c, func() {
 			delete(c.talking, ev.User.Session)
 			delete(c.local, ev.User.Session)
@@ -229,7 +243,9 @@ func (s *session) applySettings(set Settings) {
 	if c == nil {
 		return
 	}
-	c.call.applySettings(set)
+	if err := applyCallSettings(c.call, set); err != nil {
+		s.logf("app: apply sound settings: %v", err)
+	}
 	s.applyBitrate(c, set.Input)
 }
 
@@ -237,7 +253,9 @@ func (s *session) applySettings(set Settings) {
 // server's limit and applies it.
 func (s *session) applyBitrate(c *conn, in AudioInput) {
 	br, limit, warn := effectiveBitrate(in, c.client)
-	c.call.setBitrateCap(limit)
+	if err := c.call.SetMaxBitrate(limit); err != nil {
+		s.logf("app: bit rate cap %d: %v", limit, err)
+	}
 	s.update(func(st *State) {
 		c.bitrate = br
 		st.Bitrate = br
@@ -368,7 +386,7 @@ func (s *session) setSelfMute(c *conn, mute bool) {
 	}
 	c.selfMu.Unlock()
 	if mute {
-		c.call.setSelfMute(true)
+		c.call.SetSelfMute(true)
 	}
 	c.selfOps.do(func() { s.sendSelfMute(c, mute) })
 }
@@ -398,8 +416,8 @@ func (s *session) setSelfDeaf(c *conn, deaf bool) {
 	c.wantDeaf = deaf
 	c.selfMu.Unlock()
 	if deaf {
-		c.call.setSelfMute(true)
-		c.call.setSelfDeaf(true)
+		c.call.SetSelfMute(true)
+		c.call.SetSelfDeaf(true)
 	}
 	c.selfOps.do(func() {
 		ctx, cancel := context.WithTimeout(c.ctx, selfStateTimeout)
@@ -429,7 +447,9 @@ func (s *session) setUserVolume(c *conn, session uint32, v float64) (hash string
 		return "", 0
 	}
 	v = min(max(v, 0), maxLocalVolume)
-	c.call.setUserVolume(session, v)
+	if err := c.call.SetUserVolume(session, v); err != nil {
+		s.logf("app: volume of %d: %v", session, err)
+	}
 	s.mu.Lock()
 	la := c.local[session]
 	la.volume = v
@@ -455,7 +475,7 @@ func (s *session) setUserVolume(c *conn, session uint32, v float64) (hash string
 
 // setUserMute mutes or unmutes a user locally.
 func (s *session) setUserMute(c *conn, session uint32, muted bool) {
-	c.call.setUserMute(session, muted)
+	c.call.SetUserMute(session, muted)
 	s.mu.Lock()
 	la, ok := c.local[session]
 	if !ok {
@@ -486,5 +506,5 @@ func applyStoredVolumeLocked(c *conn, set Settings, u mumble.User) {
 	la := c.local[u.Session]
 	la.volume = v
 	c.local[u.Session] = la
-	c.call.setUserVolume(u.Session, v)
+	_ = c.call.SetUserVolume(u.Session, v) // v is in range
 }

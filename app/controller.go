@@ -11,6 +11,7 @@ import (
 	"github.com/cretz/bine/process"
 
 	"github.com/tumble-voip/tumble/tor"
+	"github.com/tumble-voip/tumble/voice"
 )
 
 // ControllerConfig configures a Controller. The zero value is usable: real
@@ -56,7 +57,7 @@ type ControllerConfig struct {
 	AudioOutputFile string
 	// AudioPlatform, if set, adapts the system sound devices to the
 	// platform (Android's voice-call audio); nil on desktops.
-	AudioPlatform AudioPlatform
+	AudioPlatform voice.Platform
 
 	// ConnectTimeout bounds dialing, the TLS handshake and the server's
 	// initial state transfer. If zero, the mumble package's default (90 s),
@@ -124,7 +125,7 @@ func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, erro
 			return nil, err
 		}
 	}
-	if err := cfg.AudioBackend.validate(); err != nil {
+	if err := cfg.AudioBackend.Validate(); err != nil {
 		return nil, err
 	}
 	amnesic := cfg.Amnesic
@@ -198,7 +199,7 @@ func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, erro
 	}
 	c.env.tors = c.tors
 	c.tor = c.idleTorStatusLocked()
-	c.idleAudio = cfg.AudioBackend.describe(cfg)
+	c.idleAudio = cfg.AudioBackend.Describe(cfg.AudioInputFile, cfg.AudioOutputFile)
 	context.AfterFunc(cctx, func() { c.Close() })
 	return c, nil
 }
@@ -752,7 +753,7 @@ func (c *Controller) SetSelfDeaf(deaf bool) {
 // transmits in every transmission mode (as in Mumble) unless self-muted.
 func (c *Controller) PushToTalk(pressed bool) {
 	if _, cn, err := c.connected(); err == nil {
-		cn.call.pushToTalk(pressed)
+		cn.call.PushToTalk(pressed)
 	}
 }
 

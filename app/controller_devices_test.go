@@ -114,7 +114,7 @@ func (p *soundProbe) setHearing(on bool) []int16 {
 
 // newDeviceController returns a Controller on the system's sound devices
 // (newTestController swaps them for null ones), with Tor off.
-func newDeviceController(t *testing.T, platform AudioPlatform) *Controller {
+func newDeviceController(t *testing.T, platform voice.Platform) *Controller {
 	t.Helper()
 	c, err := NewController(context.Background(), ControllerConfig{ConfigDir: t.TempDir(), TorMode: "off", AudioPlatform: platform})
 	if err != nil {
@@ -189,7 +189,7 @@ func TestControllerRealSoundDevices(t *testing.T) {
 	if !strings.Contains(st.Audio, "Processing: test platform") {
 		t.Errorf("alice's sound description %q does not carry the platform's plan", st.Audio)
 	}
-	if want, got := (AudioEffects{EchoCancel: true, NoiseSuppress: true, GainControl: true}), platform.wanted(); got != want {
+	if want, got := (voice.Effects{EchoCancel: true, NoiseSuppress: true, GainControl: true}), platform.wanted(); got != want {
 		t.Errorf("the platform was asked for %+v, want Tor recommended's %+v", got, want)
 	}
 	if got := platform.activity(); !slices.Equal(got, []bool{true}) {
@@ -270,19 +270,19 @@ func TestControllerRealSoundDevices(t *testing.T) {
 	}
 }
 
-// testPlatform is an AudioPlatform that records what it is asked and
+// testPlatform is a voice.Platform that records what it is asked and
 // leaves all processing to Tumble.
 type testPlatform struct {
 	mu     sync.Mutex
-	want   AudioEffects
+	want   voice.Effects
 	active []bool
 }
 
-func (p *testPlatform) PlanAudio(want AudioEffects) AudioPlan {
+func (p *testPlatform) PlanAudio(want voice.Effects) voice.Plan {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.want = want
-	return AudioPlan{Tumble: want, Description: "test platform"}
+	return voice.Plan{Tumble: want, Description: "test platform"}
 }
 
 func (p *testPlatform) AudioActive(on bool) error {
@@ -292,7 +292,7 @@ func (p *testPlatform) AudioActive(on bool) error {
 	return nil
 }
 
-func (p *testPlatform) wanted() AudioEffects {
+func (p *testPlatform) wanted() voice.Effects {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.want
@@ -326,42 +326,6 @@ func readWAV(t *testing.T, path string) []int16 {
 		t.Fatal(err)
 	}
 	return pcm
-}
-
-// phonePlatform does echo cancellation and noise suppression itself.
-type phonePlatform struct{ testPlatform }
-
-func (p *phonePlatform) PlanAudio(want AudioEffects) AudioPlan {
-	p.testPlatform.PlanAudio(want)
-	return AudioPlan{Tumble: AudioEffects{GainControl: want.GainControl}, Description: "phone: echo cancellation, noise suppression"}
-}
-
-// TestPlannedSendConfig checks that the stages an AudioPlatform runs are
-// switched off in Tumble's send path and the others are kept.
-func TestPlannedSendConfig(t *testing.T) {
-	s, err := PresetSettings(PresetTorRecommended)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := sendConfig(s.Input)
-	if cfg.EchoCancel == voice.EchoOff || cfg.NoiseSuppressionDB == 0 || cfg.MaxAmplification == 0 {
-		t.Fatalf("Tor recommended send config %+v lacks a stage", cfg)
-	}
-	a := &voiceAudio{platform: &phonePlatform{}}
-	got := a.planned(cfg)
-	if got.EchoCancel != voice.EchoOff || got.NoiseSuppressionDB != 0 {
-		t.Errorf("planned %+v: echo cancellation or noise suppression still on though the phone does them", got)
-	}
-	if got.MaxAmplification != cfg.MaxAmplification {
-		t.Errorf("planned max amplification %v, want Tumble's gain control kept at %v", got.MaxAmplification, cfg.MaxAmplification)
-	}
-	if a.plan.Description == "" {
-		t.Error("the plan was not kept")
-	}
-	// Without a platform nothing changes.
-	if got := (&voiceAudio{}).planned(cfg); got != cfg {
-		t.Errorf("planned without a platform changed %+v to %+v", cfg, got)
-	}
 }
 
 // TestControllerPlaybackWithoutMicrophone: with no usable microphone (a

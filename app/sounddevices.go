@@ -1,6 +1,10 @@
 package app
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/tumble-voip/tumble/voice/device"
+)
 
 // SoundDevices lists the system's sound devices by name, the names the
 // settings' Audio Input and Audio Output device fields take.
@@ -22,4 +26,28 @@ func (c *Controller) SoundDevices() (SoundDevices, error) {
 		return SoundDevices{}, fmt.Errorf("app: sound devices are not used: this session's audio is %s", c.cfg.AudioBackend)
 	}
 	return listSoundDevices()
+}
+
+// listSoundDevices lists the system's devices (device.List; in a build
+// without cgo its error says there are none).
+func listSoundDevices() (SoundDevices, error) {
+	capture, playback, err := device.List()
+	if err != nil {
+		return SoundDevices{}, err
+	}
+	var out SoundDevices
+	out.Capture, out.DefaultCapture = deviceNames(capture)
+	out.Playback, out.DefaultPlayback = deviceNames(playback)
+	return out, nil
+}
+
+// deviceNames returns the names of the devices and the default's.
+func deviceNames(infos []device.Info) (names []string, def string) {
+	for _, in := range infos {
+		names = append(names, in.Name)
+		if in.Default {
+			def = in.Name
+		}
+	}
+	return names, def
 }

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/tumble-voip/tumble/app"
+	"github.com/tumble-voip/tumble/voice"
 )
 
-// AudioPlatform is app.AudioPlatform on an Android phone (set it as
+// AudioPlatform is voice.Platform on an Android phone (set it as
 // app.ControllerConfig.AudioPlatform): the microphone opens with the
 // voice-communication input preset so that the phone's own echo
 // canceller, noise suppressor and gain control do the work Tumble's
@@ -22,7 +22,7 @@ type AudioPlatform struct {
 	probed bool    // fx was read successfully
 }
 
-var _ app.AudioPlatform = (*AudioPlatform)(nil)
+var _ voice.Platform = (*AudioPlatform)(nil)
 
 // NewAudioPlatform returns the AudioPlatform over p. Nothing is asked of
 // the phone until the first plan.
@@ -30,13 +30,13 @@ func NewAudioPlatform(p Platform) *AudioPlatform {
 	return &AudioPlatform{p: p}
 }
 
-// PlanAudio implements app.AudioPlatform: PlanCapture for the phone's API
+// PlanAudio implements voice.Platform: PlanCapture for the phone's API
 // level and effects and the stages the settings want. The phone's effects
 // are read once; when that fails, the plan uses the voice-recognition
 // preset and leaves every wanted stage to Tumble (no stage runs twice, or
 // unaccounted for), its description says why, and the next plan reads
 // again.
-func (a *AudioPlatform) PlanAudio(want app.AudioEffects) app.AudioPlan {
+func (a *AudioPlatform) PlanAudio(want voice.Effects) voice.Plan {
 	return a.plan(Effects(want)).audioPlan()
 }
 
@@ -65,7 +65,7 @@ func (a *AudioPlatform) effects() (Effects, error) {
 	return fx, nil
 }
 
-// AudioActive implements app.AudioPlatform: the audio system's voice-call
+// AudioActive implements voice.Platform: the audio system's voice-call
 // mode (MODE_IN_COMMUNICATION) while a connection's sound devices are open,
 // the normal mode after. Many phones route a call and engage their echo
 // canceller only in that mode.
@@ -79,12 +79,12 @@ func (a *AudioPlatform) AudioActive(on bool) error {
 	return nil
 }
 
-// audioPlan returns the plan in app's terms; the description is String.
-// (The conversions between Effects and app.AudioEffects compile only while
+// audioPlan returns the plan in voice's terms; the description is String.
+// (The conversions between Effects and voice.Effects compile only while
 // both have the same fields.)
-func (p CapturePlan) audioPlan() app.AudioPlan {
-	return app.AudioPlan{
-		Tumble:      app.AudioEffects(p.Tumble),
+func (p CapturePlan) audioPlan() voice.Plan {
+	return voice.Plan{
+		Tumble:      voice.Effects(p.Tumble),
 		Capture:     p.Capture,
 		Playback:    p.Playback,
 		Description: p.String(),

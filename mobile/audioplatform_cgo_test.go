@@ -18,32 +18,6 @@ import (
 	"github.com/tumble-voip/tumble/voice/vad"
 )
 
-// senderConfig is the seam between a plan and the Sender: cfg with the
-// stages the plan does not leave to Tumble turned off, as
-// app.AudioPlan.Tumble tells the controller to do (echo cancellation off,
-// noise suppression 0 dB, max amplification 0).
-func senderConfig(plan app.AudioPlan, cfg voice.SendConfig) voice.SendConfig {
-	if !plan.Tumble.EchoCancel {
-		cfg.EchoCancel = voice.EchoOff
-	}
-	if !plan.Tumble.NoiseSuppress {
-		cfg.NoiseSuppressionDB = 0
-	}
-	if !plan.Tumble.GainControl {
-		cfg.MaxAmplification = 0
-	}
-	return cfg
-}
-
-// sendStages returns the stages a Sender configuration runs.
-func sendStages(cfg voice.SendConfig) app.AudioEffects {
-	return app.AudioEffects{
-		EchoCancel:    cfg.EchoCancel != voice.EchoOff,
-		NoiseSuppress: cfg.NoiseSuppressionDB != 0,
-		GainControl:   cfg.MaxAmplification > 0,
-	}
-}
-
 // TestPlanOnTheSender applies plans for several phones to the Sender's
 // defaults and runs a real Sender (speexdsp, Opus) with each: the
 // configuration stays valid, the Sender runs exactly the plan's stages,
@@ -51,8 +25,8 @@ func sendStages(cfg voice.SendConfig) app.AudioEffects {
 // quiet voice that Tumble's AGC raises on a phone without one.
 func TestPlanOnTheSender(t *testing.T) {
 	def := voice.DefaultSendConfig()
-	want := sendStages(def)
-	if want != (app.AudioEffects{EchoCancel: true, NoiseSuppress: true, GainControl: true}) {
+	want := voice.Stages(def)
+	if want != (voice.Effects{EchoCancel: true, NoiseSuppress: true, GainControl: true}) {
 		t.Fatalf("the default Sender configuration wants %+v", want)
 	}
 	gain := map[string]int{}
@@ -68,11 +42,11 @@ func TestPlanOnTheSender(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := NewAudioPlatform(&phone{api: tc.api, fx: tc.fx}).PlanAudio(want)
-			cfg := senderConfig(plan, def)
+			cfg := plan.Apply(def)
 			if err := cfg.Validate(); err != nil {
 				t.Fatalf("planned configuration invalid: %v", err)
 			}
-			if got := sendStages(cfg); got != plan.Tumble {
+			if got := voice.Stages(cfg); got != plan.Tumble {
 				t.Errorf("Sender runs %+v, the plan says %+v", got, plan.Tumble)
 			}
 			// Transmit all the time: the AGC adapts only while sending.
@@ -124,11 +98,11 @@ func quietVoice(frame []int16, phase *float64, n int) {
 type recordingPlatform struct {
 	*AudioPlatform
 	mu    sync.Mutex
-	wants []app.AudioEffects
-	plans []app.AudioPlan
+	wants []voice.Effects
+	plans []voice.Plan
 }
 
-func (r *recordingPlatform) PlanAudio(want app.AudioEffects) app.AudioPlan {
+func (r *recordingPlatform) PlanAudio(want voice.Effects) voice.Plan {
 	plan := r.AudioPlatform.PlanAudio(want)
 	r.mu.Lock()
 	r.wants = append(r.wants, want)
@@ -137,10 +111,10 @@ func (r *recordingPlatform) PlanAudio(want app.AudioEffects) app.AudioPlan {
 	return plan
 }
 
-func (r *recordingPlatform) calls() ([]app.AudioEffects, []app.AudioPlan) {
+func (r *recordingPlatform) calls() ([]voice.Effects, []voice.Plan) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]app.AudioEffects(nil), r.wants...), append([]app.AudioPlan(nil), r.plans...)
+	return append([]voice.Effects(nil), r.wants...), append([]voice.Plan(nil), r.plans...)
 }
 
 // waitState follows ctrl until cond holds.
@@ -202,11 +176,11 @@ func TestControllerUsesAudioPlatform(t *testing.T) {
 	st := waitState(t, ctrl, "connected", connected)
 	t.Logf("sound status: %s", st.Audio)
 	wants, plans := rec.calls()
-	all := app.AudioEffects{EchoCancel: true, NoiseSuppress: true, GainControl: true}
+	all := voice.Effects{EchoCancel: true, NoiseSuppress: true, GainControl: true}
 	if len(wants) != 1 || wants[0] != all {
 		t.Fatalf("plans asked for %+v, want one for %+v (the default settings)", wants, all)
 	}
-	if plans[0].Tumble != (app.AudioEffects{GainControl: true}) {
+	if plans[0].Tumble != (voice.Effects{GainControl: true}) {
 		t.Errorf("plan %+v", plans[0])
 	}
 	if !strings.Contains(st.Audio, "Processing: phone: echo cancellation, noise suppression; Tumble: gain control") {
@@ -226,7 +200,7 @@ func TestControllerUsesAudioPlatform(t *testing.T) {
 	for wants, _ = rec.calls(); len(wants) < 2 && time.Now().Before(deadline); wants, _ = rec.calls() {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if len(wants) != 2 || wants[1] != (app.AudioEffects{EchoCancel: true, GainControl: true}) {
+	if len(wants) != 2 || wants[1] != (voice.Effects{EchoCancel: true, GainControl: true}) {
 		t.Errorf("after turning noise suppression off the plans asked for %+v", wants)
 	}
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tumble-voip/tumble/app"
+	"github.com/tumble-voip/tumble/voice"
 	"github.com/tumble-voip/tumble/voice/device"
 )
 
@@ -27,7 +27,7 @@ func TestAudioPlatformPlans(t *testing.T) {
 		"no gain control":   {EchoCancel: true, NoiseSuppress: true},
 		"only echo":         {EchoCancel: true},
 	}
-	wants := map[string]app.AudioEffects{
+	wants := map[string]voice.Effects{
 		"wants all":        {EchoCancel: true, NoiseSuppress: true, GainControl: true},
 		"wants none":       {},
 		"wants gain":       {GainControl: true},
@@ -48,7 +48,7 @@ func TestAudioPlatformPlans(t *testing.T) {
 						wantPreset = device.PresetVoiceCommunication
 					default:
 						wantPreset = device.PresetVoiceCommunication
-						wantTumble = app.AudioEffects{
+						wantTumble = voice.Effects{
 							EchoCancel:    want.EchoCancel && !fx.EchoCancel,
 							NoiseSuppress: want.NoiseSuppress && !fx.NoiseSuppress,
 							GainControl:   want.GainControl && !fx.GainControl,
@@ -77,11 +77,11 @@ func TestAudioPlatformPlans(t *testing.T) {
 
 // TestAudioPlatformDescriptions pins the line the user reads.
 func TestAudioPlatformDescriptions(t *testing.T) {
-	all := app.AudioEffects{EchoCancel: true, NoiseSuppress: true, GainControl: true}
+	all := voice.Effects{EchoCancel: true, NoiseSuppress: true, GainControl: true}
 	for _, tc := range []struct {
 		api  int
 		fx   Effects
-		want app.AudioEffects
+		want voice.Effects
 		desc string
 	}{
 		{34, Effects{EchoCancel: true, NoiseSuppress: true}, all,
@@ -90,9 +90,9 @@ func TestAudioPlatformDescriptions(t *testing.T) {
 			"phone: echo cancellation, noise suppression, gain control; Tumble: none"},
 		{34, Effects{}, all,
 			"phone: none; Tumble: echo cancellation, noise suppression, gain control"},
-		{34, Effects{EchoCancel: true}, app.AudioEffects{},
+		{34, Effects{EchoCancel: true}, voice.Effects{},
 			"phone: none; Tumble: none"},
-		{27, Effects{EchoCancel: true}, app.AudioEffects{EchoCancel: true},
+		{27, Effects{EchoCancel: true}, voice.Effects{EchoCancel: true},
 			"phone: none; Tumble: echo cancellation (Android 8.1 or older cannot switch on the phone's own processing)"},
 	} {
 		got := NewAudioPlatform(&phone{api: tc.api, fx: tc.fx}).PlanAudio(tc.want).Description
@@ -111,7 +111,7 @@ func TestAudioPlatformReadsEffectsOnce(t *testing.T) {
 		t.Fatal("NewAudioPlatform asked the phone")
 	}
 	for range 3 {
-		a.PlanAudio(app.AudioEffects{EchoCancel: true})
+		a.PlanAudio(voice.Effects{EchoCancel: true})
 	}
 	if ph.fxReads != 1 {
 		t.Errorf("%d reads of the phone's effects for 3 plans, want 1", ph.fxReads)
@@ -125,7 +125,7 @@ func TestAudioPlatformReadsEffectsOnce(t *testing.T) {
 func TestAudioPlatformEffectsUnknown(t *testing.T) {
 	ph := &phone{fx: Effects{EchoCancel: true, NoiseSuppress: true, GainControl: true}, fxErr: errors.New("binder died")}
 	a := NewAudioPlatform(ph)
-	want := app.AudioEffects{EchoCancel: true, NoiseSuppress: true, GainControl: true}
+	want := voice.Effects{EchoCancel: true, NoiseSuppress: true, GainControl: true}
 	plan := a.PlanAudio(want)
 	if plan.Capture.InputPreset != device.PresetVoiceRecognition || plan.Tumble != want || !plan.Playback.VoiceCall {
 		t.Errorf("plan without the effects: %+v", plan)
@@ -138,7 +138,7 @@ func TestAudioPlatformEffectsUnknown(t *testing.T) {
 	ph.fxErr = nil
 	ph.mu.Unlock()
 	plan = a.PlanAudio(want)
-	if plan.Capture.InputPreset != device.PresetVoiceCommunication || plan.Tumble != (app.AudioEffects{}) {
+	if plan.Capture.InputPreset != device.PresetVoiceCommunication || plan.Tumble != (voice.Effects{}) {
 		t.Errorf("plan after the effects could be read: %+v", plan)
 	}
 	if ph.fxReads != 2 {
@@ -151,7 +151,7 @@ func TestAudioPlatformEffectsUnknown(t *testing.T) {
 // what failed and wraps the phone's.
 func TestAudioActive(t *testing.T) {
 	ph := &phone{}
-	var a app.AudioPlatform = NewAudioPlatform(ph)
+	var a voice.Platform = NewAudioPlatform(ph)
 	if err := a.AudioActive(true); err != nil {
 		t.Fatal(err)
 	}

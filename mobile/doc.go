@@ -26,7 +26,7 @@
 // preset cannot be set (Android before 9, API 28: miniaudio then opens
 // OpenSL ES or AAudio without a preset).
 //
-// AudioPlatform is that decision as app's AudioPlatform: the controller
+// AudioPlatform is that decision as a voice.Platform: the controller
 // asks it for a plan before it opens the sound devices (the stages its
 // Sender still runs, and device.AndroidStream settings for the capture
 // and playback streams) and tells it when the devices are open, which

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tumble-voip/tumble/app"
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
+	"github.com/tumble-voip/tumble/voice"
 )
 
 func TestPhoneConfigure(t *testing.T) {
@@ -37,7 +38,7 @@ func TestPhoneConfigure(t *testing.T) {
 	if cfg.AudioPlatform == nil {
 		t.Fatal("no AudioPlatform")
 	}
-	if plan := cfg.AudioPlatform.PlanAudio(app.AudioEffects{EchoCancel: true}); plan.Tumble.EchoCancel {
+	if plan := cfg.AudioPlatform.PlanAudio(voice.Effects{EchoCancel: true}); plan.Tumble.EchoCancel {
 		t.Errorf("the configured AudioPlatform does not use the phone's echo canceller: %+v", plan)
 	}
 

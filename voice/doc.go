@@ -11,6 +11,18 @@
 // playback device. Engine wires a capture device, a Sender and a playback
 // device together and feeds the playback mix back to the echo canceller.
 //
+// Call is the sound of one voice connection, the one type an application
+// configures (CallConfig): it owns a Receiver, an Engine, the devices
+// (system, null, WAV files or none), the self-mute, deafen and
+// push-to-talk gate, the bit rate cap and a Platform's plan (Android's
+// own voice processing), and reports typed events (CallEvent). Without
+// sound, for example in a build without cgo, a Call still tells who is
+// talking from the packets.
+//
+// Opus (codec), speexdsp (dsp) and the system's sound devices (device)
+// need cgo; without it their constructors return an ErrNoCgo error, so
+// that everything builds everywhere (Android without cgo included).
+//
 // Subpackages hold the parts: wav (WAV files), codec (Opus), dsp (speexdsp
 // echo cancellation and preprocessing), vad (transmission gate), device
 // (sound devices, null and WAV-file devices), jitter (jitter buffer), mix

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tumble-voip/tumble/app"
 	"github.com/tumble-voip/tumble/mobile"
+	"github.com/tumble-voip/tumble/voice"
 )
 
 // dialogTexts returns the texts of the labels and buttons in the
@@ -160,7 +161,7 @@ func TestPhonePlatform(t *testing.T) {
 	if cfg.AudioPlatform == nil || filepath.Base(cfg.ConfigDir) != "tumble" {
 		t.Fatalf("configuration: AudioPlatform %v, ConfigDir %q", cfg.AudioPlatform, cfg.ConfigDir)
 	}
-	if plan := cfg.AudioPlatform.PlanAudio(app.AudioEffects{EchoCancel: true, NoiseSuppress: true, GainControl: true}); plan.Tumble != (app.AudioEffects{GainControl: true}) {
+	if plan := cfg.AudioPlatform.PlanAudio(voice.Effects{EchoCancel: true, NoiseSuppress: true, GainControl: true}); plan.Tumble != (voice.Effects{GainControl: true}) {
 		t.Errorf("plan %+v: the phone's echo canceller and noise suppressor are not used", plan)
 	}
 	ctrl, err := app.NewController(context.Background(), cfg)

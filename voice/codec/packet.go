@@ -116,3 +116,8 @@ func PacketFrames(pkt []byte) (int, error) {
 	}
 	return (n + FrameSamples10ms - 1) / FrameSamples10ms, nil
 }
+
+// ErrNoCgo is returned by NewEncoder and NewDecoder in a build without
+// cgo: the Opus codec is libopus, which needs cgo. The packet helpers work
+// in every build.
+var ErrNoCgo = errors.New("voice/codec: built without cgo: Opus needs cgo")

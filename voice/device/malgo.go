@@ -20,41 +20,6 @@ import (
 	"github.com/gen2brain/malgo"
 )
 
-// Backend selects a miniaudio backend.
-type Backend int
-
-// Backends. BackendAuto tries the platform's backends in miniaudio's order.
-const (
-	BackendAuto Backend = iota
-	BackendPulseAudio
-	BackendALSA
-	BackendJACK
-	BackendAAudio
-	BackendOpenSL
-	BackendNull // miniaudio's null backend: timed callbacks, silent capture
-)
-
-// String returns the backend's name.
-func (b Backend) String() string {
-	switch b {
-	case BackendAuto:
-		return "auto"
-	case BackendPulseAudio:
-		return "pulseaudio"
-	case BackendALSA:
-		return "alsa"
-	case BackendJACK:
-		return "jack"
-	case BackendAAudio:
-		return "aaudio"
-	case BackendOpenSL:
-		return "opensl"
-	case BackendNull:
-		return "null"
-	}
-	return fmt.Sprintf("Backend(%d)", int(b))
-}
-
 // malgoBackend maps b to miniaudio's enumeration. malgo v0.11.24's
 // BackendNull constant is off by one (it is ma_backend_custom); miniaudio's
 // null backend is 14.
@@ -74,27 +39,6 @@ func (b Backend) malgo() (malgo.Backend, error) {
 		return malgo.Backend(14), nil
 	}
 	return 0, fmt.Errorf("device: unknown backend %d", int(b))
-}
-
-// Kind tells capture devices from playback devices.
-type Kind int
-
-const (
-	// CaptureKind is a microphone or other input.
-	CaptureKind Kind = iota
-	// PlaybackKind is a speaker, headset or other output.
-	PlaybackKind
-)
-
-// Info describes a sound device.
-type Info struct {
-	// ID identifies the device for OpenCapture and OpenPlayback; it is
-	// stable while the device stays connected.
-	ID string
-	// Name is the human-readable name.
-	Name string
-	// Default tells whether the system uses it by default.
-	Default bool
 }
 
 // Context is a miniaudio context: the entry to real sound devices. Close

@@ -16,58 +16,6 @@ import (
 	"sync"
 )
 
-// ErrClosed is returned by calls on a closed EchoCanceller or Preprocessor.
-var ErrClosed = errors.New("dsp: closed")
-
-// EchoConfig sets up an EchoCanceller.
-type EchoConfig struct {
-	// FrameSamples is the number of samples per Cancel call. If zero,
-	// 480 (10 ms at 48 kHz).
-	FrameSamples int
-	// FilterSamples is the length of the echo path the canceller models.
-	// It must cover the delay between the reference and its echo in the
-	// microphone plus the room's reverberation. If zero, 4800 (100 ms).
-	FilterSamples int
-	// SampleRate in Hz. If zero, 48000.
-	SampleRate int
-	// DelaySamples delays the reference before use, for a reference that
-	// runs ahead of its echo by more than the filter covers. Default 0.
-	DelaySamples int
-	// MaxQueueSamples bounds the reference samples waiting for the
-	// microphone; beyond it the oldest are dropped so that clock drift
-	// between playback and capture cannot push the reference out of the
-	// filter. If zero, FilterSamples/2 + DelaySamples.
-	MaxQueueSamples int
-}
-
-func (c *EchoConfig) fill() error {
-	if c.FrameSamples == 0 {
-		c.FrameSamples = 480
-	}
-	if c.FilterSamples == 0 {
-		c.FilterSamples = 4800
-	}
-	if c.SampleRate == 0 {
-		c.SampleRate = 48000
-	}
-	if c.MaxQueueSamples == 0 {
-		c.MaxQueueSamples = c.FilterSamples/2 + c.DelaySamples
-	}
-	switch {
-	case c.FrameSamples < 64 || c.FrameSamples > 8192:
-		return fmt.Errorf("dsp: echo frame of %d samples, want 64-8192", c.FrameSamples)
-	case c.FilterSamples < c.FrameSamples || c.FilterSamples > 48000:
-		return fmt.Errorf("dsp: echo filter of %d samples, want %d-48000", c.FilterSamples, c.FrameSamples)
-	case c.SampleRate < 8000 || c.SampleRate > 96000:
-		return fmt.Errorf("dsp: sample rate %d Hz, want 8000-96000", c.SampleRate)
-	case c.DelaySamples < 0 || c.DelaySamples > 48000:
-		return fmt.Errorf("dsp: reference delay of %d samples, want 0-48000", c.DelaySamples)
-	case c.MaxQueueSamples < c.FrameSamples+c.DelaySamples:
-		return fmt.Errorf("dsp: reference queue of %d samples, want at least frame + delay (%d)", c.MaxQueueSamples, c.FrameSamples+c.DelaySamples)
-	}
-	return nil
-}
-
 // EchoCanceller removes the echo of the playback signal from the
 // microphone signal, in Mumble's "mixed" mode: the reference is the mono
 // mix we play. Playback feeds the reference as it goes to the speakers;
@@ -83,18 +31,6 @@ type EchoCanceller struct {
 	scratch []int16 // copy of the input for in-place calls
 	links   map[*Preprocessor]struct{}
 	stats   EchoStats
-}
-
-// EchoStats counts how the reference queue kept up.
-type EchoStats struct {
-	// Frames is the number of microphone frames processed.
-	Frames int
-	// Underruns counts frames for which the reference queue held too
-	// little (filled with silence): playback stalled or capture ran fast.
-	Underruns int
-	// DroppedSamples counts reference samples dropped because the queue
-	// overflowed: capture stalled or playback ran fast.
-	DroppedSamples int
 }
 
 // NewEchoCanceller returns an EchoCanceller; Close frees it.

@@ -16,53 +16,6 @@ import (
 	"unsafe"
 )
 
-// PreprocessConfig holds the Preprocessor's settings. The zero value turns
-// everything off.
-type PreprocessConfig struct {
-	// NoiseSuppressionDB is the noise attenuation in dB, negative
-	// (Mumble: -30 default, -60 strongest); 0 turns noise suppression off.
-	// As in Mumble, the current AGC gain is subtracted from it each
-	// frame, so noise stays down when the AGC amplifies.
-	NoiseSuppressionDB int
-	// AGC turns on automatic gain control.
-	AGC bool
-	// AGCTargetDBFS is the speech level the AGC aims at. If zero, -20.
-	AGCTargetDBFS float64
-	// AGCMaxGainDB limits the AGC gain; see MaxGainDB for Mumble's "max
-	// amplification". If zero, 30 (speexdsp's default).
-	AGCMaxGainDB int
-	// Dereverb turns on speexdsp's dereverberation.
-	Dereverb bool
-	// HighPassHz is the cutoff of a 4th-order high-pass filter applied
-	// before the speexdsp stages (see HighPass); 0 turns it off. 80 Hz
-	// removes rumble and the low end of pink noise, which speexdsp's noise
-	// suppression hardly touches, and leaves voice alone.
-	HighPassHz float64
-}
-
-func (c PreprocessConfig) validate() error {
-	switch {
-	case c.NoiseSuppressionDB > 0 || c.NoiseSuppressionDB < -90:
-		return fmt.Errorf("dsp: noise suppression %d dB, want -90 to 0", c.NoiseSuppressionDB)
-	case c.AGCTargetDBFS > 0 || c.AGCTargetDBFS < -60:
-		return fmt.Errorf("dsp: AGC target %.1f dBFS, want -60 to 0", c.AGCTargetDBFS)
-	case c.AGCMaxGainDB < 0 || c.AGCMaxGainDB > 60:
-		return fmt.Errorf("dsp: AGC max gain %d dB, want 0-60", c.AGCMaxGainDB)
-	case c.HighPassHz < 0 || c.HighPassHz > 1000 || c.HighPassHz != c.HighPassHz:
-		return fmt.Errorf("dsp: high-pass cutoff %.1f Hz, want 0-1000", c.HighPassHz)
-	}
-	return nil
-}
-
-// Result describes one processed frame.
-type Result struct {
-	// SpeechProb is speexdsp's probability (0-1) that the frame holds
-	// speech, from its noise estimate.
-	SpeechProb float64
-	// GainDB is the AGC gain applied, in dB (0 with AGC off).
-	GainDB int
-}
-
 // Preprocessor denoises, suppresses residual echo and levels one stream
 // of frames. speexdsp's overlap-add delays the signal by one frame; when
 // none of its stages is on (no noise suppression, AGC or dereverberation;
@@ -85,11 +38,6 @@ type Preprocessor struct {
 	inc     int     // AGC increment in dB/s handed to speexdsp
 	scratch []int16 // the copy speexdsp analyses in pass-through
 }
-
-// AGCIncrementDB is the fastest rise of the AGC gain in dB per second
-// while the user talks: speexdsp's default and the value Mumble sets when
-// speech resumes (src/mumble/AudioInput.cpp, encodeAudioFrame).
-const AGCIncrementDB = 12
 
 // agcDecrementDB is the fastest fall of the AGC gain in dB per second:
 // Mumble lets the gain fall quickly (-60), speexdsp's default is -40.
