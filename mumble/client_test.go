@@ -787,6 +787,46 @@ func TestSendVoiceFormatAndSequence(t *testing.T) {
 	}
 }
 
+func TestSendVoicePacketSequence(t *testing.T) {
+	// Config.PacketSequence counts packets, not frames, and not the
+	// silence between transmissions; over 5 s of silence still restarts.
+	s := newFakeServer(t)
+	got := make(chan uint64, 16)
+	c, _ := dialFake(t, s, &Config{Username: "bot", PacketSequence: true}, defaultSync(Version{1, 5, 735}), func(p *fakePeer) {
+		for {
+			b, ok := p.recv(MessageUDPTunnel, nil)
+			if !ok {
+				close(got)
+				return
+			}
+			var vp VoicePacket
+			if _, err := ParseVoicePacket(b, &vp, ClientToServer); err != nil {
+				t.Errorf("packet % x: %v", b, err)
+			}
+			got <- vp.Sequence
+		}
+	})
+	defer c.Close()
+	clock := time.Unix(1000, 0)
+	c.now = func() time.Time { return clock }
+	for _, step := range []struct {
+		frames int
+		last   bool
+		before time.Duration
+	}{{4, false, 0}, {4, false, 0}, {4, true, 0}, {2, false, time.Second}, {2, true, 0}, {6, false, 6 * time.Second}, {6, true, 0}} {
+		clock = clock.Add(step.before)
+		if err := c.SendVoice(context.Background(), OutgoingVoice{Opus: []byte{0xFC, 1}, Frames: step.frames, Last: step.last}); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Duration(step.frames) * FrameDuration)
+	}
+	for i, want := range []uint64{0, 1, 2, 3, 4, 0, 1} {
+		if seq := <-got; seq != want {
+			t.Errorf("packet %d: sequence %d, want %d", i, seq, want)
+		}
+	}
+}
+
 // TestSendVoiceNoAlloc checks the send path's allocations over a
 // connection that discards what it gets.
 func TestSendVoiceNoAlloc(t *testing.T) {
