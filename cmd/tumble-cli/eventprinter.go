@@ -38,7 +38,12 @@ func (p *eventPrinter) run() {
 				return
 			}
 			p.print(e)
-		case t := <-talk:
+		case t, ok := <-talk:
+			if !ok {
+				// The receive path was closed: no more talk events.
+				talk = nil
+				continue
+			}
 			kind := "voice-end"
 			if t.Talking {
 				kind = "voice-start"
