@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,31 +88,14 @@ func TestExitWhenServerGoes(t *testing.T) {
 	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13, Channels: []string{"Lab"}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cliPath, "--json", "--server", srv.Addr, "--tor", "off", "--user", "carol",
+	l := streamCLI(ctx, t, "--server", srv.Addr, "--tor", "off", "--user", "carol",
 		"--channel", "Root/Lab", "--record-dir", t.TempDir())
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	_, joined := l.waitFor("joined", nil)
+	if joined {
+		srv.Kill()
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r := &cliRun{}
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		var ev map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			t.Fatalf("stdout line is not JSON: %q", sc.Text())
-		}
-		r.events = append(r.events, ev)
-		if ev["event"] == "joined" {
-			srv.Kill()
-		}
-	}
-	r.err, r.stderr = cmd.Wait(), stderr.String()
-	if len(r.find("joined")) != 1 {
+	r := l.wait(t)
+	if !joined {
 		t.Fatalf("never joined: %v (stderr %q)", r.events, r.stderr)
 	}
 	checkExitEvents(t, r, "server closed the connection")
