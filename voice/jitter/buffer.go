@@ -291,10 +291,10 @@ func (b *Buffer) Push(seq uint64, frames int, payload []byte, terminator bool, a
 		b.shift = -int64(seq) * b.num.scale
 	}
 	rel := arrival.Sub(b.origin)
-	b.learn(seq, frames)
+	b.learn(seq, frames, rel)
 	remaps := b.stats.Remaps
 	s := b.place(seq, payload, rel)
-	b.noteNewest(seq, frames, terminator, s, b.stats.Remaps != remaps)
+	b.noteNewest(seq, frames, terminator, s, rel, b.stats.Remaps != remaps)
 	sl := &b.slots[s&b.mask]
 	if sl.seq == s && (sl.used || bytes.Equal(sl.payload, payload)) {
 		b.stats.Duplicates++
@@ -372,6 +372,7 @@ func (b *Buffer) place(seq uint64, payload []byte, rel time.Duration) int64 {
 		return b.remap(seq, rel)
 	}
 	d := b.offset(s, rel) - b.base
+	b.num.beyond = false
 	if diff >= 0 {
 		if d < -jumpSlack && b.stats.Packets > 0 {
 			return b.remap(seq, rel)
@@ -381,6 +382,15 @@ func (b *Buffer) place(seq uint64, payload []byte, rel time.Duration) int64 {
 			// last one as if the pause had not happened (senders that
 			// count packets do so): start it on time.
 			return b.remap(seq, rel)
+		}
+		if d > jumpSlack {
+			if b.num.pacedBeyond(s, rel) {
+				// The same without the terminator: two packets in a
+				// row that late, arriving at the sender's pace, not in
+				// the burst that ends a stall.
+				return b.remap(seq, rel)
+			}
+			b.num.beyond = true
 		}
 		return s
 	}

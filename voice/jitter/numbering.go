@@ -1,5 +1,7 @@
 package jitter
 
+import "time"
+
 // Senders number their packets in one of two ways. The official client
 // advances the sequence number by the packet's 10 ms frames (+2 for a 20 ms
 // packet); gumble-based bots and some other clients advance it by one per
@@ -12,8 +14,10 @@ package jitter
 // one's length (in either arrival order) come from a packet counter: one
 // such pair switches at once. A step of exactly the length is what a frame
 // counter does, but also what a packet counter does after losses, so the
-// switch back needs frameVotes such steps in a row. Steps across a
-// terminator say nothing: a frame counter may count the pause too.
+// switch back needs frameVotes such steps in a row. Only packets of one
+// spurt are compared: steps across a terminator, or from a packet that
+// arrived more than jumpSlack earlier, say nothing (a frame counter may
+// count the pause, a sender may restart its numbering).
 const frameVotes = 8
 
 // numbering maps wire sequence numbers onto the internal frame counter:
@@ -30,6 +34,10 @@ type numbering struct {
 	lastFrames int
 	lastTerm   bool
 	lastPos    int64
+	lastRel    time.Duration // arrival
+	// lastBeyond: the newest packet arrived too late to be played by its
+	// number; beyond: the same for the packet being pushed.
+	lastBeyond, beyond bool
 	// votes counts the steps in a row that looked like frame counting
 	// while packet counting is assumed.
 	votes int
@@ -38,19 +46,17 @@ type numbering struct {
 // learn compares wire with the newest packet's number and adapts the
 // scale, keeping the newest packet where it is on the internal counter.
 // frames is the length of the packet numbered wire.
-func (b *Buffer) learn(wire uint64, frames int) {
+func (b *Buffer) learn(wire uint64, frames int, rel time.Duration) {
 	n := &b.num
-	if !n.lastSet {
+	if !n.lastSet || n.lastTerm || rel-n.lastRel > jumpSlack {
 		return
 	}
 	// The frames of whichever of the two packets comes first.
 	step, f := int64(wire-n.lastWire), int64(n.lastFrames)
 	if step < 0 {
 		step, f = -step, int64(frames)
-	} else if n.lastTerm {
-		return
 	}
-	if step == 0 || f < 2 {
+	if step <= 0 || f < 2 {
 		// 10 ms packets read the same in both numberings.
 		return
 	}
@@ -80,12 +86,21 @@ func (b *Buffer) rescale(scale int64) {
 
 // noteNewest records the packet just placed at pos if it is the newest,
 // or if the sender's numbering was remapped to it.
-func (b *Buffer) noteNewest(wire uint64, frames int, term bool, pos int64, remapped bool) {
+func (b *Buffer) noteNewest(wire uint64, frames int, term bool, pos int64, rel time.Duration, remapped bool) {
 	n := &b.num
 	if n.lastSet && pos <= n.lastPos && !remapped {
 		return
 	}
-	n.lastSet, n.lastWire, n.lastFrames, n.lastTerm, n.lastPos = true, wire, frames, term, pos
+	n.lastSet, n.lastWire, n.lastFrames, n.lastTerm, n.lastPos, n.lastRel = true, wire, frames, term, pos, rel
+	n.lastBeyond = n.beyond
+}
+
+// pacedBeyond reports whether a packet at internal position pos arriving
+// at rel, itself too late to be played, follows a newest packet that was
+// too late as well, at no less than half the pace its numbering says.
+func (n *numbering) pacedBeyond(pos int64, rel time.Duration) bool {
+	return n.lastSet && n.lastBeyond && pos > n.lastPos &&
+		rel-n.lastRel >= time.Duration(pos-n.lastPos)*FrameDuration/2
 }
 
 // internal returns wire's position on the internal frame counter.

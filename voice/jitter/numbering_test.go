@@ -169,3 +169,42 @@ func TestFrameNumberingWithLossStaysFrames(t *testing.T) {
 		t.Errorf("FramesPerSeq %d, renumbered %d", st.FramesPerSeq, st.Renumbered)
 	}
 }
+
+func TestNumberingWithoutTerminators(t *testing.T) {
+	// Senders whose terminators never arrive: spurts are told apart by
+	// the pauses alone. Numbering is still read right, and everything is
+	// played but, from a sender that numbers on across pauses without
+	// counting them, the first packet of each spurt: only the second,
+	// arriving as late at the sender's pace, tells a pause from a stall.
+	for _, pf := range []int{2, 4} {
+		for _, n := range []Numbering{Continuous, Restart, Jump} {
+			for _, per := range []bool{false, true} {
+				name := fmt.Sprintf("%d ms numbering %d per-packet %v", 10*pf, n, per)
+				talk := Talk{Duration: time.Minute, PacketFrames: pf, Spurt: time.Second,
+					Pause: 700 * time.Millisecond, Numbering: n, PerPacket: per}
+				tr := mustTrace(t, name, talk, Fixed{Latency: 80 * time.Millisecond}, 8)
+				spurts := 0
+				for i := range tr.Packets {
+					if tr.Packets[i].Terminator {
+						spurts++
+					}
+					tr.Packets[i].Terminator = false
+				}
+				r := mustReplay(t, tr, Config{})
+				want, lost := 1, 0
+				if per {
+					want = pf
+				}
+				if per && n == Continuous {
+					lost = (spurts - 1) * pf
+				}
+				if r.Stats.FramesPerSeq != want {
+					t.Errorf("%s: FramesPerSeq %d, want %d", name, r.Stats.FramesPerSeq, want)
+				}
+				if r.Frames-r.Played > lost {
+					t.Errorf("%s: %d of %d frames not played, want at most %d", name, r.Frames-r.Played, r.Frames, lost)
+				}
+			}
+		}
+	}
+}
