@@ -722,29 +722,37 @@ func TestVoiceReceive(t *testing.T) {
 	}
 }
 
+// receiveVoice returns a fake server script that parses every voice packet
+// the client sends, checks that it is in format want, and delivers it on
+// got, which is closed when the connection ends.
+func receiveVoice(t *testing.T, want VoiceFormat) (script func(p *fakePeer), got <-chan VoicePacket) {
+	ch := make(chan VoicePacket, 16)
+	return func(p *fakePeer) {
+		for {
+			b, ok := p.recv(MessageUDPTunnel, nil)
+			if !ok {
+				close(ch)
+				return
+			}
+			var vp VoicePacket
+			f, err := ParseVoicePacket(b, &vp, ClientToServer)
+			if err != nil || f != want {
+				t.Errorf("packet % x: format %v, %v; want %v", b, f, err, want)
+			}
+			vp.Opus = bytes.Clone(vp.Opus)
+			ch <- vp
+		}
+	}, ch
+}
+
 func TestSendVoiceFormatAndSequence(t *testing.T) {
 	for _, tc := range []struct {
 		server Version
 		format VoiceFormat
 	}{{Version{1, 3, 4}, VoiceLegacy}, {Version{1, 4, 0}, VoiceLegacy}, {Version{1, 5, 735}, VoiceProtobuf}} {
 		s := newFakeServer(t)
-		got := make(chan VoicePacket, 16)
-		c, _ := dialFake(t, s, nil, defaultSync(tc.server), func(p *fakePeer) {
-			for {
-				b, ok := p.recv(MessageUDPTunnel, nil)
-				if !ok {
-					close(got)
-					return
-				}
-				var vp VoicePacket
-				f, err := ParseVoicePacket(b, &vp, ClientToServer)
-				if err != nil || f != tc.format {
-					t.Errorf("server %v: packet % x: format %v, %v", tc.server, b, f, err)
-				}
-				vp.Opus = bytes.Clone(vp.Opus)
-				got <- vp
-			}
-		})
+		script, got := receiveVoice(t, tc.format)
+		c, _ := dialFake(t, s, nil, defaultSync(tc.server), script)
 		clock := time.Unix(1000, 0)
 		c.now = func() time.Time { return clock }
 		send := func(frames int, last bool, pos *[3]float32, target uint32) {
@@ -791,21 +799,8 @@ func TestSendVoicePacketSequence(t *testing.T) {
 	// Config.PacketSequence counts packets, not frames, and not the
 	// silence between transmissions; over 5 s of silence still restarts.
 	s := newFakeServer(t)
-	got := make(chan uint64, 16)
-	c, _ := dialFake(t, s, &Config{Username: "bot", PacketSequence: true}, defaultSync(Version{1, 5, 735}), func(p *fakePeer) {
-		for {
-			b, ok := p.recv(MessageUDPTunnel, nil)
-			if !ok {
-				close(got)
-				return
-			}
-			var vp VoicePacket
-			if _, err := ParseVoicePacket(b, &vp, ClientToServer); err != nil {
-				t.Errorf("packet % x: %v", b, err)
-			}
-			got <- vp.Sequence
-		}
-	})
+	script, got := receiveVoice(t, VoiceProtobuf)
+	c, _ := dialFake(t, s, &Config{Username: "bot", PacketSequence: true}, defaultSync(Version{1, 5, 735}), script)
 	defer c.Close()
 	clock := time.Unix(1000, 0)
 	c.now = func() time.Time { return clock }
@@ -821,7 +816,7 @@ func TestSendVoicePacketSequence(t *testing.T) {
 		clock = clock.Add(time.Duration(step.frames) * FrameDuration)
 	}
 	for i, want := range []uint64{0, 1, 2, 3, 4, 0, 1} {
-		if seq := <-got; seq != want {
+		if seq := (<-got).Sequence; seq != want {
 			t.Errorf("packet %d: sequence %d, want %d", i, seq, want)
 		}
 	}

@@ -22,11 +22,8 @@ func TestPacketNumberedSendersPlayInFull(t *testing.T) {
 	for _, v := range murmurtest.Versions() {
 		t.Run(v.String(), func(t *testing.T) {
 			t.Parallel()
-			srv := murmurtest.Start(t, murmurtest.Options{Version: v, Channels: []string{"Lab"}})
-			dir := t.TempDir()
-			tone := filepath.Join(dir, "tone.wav")
 			const toneLen = 3 * time.Second
-			writeTone(t, tone, 440, toneLen)
+			srv, dir, tone := labWithTone(t, v, toneLen)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			common := []string{"--server", srv.Addr, "--tor", "off", "--channel", "Root/Lab"}
