@@ -14,7 +14,8 @@ import (
 
 // checkExitEvents checks how a failed run ended: a non-zero status, and
 // as its last event exactly one disconnected event whose reason contains
-// want; no talk events (nobody spoke) and nothing after it.
+// want; no talk events (nobody spoke), no Tor progress after tor-ready, and
+// nothing after it.
 func checkExitEvents(t *testing.T, r *cliRun, want string) {
 	t.Helper()
 	if r.err == nil {
@@ -31,6 +32,17 @@ func checkExitEvents(t *testing.T, r *cliRun, want string) {
 	reason, _ := last["reason"].(string)
 	if last["event"] != "disconnected" || !strings.Contains(reason, want) {
 		t.Errorf("last event %v, want disconnected with a reason containing %q", last, want)
+	}
+	ready := false
+	for _, ev := range r.events {
+		switch ev["event"] {
+		case "tor-ready":
+			ready = true
+		case "tor":
+			if ready {
+				t.Errorf("tor event after tor-ready: %v", ev)
+			}
+		}
 	}
 	for _, kind := range []string{"voice-start", "voice-end", "voice-error"} {
 		if n := len(r.find(kind)); n != 0 {
