@@ -35,8 +35,8 @@ type numbering struct {
 	lastTerm   bool
 	lastPos    int64
 	lastRel    time.Duration // arrival
-	// lastBeyond: the newest packet arrived too late to be played by its
-	// number; beyond: the same for the packet being pushed.
+	// lastBeyond: the newest packet arrived over jumpSlack later than
+	// its number said; beyond: the same for the packet being pushed.
 	lastBeyond, beyond bool
 	// votes counts the steps in a row that looked like frame counting
 	// while packet counting is assumed.
@@ -96,8 +96,8 @@ func (b *Buffer) noteNewest(wire uint64, frames int, term bool, pos int64, rel t
 }
 
 // pacedBeyond reports whether a packet at internal position pos arriving
-// at rel, itself too late to be played, follows a newest packet that was
-// too late as well, at no less than half the pace its numbering says.
+// at rel, itself over jumpSlack late by its number, follows a newest packet
+// that was as well, at no less than half the pace the numbering says.
 func (n *numbering) pacedBeyond(pos int64, rel time.Duration) bool {
 	return n.lastSet && n.lastBeyond && pos > n.lastPos &&
 		rel-n.lastRel >= time.Duration(pos-n.lastPos)*FrameDuration/2
