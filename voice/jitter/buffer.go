@@ -270,8 +270,9 @@ func (b *Buffer) seqAt(rel time.Duration) int64 {
 // Push hands the buffer a packet that arrived at arrival: sequence number
 // seq as sent (counting 10 ms frames or packets: the buffer learns which),
 // frames frames of payload (copied), and whether it is the sender's last
-// packet of a transmission. A terminator may carry no frames. Push returns an error only for malformed input; late and
-// duplicate packets are counted in Stats and otherwise ignored.
+// packet of a transmission. A terminator may carry no frames. Push returns
+// an error only for malformed input; late and duplicate packets are counted
+// in Stats and otherwise ignored.
 func (b *Buffer) Push(seq uint64, frames int, payload []byte, terminator bool, arrival time.Time) error {
 	switch {
 	case frames < 0 || frames > MaxPacketFrames:
