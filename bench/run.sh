@@ -61,6 +61,8 @@ emit receive_mix_50_speakers_pct_core "$(metric "$f" BenchmarkReceiveMix50Speake
 f=$(bench ./voice/jitter/ '^BenchmarkTorTrace$' 1x)
 emit tor_trace_late_loss_pct "$(metric "$f" BenchmarkTorTrace tor_trace_late_loss_pct)" '%'
 emit tor_trace_added_delay_ms "$(metric "$f" BenchmarkTorTrace tor_trace_added_delay_ms)" ms
+f=$(bench ./voice/jitter/ '^BenchmarkTorTracePerPacket$' 1x)
+emit tor_trace_per_packet_late_loss_pct "$(metric "$f" BenchmarkTorTracePerPacket tor_trace_per_packet_late_loss_pct)" '%'
 
 # End to end through a real Mumble server on loopback: two tumble-cli
 # processes, a click train, capture-to-playout latency at 20 ms packets.

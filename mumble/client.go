@@ -90,6 +90,13 @@ type Config struct {
 	// over it (text messages, changes to oneself, channel edits) wait
 	// their turn instead, in order.
 	RateLimit RateLimit
+
+	// PacketSequence numbers outgoing voice packets +1 per packet, as
+	// gumble-based bots and some web clients do, instead of by 10 ms
+	// frames as the official client does (see VoicePacket.Sequence).
+	// Receivers meet both; this lets tests send the other kind through a
+	// real server. Normal clients leave it off.
+	PacketSequence bool
 }
 
 // state is the server state a Client mirrors. It is guarded by Client.mu.
@@ -175,6 +182,7 @@ func newClient(addr string, cfg *Config) (*Client, error) {
 		epoch:     time.Now(),
 	}
 	c.cfg.Tokens = append([]string(nil), cfg.Tokens...)
+	c.voice.perPacket = cfg.PacketSequence
 	if c.cfg.DialContext == nil {
 		return nil, errors.New("mumble: Config.DialContext is nil (the package never dials on its own)")
 	}

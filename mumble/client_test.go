@@ -722,29 +722,37 @@ func TestVoiceReceive(t *testing.T) {
 	}
 }
 
+// receiveVoice returns a fake server script that parses every voice packet
+// the client sends, checks that it is in format want, and delivers it on
+// got, which is closed when the connection ends.
+func receiveVoice(t *testing.T, want VoiceFormat) (script func(p *fakePeer), got <-chan VoicePacket) {
+	ch := make(chan VoicePacket, 16)
+	return func(p *fakePeer) {
+		for {
+			b, ok := p.recv(MessageUDPTunnel, nil)
+			if !ok {
+				close(ch)
+				return
+			}
+			var vp VoicePacket
+			f, err := ParseVoicePacket(b, &vp, ClientToServer)
+			if err != nil || f != want {
+				t.Errorf("packet % x: format %v, %v; want %v", b, f, err, want)
+			}
+			vp.Opus = bytes.Clone(vp.Opus)
+			ch <- vp
+		}
+	}, ch
+}
+
 func TestSendVoiceFormatAndSequence(t *testing.T) {
 	for _, tc := range []struct {
 		server Version
 		format VoiceFormat
 	}{{Version{1, 3, 4}, VoiceLegacy}, {Version{1, 4, 0}, VoiceLegacy}, {Version{1, 5, 735}, VoiceProtobuf}} {
 		s := newFakeServer(t)
-		got := make(chan VoicePacket, 16)
-		c, _ := dialFake(t, s, nil, defaultSync(tc.server), func(p *fakePeer) {
-			for {
-				b, ok := p.recv(MessageUDPTunnel, nil)
-				if !ok {
-					close(got)
-					return
-				}
-				var vp VoicePacket
-				f, err := ParseVoicePacket(b, &vp, ClientToServer)
-				if err != nil || f != tc.format {
-					t.Errorf("server %v: packet % x: format %v, %v", tc.server, b, f, err)
-				}
-				vp.Opus = bytes.Clone(vp.Opus)
-				got <- vp
-			}
-		})
+		script, got := receiveVoice(t, tc.format)
+		c, _ := dialFake(t, s, nil, defaultSync(tc.server), script)
 		clock := time.Unix(1000, 0)
 		c.now = func() time.Time { return clock }
 		send := func(frames int, last bool, pos *[3]float32, target uint32) {
@@ -784,6 +792,33 @@ func TestSendVoiceFormatAndSequence(t *testing.T) {
 			t.Errorf("oversize voice: %v", err)
 		}
 		c.Close()
+	}
+}
+
+func TestSendVoicePacketSequence(t *testing.T) {
+	// Config.PacketSequence counts packets, not frames, and not the
+	// silence between transmissions; over 5 s of silence still restarts.
+	s := newFakeServer(t)
+	script, got := receiveVoice(t, VoiceProtobuf)
+	c, _ := dialFake(t, s, &Config{Username: "bot", PacketSequence: true}, defaultSync(Version{1, 5, 735}), script)
+	defer c.Close()
+	clock := time.Unix(1000, 0)
+	c.now = func() time.Time { return clock }
+	for _, step := range []struct {
+		frames int
+		last   bool
+		before time.Duration
+	}{{4, false, 0}, {4, false, 0}, {4, true, 0}, {2, false, time.Second}, {2, true, 0}, {6, false, 6 * time.Second}, {6, true, 0}} {
+		clock = clock.Add(step.before)
+		if err := c.SendVoice(context.Background(), OutgoingVoice{Opus: []byte{0xFC, 1}, Frames: step.frames, Last: step.last}); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Duration(step.frames) * FrameDuration)
+	}
+	for i, want := range []uint64{0, 1, 2, 3, 4, 0, 1} {
+		if seq := (<-got).Sequence; seq != want {
+			t.Errorf("packet %d: sequence %d, want %d", i, seq, want)
+		}
 	}
 }
 
@@ -877,5 +912,41 @@ func TestSelfMuteDeaf(t *testing.T) {
 	}
 	if u := c.Self(); !u.SelfMute || !u.SelfDeaf {
 		t.Errorf("self %+v", u)
+	}
+}
+
+func TestVoiceReceivePacketNumbering(t *testing.T) {
+	// A sender that numbers packets +1 each, relayed in either format with
+	// a packet lost and two overtaking each other: the subscriber gets
+	// every number as sent, in arrival order, for the receive path to
+	// sort out.
+	for _, f := range []VoiceFormat{VoiceLegacy, VoiceProtobuf} {
+		seqs := []uint64{7, 8, 10, 9, 11, 12}
+		var wire [][]byte
+		for i, seq := range seqs {
+			b, err := AppendVoicePacket(nil, &VoicePacket{Session: 3, Sequence: seq, Opus: []byte{0x78, byte(seq)}, Terminator: i == len(seqs)-1}, f, ServerToClient)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wire = append(wire, b)
+		}
+		s := newFakeServer(t)
+		start := make(chan struct{})
+		c, _ := dialFake(t, s, nil, defaultSync(Version{1, 5, 735}), func(p *fakePeer) {
+			<-start
+			for _, b := range wire {
+				p.sendRaw(MessageUDPTunnel, b)
+			}
+		})
+		vs := c.SubscribeVoice()
+		close(start)
+		for i, seq := range seqs {
+			p := <-vs.C
+			if p.Session != 3 || p.Sequence != seq || !bytes.Equal(p.Opus, []byte{0x78, byte(seq)}) || p.Terminator != (i == len(seqs)-1) {
+				t.Errorf("%v packet %d: %+v, want sequence %d", f, i, p, seq)
+			}
+		}
+		vs.Close()
+		c.Close()
 	}
 }

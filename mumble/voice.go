@@ -38,12 +38,14 @@ type OutgoingVoice struct {
 // voiceSequencer numbers outgoing voice packets in 10 ms frames, as the
 // official client does: within a transmission each packet follows the
 // previous one's frames; between transmissions the silence counts too,
-// unless it lasted over 5 s, and then numbering restarts at zero. Guarded by
-// Client.wsem.
+// unless it lasted over 5 s, and then numbering restarts at zero. With
+// perPacket (Config.PacketSequence) it counts packets instead, and silence
+// not at all. Guarded by Client.wsem.
 type voiceSequencer struct {
-	next   uint64    // sequence of the next packet
-	end    time.Time // when the audio sent so far ends
-	active bool      // in a transmission (no terminator sent yet)
+	next      uint64    // sequence of the next packet
+	end       time.Time // when the audio sent so far ends
+	active    bool      // in a transmission (no terminator sent yet)
+	perPacket bool
 }
 
 // plan returns the sequence number for a packet of frames frames sent at
@@ -53,13 +55,17 @@ func (v voiceSequencer) plan(now time.Time, frames int, last bool) (uint64, voic
 	case v.end.IsZero() || gap > sequenceReset:
 		v.next, v.end = 0, now
 	case gap > 0:
-		if !v.active {
+		if !v.active && !v.perPacket {
 			v.next += uint64(gap / FrameDuration) // silence between transmissions
 		}
 		v.end = now
 	}
 	seq := v.next
-	v.next += uint64(frames)
+	if v.perPacket {
+		v.next++
+	} else {
+		v.next += uint64(frames)
+	}
 	v.end = v.end.Add(time.Duration(frames) * FrameDuration)
 	v.active = !last
 	return seq, v

@@ -92,7 +92,8 @@ type VoicePacket struct {
 	// Session is the sender's session (ServerToClient only).
 	Session uint32
 	// Sequence numbers the packet's first audio frame, counting 10 ms
-	// frames since the start of the transmission.
+	// frames since the start of the transmission, as the official client
+	// does; some clients count packets instead (Config.PacketSequence).
 	Sequence uint64
 	// Opus is the Opus packet. Decoded packets alias the input buffer.
 	Opus []byte

@@ -214,9 +214,10 @@ func (r *Receiver) Events() <-chan TalkEvent { return r.events }
 func (r *Receiver) DroppedEvents() uint64 { return r.droppedEvents.Load() }
 
 // HandlePacket takes one Opus voice packet of speaker, as it arrived from
-// the network at arrival: seq is the Mumble sequence number (10 ms
-// frames), terminator marks the sender's last packet of a transmission
-// (it may be empty). The payload is copied. Malformed packets are refused
+// the network at arrival: seq is the Mumble sequence number as sent (in
+// 10 ms frames, or in packets for senders that count those: the speaker's
+// jitter buffer learns which from the Opus packets' durations), terminator
+// marks the sender's last packet of a transmission (it may be empty). The payload is copied. Malformed packets are refused
 // with an error and counted.
 func (r *Receiver) HandlePacket(speaker uint32, seq uint64, opus []byte, terminator bool, arrival time.Time) error {
 	frames := 0

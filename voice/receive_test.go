@@ -65,23 +65,35 @@ type rxPacket struct {
 // rxEncode encodes pcm (a multiple of 20 ms) into 20 ms Opus packets at
 // 13 kb/s, numbered from first (in 10 ms frames), sent from start on.
 func rxEncode(t testing.TB, pcm []int16, first uint64, start time.Duration) []rxPacket {
+	return rxEncodeMs(t, pcm, 20, false, first, start)
+}
+
+// rxEncodeMs is rxEncode with frameMs ms packets, numbered +1 per packet
+// instead of per 10 ms frame if perPacket is set.
+func rxEncodeMs(t testing.TB, pcm []int16, frameMs int, perPacket bool, first uint64, start time.Duration) []rxPacket {
 	t.Helper()
-	enc, err := codec.NewEncoder(codec.EncoderConfig{Bitrate: 13000, FrameMs: 20, Complexity: 10})
+	enc, err := codec.NewEncoder(codec.EncoderConfig{Bitrate: 13000, FrameMs: frameMs, Complexity: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var pkts []rxPacket
 	buf := make([]byte, 1500)
-	for i := 0; i+960 <= len(pcm); i += 960 {
-		n, err := enc.Encode(pcm[i:i+960], buf)
+	size := 48 * frameMs
+	frames := frameMs / 10
+	for i := 0; i+size <= len(pcm); i += size {
+		n, err := enc.Encode(pcm[i:i+size], buf)
 		if err != nil {
 			t.Fatal(err)
 		}
 		k := i / 480
+		seq := first + uint64(k)
+		if perPacket {
+			seq = first + uint64(k/frames)
+		}
 		pkts = append(pkts, rxPacket{
-			seq:   first + uint64(k),
+			seq:   seq,
 			data:  append([]byte(nil), buf[:n]...),
-			sent:  start + time.Duration(k+2)*jitter.FrameDuration,
+			sent:  start + time.Duration(k+frames)*jitter.FrameDuration,
 			frame: k,
 		})
 	}

@@ -247,14 +247,22 @@ func TestServerKilled(t *testing.T) {
 	}
 }
 
+// labWithTone starts a server of version v with a channel Lab, and writes
+// a 440 Hz tone of length d to tone in the test's temporary directory dir.
+func labWithTone(t *testing.T, v murmurtest.Version, d time.Duration) (srv *murmurtest.Server, dir, tone string) {
+	t.Helper()
+	srv = murmurtest.Start(t, murmurtest.Options{Version: v, Channels: []string{"Lab"}})
+	dir = t.TempDir()
+	tone = filepath.Join(dir, "tone.wav")
+	writeTone(t, tone, 440, d)
+	return srv, dir, tone
+}
+
 func TestWhisperReachesOnlyTarget(t *testing.T) {
 	for _, v := range murmurtest.Versions() {
 		t.Run(v.String(), func(t *testing.T) {
 			t.Parallel()
-			srv := murmurtest.Start(t, murmurtest.Options{Version: v, Channels: []string{"Lab"}})
-			dir := t.TempDir()
-			tone := filepath.Join(dir, "tone.wav")
-			writeTone(t, tone, 440, 2*time.Second)
+			srv, dir, tone := labWithTone(t, v, 2*time.Second)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			common := []string{"--server", srv.Addr, "--tor", "off", "--channel", "Root/Lab"}

@@ -38,7 +38,12 @@ func (p *eventPrinter) run() {
 				return
 			}
 			p.print(e)
-		case t := <-talk:
+		case t, ok := <-talk:
+			if !ok {
+				// The receive path was closed: no more talk events.
+				talk = nil
+				continue
+			}
 			kind := "voice-end"
 			if t.Talking {
 				kind = "voice-start"
@@ -97,13 +102,16 @@ func (p *eventPrinter) stop() {
 }
 
 // voiceStats prints each speaker's receive-path account: frames played,
-// concealed and lost late, and the delay the jitter buffer added.
+// concealed and lost late, the delay the jitter buffer added, and how the
+// speaker numbers its packets (frames per sequence step: 1 when it counts
+// 10 ms frames, the packet length when it counts packets).
 func (p *eventPrinter) voiceStats() {
 	for _, st := range p.rec.rx.Speakers() {
 		j := st.Jitter
 		p.ev.emit("voice-stats",
 			field{"session", st.Speaker}, field{"name", userName(p.c, st.Speaker)},
 			field{"played", j.Played}, field{"concealed", j.Concealed}, field{"late", j.Late}, field{"dropped", j.Dropped},
-			field{"late_loss_pct", j.LossPct()}, field{"added_delay_ms", float64(j.Added.Mean()) / float64(time.Millisecond)})
+			field{"late_loss_pct", j.LossPct()}, field{"added_delay_ms", float64(j.Added.Mean()) / float64(time.Millisecond)},
+			field{"frames_per_seq", j.FramesPerSeq})
 	}
 }

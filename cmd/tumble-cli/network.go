@@ -67,8 +67,15 @@ func newNetwork(ctx context.Context, o *options, ev *eventWriter) (*network, err
 		return nil, err
 	}
 	watch, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
+	watched := make(chan struct{})
+	endWatch := func() {
+		stopWatch()
+		<-watched
+	}
+	// Every tor event is printed before tor-ready or newNetwork's return.
+	defer endWatch()
 	go func() {
+		defer close(watched)
 		last := -1
 		for st := range srv.Subscribe(watch) {
 			if st.Progress == last && st.Warning == "" {
@@ -88,6 +95,7 @@ func newNetwork(ctx context.Context, o *options, ev *eventWriter) (*network, err
 		srv.Close()
 		return nil, err
 	}
+	endWatch()
 	n.mode = st.Mode.String()
 	if !srv.IsProtected() {
 		n.mode += " (UNPROTECTED)"

@@ -34,6 +34,7 @@ type options struct {
 	duration        time.Duration
 	bitrate         int
 	framesPerPacket int
+	seqPerPacket    bool // number packets +1 each, not per 10 ms frame
 	transmit        vad.Mode
 	transmitName    string // as given to --transmit
 	vadSilence      int    // voice activation thresholds, Mumble's amplitude percent
@@ -89,6 +90,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.DurationVar(&o.duration, "for", 0, "stay connected for `DURATION`, then disconnect (default: until --send-wav ends; with --record-dir until interrupted; otherwise once connected, joined and --say sent)")
 	fs.IntVar(&o.bitrate, "bitrate", 13000, "Opus bitrate in `bit/s` (lowered to fit the server's bandwidth limit)")
 	fs.IntVar(&o.framesPerPacket, "frames-per-packet", 2, "10 ms audio frames per packet: 1, 2, 4 or 6")
+	fs.BoolVar(&o.seqPerPacket, "seq-per-packet", false, "number --send-wav packets +1 per packet, as gumble-based bots do, instead of per 10 ms frame\n(for testing receivers against such senders)")
 	transmit := "continuous"
 	fs.StringVar(&transmit, "transmit", transmit, "`MODE` of --send-wav: continuous (the whole file) or voice-activity (from where the level rises\nabove --vad-speech-above until it has stayed below --vad-silence-below for --voice-hold)")
 	fs.IntVar(&o.vadSilence, "vad-silence-below", 30, "voice activity: speech ends below this amplitude `PERCENT` (Mumble's scale: 30% = -67 dBFS)")
@@ -165,7 +167,7 @@ func (o *options) checkSendProcessing(fs *flag.FlagSet, transmit string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if o.sendWAV == "" {
-		for _, name := range []string{"transmit", "vad-silence-below", "vad-speech-above", "voice-hold", "noise-suppression", "max-amplification"} {
+		for _, name := range []string{"seq-per-packet", "transmit", "vad-silence-below", "vad-speech-above", "voice-hold", "noise-suppression", "max-amplification"} {
 			if set[name] {
 				return fmt.Errorf("--%s needs --send-wav", name)
 			}

@@ -21,8 +21,19 @@ type session struct {
 	wav    *wav.Reader // the --send-wav file, opened before connecting
 }
 
-// run connects, does what the flags ask and disconnects cleanly.
+// run connects, does what the flags ask and disconnects cleanly. However
+// it ends, the last event is exactly one disconnected event with the
+// reason: "client closed" or the error run returns.
 func (s *session) run(ctx context.Context) (err error) {
+	defer func() {
+		// Registered first, so it runs last: after the event printer,
+		// the recorder, the connection and Tor are all closed.
+		reason := "client closed"
+		if err != nil {
+			reason = err.Error()
+		}
+		s.ev.emit("disconnected", field{"reason", reason})
+	}()
 	o := s.opts
 	if o.sendWAV != "" {
 		f, r, err := openWAV(o.sendWAV)
@@ -45,6 +56,7 @@ func (s *session) run(ctx context.Context) (err error) {
 		DialContext:       network.DialContext,
 		PinnedFingerprint: o.pin,
 		ConnectTimeout:    o.connectTimeout,
+		PacketSequence:    o.seqPerPacket,
 	}
 	if o.certFile != "" {
 		cert, err := tls.LoadX509KeyPair(o.certFile, o.certFile)
@@ -55,9 +67,7 @@ func (s *session) run(ctx context.Context) (err error) {
 	}
 	c, err := mumble.Dial(ctx, o.server, cfg)
 	if err != nil {
-		err = explainDialError(err)
-		s.ev.emit("disconnected", field{"reason", err.Error()})
-		return err
+		return explainDialError(err)
 	}
 	s.client = c
 	defer c.Close()
@@ -96,6 +106,7 @@ func (s *session) run(ctx context.Context) (err error) {
 		printer.run()
 		close(printerDone)
 	}()
+	defer s.finish(printer, printerDone)
 
 	if o.channel != "" {
 		if err := s.joinChannel(ctx, o.channel, o.createChannel); err != nil {
@@ -110,7 +121,15 @@ func (s *session) run(ctx context.Context) (err error) {
 
 	sendDone := make(chan error, 1)
 	if o.sendWAV != "" {
-		go func() { sendDone <- s.sendWAV(ctx) }()
+		sendCtx, stopSending := context.WithCancel(ctx)
+		go func() { sendDone <- s.sendWAV(sendCtx) }()
+		defer func() {
+			// Its events come before disconnected.
+			stopSending()
+			if sendDone != nil {
+				<-sendDone
+			}
+		}()
 	} else {
 		sendDone = nil
 	}
@@ -124,47 +143,41 @@ func (s *session) run(ctx context.Context) (err error) {
 	waitForSend := sendDone != nil
 	if timer == nil && !waitForSend && o.recordDir == "" {
 		// Nothing left to do: --say and --channel are done.
-		return s.finish(printer, printerDone, nil)
+		return nil
 	}
 	for {
 		select {
 		case <-ctx.Done():
-			return s.finish(printer, printerDone, nil)
+			return nil
 		case <-timer:
-			return s.finish(printer, printerDone, nil)
+			return nil
 		case <-c.Done():
 			err := c.Err()
 			if err == nil {
 				err = errors.New("server closed the connection")
 			}
-			return fmt.Errorf("disconnected: %w", s.finish(printer, printerDone, err))
+			return fmt.Errorf("disconnected: %w", err)
 		case err := <-sendDone:
 			sendDone = nil
 			if err != nil {
-				return s.finish(printer, printerDone, err)
+				return err
 			}
 			if waitForSend && timer == nil {
 				// Give the last packets time to leave before closing.
 				time.Sleep(200 * time.Millisecond)
-				return s.finish(printer, printerDone, nil)
+				return nil
 			}
 		}
 	}
 }
 
-// finish disconnects (a no-op if the connection is already gone), prints
-// the receive statistics and the disconnected event, and returns err.
-func (s *session) finish(p *eventPrinter, done <-chan struct{}, err error) error {
+// finish disconnects (a no-op if the connection is already gone), stops
+// the event printer and prints the receive statistics.
+func (s *session) finish(p *eventPrinter, done <-chan struct{}) {
 	s.client.Close()
 	p.stop()
 	<-done
 	p.voiceStats()
-	reason := "client closed"
-	if err != nil {
-		reason = err.Error()
-	}
-	s.ev.emit("disconnected", field{"reason", reason})
-	return err
 }
 
 // joinChannel joins the channel at path, creating the last element as a

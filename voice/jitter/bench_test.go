@@ -50,6 +50,16 @@ func BenchmarkTorTraceContinuous(b *testing.B) {
 	reportReplay(b, benchTrace(b, Talk{Duration: 30 * time.Minute}), "tor_trace_continuous")
 }
 
+// BenchmarkTorTracePerPacket is the conversation trace of BenchmarkTorTrace
+// from a sender that numbers packets +1 per packet (gumble-based bots, some
+// web clients) instead of +2 per 20 ms packet: its figures should match
+// the frame-numbered trace's.
+func BenchmarkTorTracePerPacket(b *testing.B) {
+	talk := Conversation(30 * time.Minute)
+	talk.PerPacket = true
+	reportReplay(b, benchTrace(b, talk), "tor_trace_per_packet")
+}
+
 // BenchmarkPushNext measures one 20 ms packet through the buffer: a Push
 // and the two Next calls that play it.
 func BenchmarkPushNext(b *testing.B) {

@@ -178,7 +178,8 @@ type Buffer struct {
 
 	originSet bool
 	origin    time.Time
-	shift     int64 // internal frame index = int64(wire seq) + shift
+	shift     int64 // internal frame index = int64(wire seq)*num.scale + shift
+	num       numbering
 
 	mins     minWindow
 	base     time.Duration
@@ -224,6 +225,7 @@ func New(cfg Config) (*Buffer, error) {
 		jit:         newQuantile(quantileBin, cfg.MaxDelay, cfg.Window),
 		target:      cfg.MinDelay,
 		excessSince: -1,
+		num:         numbering{scale: 1},
 	}
 	for i := range b.slots {
 		b.slots[i].seq = math.MinInt64
@@ -240,6 +242,7 @@ func (b *Buffer) Stats() Stats {
 	s := b.stats
 	s.Target = b.target
 	s.Jitter = b.jitterP
+	s.FramesPerSeq = int(b.num.scale)
 	return s
 }
 
@@ -265,10 +268,11 @@ func (b *Buffer) seqAt(rel time.Duration) int64 {
 }
 
 // Push hands the buffer a packet that arrived at arrival: sequence number
-// seq (in 10 ms frames), frames frames of payload (copied), and whether it
-// is the sender's last packet of a transmission. A terminator may carry no
-// frames. Push returns an error only for malformed input; late and
-// duplicate packets are counted in Stats and otherwise ignored.
+// seq as sent (counting 10 ms frames or packets: the buffer learns which),
+// frames frames of payload (copied), and whether it is the sender's last
+// packet of a transmission. A terminator may carry no frames. Push returns
+// an error only for malformed input; late and duplicate packets are counted
+// in Stats and otherwise ignored.
 func (b *Buffer) Push(seq uint64, frames int, payload []byte, terminator bool, arrival time.Time) error {
 	switch {
 	case frames < 0 || frames > MaxPacketFrames:
@@ -284,10 +288,13 @@ func (b *Buffer) Push(seq uint64, frames int, payload []byte, terminator bool, a
 	if !b.originSet {
 		b.originSet = true
 		b.origin = arrival
-		b.shift = -int64(seq)
+		b.shift = -int64(seq) * b.num.scale
 	}
 	rel := arrival.Sub(b.origin)
+	b.learn(seq, frames, rel)
+	remaps := b.stats.Remaps
 	s := b.place(seq, payload, rel)
+	b.noteNewest(seq, frames, terminator, s, rel, b.stats.Remaps != remaps)
 	sl := &b.slots[s&b.mask]
 	if sl.seq == s && (sl.used || bytes.Equal(sl.payload, payload)) {
 		b.stats.Duplicates++
@@ -358,16 +365,32 @@ func (b *Buffer) Push(seq uint64, frames int, payload []byte, terminator bool, a
 // place maps a wire sequence number onto the internal frame counter,
 // remapping when the sender restarted or jumped.
 func (b *Buffer) place(seq uint64, payload []byte, rel time.Duration) int64 {
-	s := int64(seq) + b.shift
+	s := b.internal(seq)
 	const far = 1 << 24 // 46 hours of frames
 	diff := s - b.rxEnd
 	if diff >= far || diff <= -far {
 		return b.remap(seq, rel)
 	}
 	d := b.offset(s, rel) - b.base
+	b.num.beyond = false
 	if diff >= 0 {
 		if d < -jumpSlack && b.stats.Packets > 0 {
 			return b.remap(seq, rel)
+		}
+		if d > jumpSlack && !b.rxOpen {
+			// The first packet of a new spurt, numbered on from the
+			// last one as if the pause had not happened (senders that
+			// count packets do so): start it on time.
+			return b.remap(seq, rel)
+		}
+		if d > jumpSlack {
+			if b.num.pacedBeyond(s, rel) {
+				// The same without the terminator: two packets in a
+				// row that late, arriving at the sender's pace, not in
+				// the burst that ends a stall.
+				return b.remap(seq, rel)
+			}
+			b.num.beyond = true
 		}
 		return s
 	}
@@ -387,7 +410,7 @@ func (b *Buffer) place(seq uint64, payload []byte, rel time.Duration) int64 {
 
 func (b *Buffer) remap(seq uint64, rel time.Duration) int64 {
 	s := max(b.rxEnd, b.play, b.seqAt(rel))
-	b.shift = s - int64(seq)
+	b.shift = s - int64(seq)*b.num.scale
 	b.stats.Remaps++
 	return s
 }

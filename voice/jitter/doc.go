@@ -32,6 +32,12 @@
 //   - Hard bound: the delay never exceeds MaxDelay; frames that would need
 //     more are discarded and counted as late.
 //
+// Senders number packets in one of two ways: by 10 ms frames (the official
+// client, +2 per 20 ms packet) or +1 per packet (gumble-based bots, some web
+// clients). The buffer learns which per speaker from each packet's duration
+// (read from its Opus TOC by the caller) against the step to the next
+// sequence number, keeps checking, and scales sequence numbers to frames.
+//
 // Sequence numbers are mapped onto an internal, continuous frame counter so
 // that a speaker whose client restarts numbering for each transmission, or
 // jumps, is handled like one that counts continuously (as Mumble does).

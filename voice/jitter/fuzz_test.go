@@ -15,6 +15,8 @@ import (
 func FuzzBuffer(f *testing.F) {
 	f.Add([]byte{0x03, 0, 2, 32, 20, 0x00, 0, 0, 0, 10, 0x03, 0, 2, 32, 20, 0x00, 0, 0, 0, 10})
 	f.Add([]byte{0x23, 0xff, 0xf0, 5, 0, 0x01, 0x80, 0, 0, 200, 0x00, 0, 0, 0, 255})
+	// 40 ms packets numbered +1 each, one overtaken.
+	f.Add([]byte{0x07, 0, 1, 32, 40, 0x00, 0, 0, 0, 10, 0x07, 0, 2, 32, 40, 0x07, 0xff, 0xff, 32, 1, 0x00, 0, 0, 0, 10})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := New(Config{MaxDelay: 200 * time.Millisecond})
 		if err != nil {

@@ -28,6 +28,14 @@ type Stats struct {
 	// Remaps is the number of times the sender's sequence numbers restarted
 	// or jumped and were mapped onto the continuous frame counter.
 	Remaps uint64
+	// Renumbered is the number of times the buffer changed its reading of
+	// how the sender numbers packets (see FramesPerSeq).
+	Renumbered uint64
+	// FramesPerSeq is the number of 10 ms frames one step of the sender's
+	// sequence number currently stands for: 1 for a sender that counts
+	// frames (the official client), the packet length for one that counts
+	// packets (gumble-based bots, some web clients).
+	FramesPerSeq int
 	// Delay is the current playout delay beyond the fastest recent path
 	// (the base), as of the last call to Next.
 	Delay time.Duration

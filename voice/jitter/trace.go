@@ -10,7 +10,8 @@ import (
 
 // A Packet is one voice packet of a Trace.
 type Packet struct {
-	// Seq is the sequence number as sent, in 10 ms frames.
+	// Seq is the sequence number as sent: in 10 ms frames, or in packets
+	// for a Talk with PerPacket.
 	Seq uint64
 	// Frames is the number of 10 ms frames in the packet.
 	Frames int
@@ -74,6 +75,11 @@ type Talk struct {
 	Spurt, Pause time.Duration
 	// Numbering is how spurts are numbered.
 	Numbering Numbering
+	// PerPacket numbers packets +1 per packet, as gumble-based bots and
+	// some web clients do, instead of +PacketFrames. With Continuous
+	// numbering the count then runs on across pauses without counting
+	// them.
+	PerPacket bool
 	// QuietShare is the share of packets inside spurts that are quiet
 	// (a breath between words: a few bytes instead of a full frame),
 	// placed in runs of about 100 ms.
@@ -136,6 +142,7 @@ func (t Talk) packets(rng *rand.Rand) []Packet {
 	pf := int64(t.PacketFrames)
 	var pkts []Packet
 	frame := int64(0)
+	sent := uint64(0) // packets sent so far
 	for frame < total {
 		n := total - frame
 		if t.Spurt > 0 {
@@ -146,6 +153,9 @@ func (t Talk) packets(rng *rand.Rand) []Packet {
 		switch t.Numbering {
 		case Continuous:
 			first = uint64(frame)
+			if t.PerPacket {
+				first = sent
+			}
 		case Restart:
 			first = 0
 		case Jump:
@@ -161,8 +171,13 @@ func (t Talk) packets(rng *rand.Rand) []Packet {
 				quiet = 4 // 5 packets of 20 ms
 				size = int(pf) * 3
 			}
+			seq := first + uint64(i)
+			if t.PerPacket {
+				seq = first + uint64(i/pf)
+			}
+			sent++
 			pkts = append(pkts, Packet{
-				Seq:        first + uint64(i),
+				Seq:        seq,
 				Frames:     int(pf),
 				Terminator: i+pf >= n,
 				Size:       size,
