@@ -226,6 +226,7 @@ func (s *session) attempt() error {
 
 	c.mu.Lock()
 	choice, cerr := c.torChoiceLocked()
+	bridges := c.settings.Network.BridgeLinesInUse()
 	c.mu.Unlock()
 	s.update(func(st *State) {
 		resetConnection(st)
@@ -239,6 +240,7 @@ func (s *session) attempt() error {
 	if choice.mode == tor.ModeOff && b.IsOnion() {
 		return errOnionNeedsTor
 	}
+	c.tors.setBridges(bridges)
 	e, err := c.tors.get(choice)
 	if err != nil {
 		return &torError{err: err}
