@@ -247,3 +247,51 @@ func TestParseBootstrapHost(t *testing.T) {
 		t.Errorf("%+v", ph)
 	}
 }
+
+// TestStuckHint checks the status a Server shows when Tor has not reached
+// a relay in time, and that it goes once Tor gets further.
+func TestStuckHint(t *testing.T) {
+	s := &Server{BridgeHintAfter: 45_000_000_000}
+	s.init()
+	s.applyBootstrap(bootstrapPhase{Progress: 5, Tag: "conn", Summary: "Connecting to a relay"})
+	s.stuckHint(false)
+	st := s.Status()
+	if !st.SuggestBridges || st.Hint != "Tor has been stuck at 5% for 45s: this network may block Tor; try bridges (Settings > Network > Use bridges)" {
+		t.Errorf("without bridges: %+v", st)
+	}
+	if st.String() != st.Hint {
+		t.Errorf("String() = %q, want the hint", st.String())
+	}
+	s.applyBootstrap(bootstrapPhase{Progress: 10, Tag: "conn_done", Summary: "Connected to a relay"})
+	if st := s.Status(); st.Hint != "" || st.SuggestBridges {
+		t.Errorf("hint stays after progress: %+v", st)
+	}
+	s.stuckHint(false) // too late: Tor got further
+	if st := s.Status(); st.Hint != "" {
+		t.Errorf("hint at 10%%: %+v", st)
+	}
+
+	s2 := &Server{}
+	s2.init()
+	s2.applyBootstrap(bootstrapPhase{Progress: 1, Tag: "conn_pt", Summary: "Connecting to pluggable transport"})
+	s2.stuckHint(true)
+	if st := s2.Status(); st.SuggestBridges || !strings.Contains(st.Hint, "stuck at 1% for 30s: the bridges may be blocked or down") {
+		t.Errorf("with bridges: %+v", st)
+	}
+	bs, err := ParseBridgeLines([]string{"obfs4 127.0.0.2:4433 " + testFpr + " cert=" + testCert + " iat-mode=0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.bridgeProblem(bs, "$0000000000000000000000000000000000000000~r1", "", "connection refused")
+	if st := s2.Status(); st.BridgeFailure != "" {
+		t.Errorf("a relay's failure named as a bridge's: %q", st.BridgeFailure)
+	}
+	s2.bridgeProblem(bs, "", "127.0.0.2:4433", "connection refused")
+	if st := s2.Status(); st.BridgeFailure != "obfs4 127.0.0.2:4433 D9A82D2F: connection refused" {
+		t.Errorf("BridgeFailure = %q", st.BridgeFailure)
+	}
+	s2.setReady("done", "Done")
+	if st := s2.Status(); st.BridgeFailure != "" || st.Hint != "" {
+		t.Errorf("ready keeps hints: %+v", st)
+	}
+}
