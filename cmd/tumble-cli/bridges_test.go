@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tumble-voip/tumble/tor"
 )
 
 // bridged returns the flags for an embedded Tor on the private network that
@@ -130,10 +132,26 @@ func TestDeadBridge(t *testing.T) {
 	fields := strings.Fields(w.net.BridgeLine())
 	fields[1] = dead
 	line := strings.Join(fields, " ")
+	want := "obfs4 " + dead + " " + fields[2][:8] + ": "
+	ev := watchCLI(t, nil, func(ev map[string]any) bool { return ev["bridge_failure"] != nil },
+		"--server", "x.example:64738", "--user", "u", "--tor", "embedded", "--torrc", w.btorrc, "--amnesic", "--bridge", line)
+	if f, _ := ev["bridge_failure"].(string); !strings.HasPrefix(f, want) {
+		t.Errorf("bridge_failure %q, want it to start with %q", f, want)
+	}
+	t.Logf("tor event: %v", ev)
+}
+
+// watchCLI runs tumble-cli --json with args and extra environment until it
+// prints an event for which until is true, and returns that event. It fails
+// the test if tumble-cli gets ready or ends first.
+func watchCLI(t *testing.T, env []string, until func(map[string]any) bool, args ...string) map[string]any {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cliPath, "--json", "--server", "x.example:64738", "--user", "u",
-		"--tor", "embedded", "--torrc", w.btorrc, "--amnesic", "--bridge", line)
+	cmd := exec.CommandContext(ctx, cliPath, append([]string{"--json"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -146,22 +164,106 @@ func TestDeadBridge(t *testing.T) {
 		cmd.Wait()
 	}()
 	sc := bufio.NewScanner(out)
-	want := "obfs4 " + dead + " " + fields[2][:8] + ": "
 	for sc.Scan() {
 		var ev map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 			t.Fatalf("not JSON: %q", sc.Text())
 		}
 		if ev["event"] == "tor-ready" || ev["event"] == "connected" {
-			t.Fatalf("ready through a dead bridge: %v", ev)
+			t.Fatalf("unexpectedly ready: %v", ev)
 		}
-		if f, _ := ev["bridge_failure"].(string); f != "" {
-			if !strings.HasPrefix(f, want) {
-				t.Errorf("bridge_failure %q, want it to start with %q", f, want)
-			}
-			t.Logf("tor event: %v", ev)
-			return
+		if until(ev) {
+			return ev
 		}
 	}
-	t.Fatalf("tumble-cli ended without naming the failed bridge: %v", sc.Err())
+	cmd.Process.Kill()
+	cmd.Wait()
+	t.Fatalf("tumble-cli ended before the awaited event: %v\n%s", sc.Err(), stderr.String())
+	return nil
+}
+
+// TestSnowflakeManagedProxy: with a built-in Snowflake bridge line, Tor
+// runs snowflake-client (here the test binary, put first on PATH under that
+// name: see runFakePT) as a managed proxy with the PT protocol's
+// environment, and hands it the bridge's broker, fronts, STUN servers and
+// uTLS settings in the SOCKS5 handshake. Snowflake itself cannot run here
+// (it needs its broker and WebRTC peers on the Internet).
+func TestSnowflakeManagedProxy(t *testing.T) {
+	w := setupTorWorld(t)
+	dir := t.TempDir()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(self, filepath.Join(dir, "snowflake-client")); err != nil {
+		t.Fatal(err)
+	}
+	logName := filepath.Join(dir, "pt.json")
+	env := []string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH"), fakePTEnv + "=" + logName}
+	line := tor.DefaultSnowflakeBridges[0]
+	watchCLI(t, env, func(ev map[string]any) bool { return ev["bridge_failure"] != nil },
+		"--server", "x.example:64738", "--user", "u", "--tor", "embedded", "--torrc", w.btorrc, "--amnesic", "--bridge", line)
+	b, err := os.ReadFile(logName)
+	if err != nil {
+		t.Fatalf("the fake snowflake-client was not started: %v", err)
+	}
+	var rec fakePTRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Args) != 1 || filepath.Base(rec.Args[0]) != "snowflake-client" {
+		t.Errorf("argv %q, want the program alone", rec.Args)
+	}
+	if rec.Env["TOR_PT_MANAGED_TRANSPORT_VER"] != "1" || rec.Env["TOR_PT_CLIENT_TRANSPORTS"] != "snowflake" || rec.Env["TOR_PT_STATE_LOCATION"] == "" {
+		t.Errorf("PT environment %v", rec.Env)
+	}
+	f := strings.Fields(line)
+	wantArgs := strings.Join(f[3:], ";")
+	if rec.BridgeArgs != wantArgs {
+		t.Errorf("bridge arguments\n%q\nwant\n%q", rec.BridgeArgs, wantArgs)
+	}
+	if rec.Target != f[1] {
+		t.Errorf("target %q, want %q", rec.Target, f[1])
+	}
+}
+
+// BenchmarkTorBootstrap reports the embedded Tor's bootstrap time (Tor
+// started to bootstrapped, tumble-cli's tor-ready event) on the private
+// network, directly and through the obfs4 bridge, interleaved in one run so
+// that machine load hits both alike. Each run ends at the connection to the
+// onion, which checks that the Tor was usable.
+func BenchmarkTorBootstrap(b *testing.B) {
+	w := setupTorWorld(b)
+	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
+	var direct, obfs4 []time.Duration
+	for i := 0; b.Loop(); i++ {
+		for _, bridged := range []bool{false, true} {
+			args := []string{"--server", server, "--user", fmt.Sprintf("boot%d", i)}
+			if bridged {
+				args = append(args, w.bridged()...)
+			} else {
+				args = append(args, w.embedded()...)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			r := startCLI(ctx, b, args...)()
+			cancel()
+			if r.err != nil {
+				b.Fatalf("%v\n%s", r.err, r.stderr)
+			}
+			evs := r.find("tor-ready")
+			if len(evs) != 1 {
+				b.Fatalf("tor-ready events: %v", evs)
+			}
+			secs, _ := evs[0]["seconds"].(float64)
+			d := time.Duration(secs * float64(time.Second))
+			if bridged {
+				obfs4 = append(obfs4, d)
+			} else {
+				direct = append(direct, d)
+			}
+		}
+	}
+	b.ReportMetric(float64(median(direct).Milliseconds()), "tor_bootstrap_direct_ms")
+	b.ReportMetric(float64(median(obfs4).Milliseconds()), "tor_bootstrap_obfs4_ms")
+	b.ReportMetric(0, "ns/op")
 }
