@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tumble-voip/tumble/tor"
 )
@@ -74,4 +75,30 @@ func (t *torServers) setBridges(lines []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.bridges = lines
+}
+
+// BridgeLineProblems returns one message per bad line of pasted bridge
+// text ("line 2: missing fingerprint ..."), for showing next to a bridge
+// lines box; nil if every line is good. SplitBridgeText splits the text.
+func BridgeLineProblems(lines []string) []string {
+	_, err := tor.ParseBridgeLines(lines)
+	var le *tor.BridgeLinesError
+	if !errors.As(err, &le) {
+		return nil
+	}
+	out := make([]string, len(le.Lines))
+	for i, l := range le.Lines {
+		out[i] = fmt.Sprintf("line %d: %v", l.Line, l.Err)
+	}
+	return out
+}
+
+// SplitBridgeText splits text from a box, a file or a QR code into bridge
+// lines for Network.BridgeLines, dropping blank lines at the ends.
+func SplitBridgeText(text string) []string {
+	lines := tor.SplitBridgeLines(strings.TrimSpace(text))
+	if len(lines) == 1 && lines[0] == "" {
+		return nil
+	}
+	return lines
 }

@@ -83,3 +83,20 @@ func TestTorServersBridges(t *testing.T) {
 		t.Error("Tor off got bridges")
 	}
 }
+
+func TestBridgeLineProblems(t *testing.T) {
+	lines := SplitBridgeText("\n" + testObfs4 + "\r\nobfs4 192.0.2.1:443\n\n")
+	if len(lines) != 2 {
+		t.Fatalf("lines %q", lines)
+	}
+	got := BridgeLineProblems(lines)
+	if len(got) != 1 || got[0] != "line 2: missing fingerprint (40 hex digits after the address)" {
+		t.Errorf("problems %q", got)
+	}
+	if p := BridgeLineProblems([]string{testObfs4}); p != nil {
+		t.Errorf("good line: %q", p)
+	}
+	if SplitBridgeText(" \n ") != nil {
+		t.Error("blank text gives lines")
+	}
+}

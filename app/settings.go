@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -259,6 +260,7 @@ func (s Settings) Clone() Settings {
 		}
 		s.Output.UserVolumeDB = m
 	}
+	s.Network.BridgeLines = slices.Clone(s.Network.BridgeLines)
 	return s
 }
 
