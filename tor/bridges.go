@@ -521,3 +521,28 @@ func bridgeFor(bridges []Bridge, target string) (Bridge, bool) {
 	}
 	return Bridge{}, false
 }
+
+// parseConnWarning parses Tor's warning about a failed connection to a
+// relay or bridge through a proxy or transport, e.g.
+//
+//	Proxy Client: unable to connect OR connection (handshaking (proxy)) with 127.0.0.2:1 ID=<none> RSA_ID=D9A8...8B5D ("general SOCKS server failure")
+//
+// and returns the relay's RSA identity, address and the reason.
+func parseConnWarning(raw string) (id, addr, why string, ok bool) {
+	if !strings.Contains(raw, "unable to connect OR connection") {
+		return "", "", "", false
+	}
+	if _, rest, found := strings.Cut(raw, " with "); found {
+		addr, _, _ = strings.Cut(rest, " ")
+	}
+	if _, rest, found := strings.Cut(raw, "RSA_ID="); found {
+		id, _, _ = strings.Cut(rest, " ")
+	}
+	if i := strings.LastIndex(raw, `("`); i >= 0 && strings.HasSuffix(raw, `")`) && i+2 <= len(raw)-2 {
+		why = raw[i+2 : len(raw)-2]
+	}
+	if why == "" {
+		why = "connection failed"
+	}
+	return id, addr, why, id != "" || addr != ""
+}

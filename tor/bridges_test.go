@@ -295,3 +295,16 @@ func TestStuckHint(t *testing.T) {
 		t.Errorf("ready keeps hints: %+v", st)
 	}
 }
+
+func TestParseConnWarning(t *testing.T) {
+	id, addr, why, ok := parseConnWarning(`Proxy Client: unable to connect OR connection (handshaking (proxy)) with 127.0.0.2:1 ID=<none> RSA_ID=` + testFpr + ` ("general SOCKS server failure")`)
+	if !ok || id != testFpr || addr != "127.0.0.2:1" || why != "general SOCKS server failure" {
+		t.Errorf("parseConnWarning = %q %q %q %v", id, addr, why, ok)
+	}
+	if _, _, _, ok := parseConnWarning("You are running Tor as root."); ok {
+		t.Error("an unrelated warning was taken for a connection failure")
+	}
+	for _, raw := range []string{"unable to connect OR connection", `unable to connect OR connection with ("`, `unable to connect OR connection RSA_ID=")`} {
+		parseConnWarning(raw) // must not panic
+	}
+}

@@ -240,8 +240,9 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 	events := make(chan control.Event, 256)
 	codes := []control.EventCode{control.EventCodeStatusClient, control.EventCodeHSDesc}
 	if bridges != nil {
-		// Connections to the bridges, to name the ones that fail.
-		codes = append(codes, control.EventCodeORConn)
+		// Connections to the bridges, to name the ones that fail: Tor
+		// reports a failure through a transport only in a warning.
+		codes = append(codes, control.EventCodeORConn, control.EventCodeLogWarn)
 	}
 	if err := t.Control.AddEventListener(events, codes...); err != nil {
 		return fmt.Errorf("tor: subscribe to events: %w", err)
@@ -404,6 +405,10 @@ func (s *Server) dispatchEvents(emb *embedded, events <-chan control.Event) {
 						why = "connection failed"
 					}
 					s.bridgeProblem(emb.bridges, e.Target, "", why)
+				}
+			case *control.LogEvent:
+				if id, addr, why, ok := parseConnWarning(e.Raw); ok {
+					s.bridgeProblem(emb.bridges, id, addr, why)
 				}
 			case *control.HSDescEvent:
 				emb.hsMu.Lock()
