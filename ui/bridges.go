@@ -38,7 +38,6 @@ func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
 	b.source = widget.NewRadioGroup([]string{bridgeOptSnowflake, bridgeOptCustom}, func(string) { changed() })
 	b.source.Required = true
 	b.lines = widget.NewMultiLineEntry()
-	b.lines.SetPlaceHolder("obfs4 IP:PORT FINGERPRINT cert=... iat-mode=0\n(from bridges.torproject.org, @GetBridgesBot on Telegram, or Tor Browser)")
 	b.lines.Wrapping = fyne.TextWrapOff
 	b.lines.SetMinRowsVisible(4)
 	b.lines.OnChanged = func(string) {
@@ -75,9 +74,9 @@ func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
 func (b *bridgeWidgets) section() fyne.CanvasObject {
 	return container.NewVBox(
 		section("Bridges",
-			hint(widget.NewFormItem("", b.use), "Bridges apply to the embedded Tor, from its next start"),
+			hint(widget.NewFormItem("", b.use), "Embedded Tor only; applies from its next start"),
 			widget.NewFormItem("Bridges", b.source),
-			widget.NewFormItem("Bridge lines", b.lines),
+			hint(widget.NewFormItem("Bridge lines", b.lines), "One per line: obfs4 IP:PORT FINGERPRINT cert=... (bridges.torproject.org, @GetBridgesBot)"),
 			widget.NewFormItem("", container.NewHBox(b.load))),
 		b.errs)
 }
