@@ -326,12 +326,8 @@ func checkTransportArgs(b Bridge) error {
 			return fmt.Errorf("obfs4 iat-mode=%s: want 0, 1 or 2", shorten(iat, 8))
 		}
 	case TransportSnowflake:
-		u, ok := b.arg("url")
-		if !ok {
-			return errors.New("snowflake needs url=https://... (the broker)")
-		}
-		if err := checkHTTPSURL(u); err != nil {
-			return fmt.Errorf("snowflake url: %v", err)
+		if err := checkURLArg(b, "the broker"); err != nil {
+			return err
 		}
 		if fp, ok := b.arg("fingerprint"); ok {
 			if _, err := parseFingerprint(fp); err != nil {
@@ -358,24 +354,26 @@ func checkTransportArgs(b Bridge) error {
 			return fmt.Errorf("snowflake utls-imitate=%s: want a name such as hellorandomizedalpn", shorten(v, 20))
 		}
 	case TransportWebTunnel:
-		u, ok := b.arg("url")
-		if !ok {
-			return errors.New("webtunnel needs url=https://...")
-		}
-		if err := checkHTTPSURL(u); err != nil {
-			return fmt.Errorf("webtunnel url: %v", err)
+		if err := checkURLArg(b, "the bridge's web server"); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func checkHTTPSURL(s string) error {
+// checkURLArg checks the url= argument, which b's transport needs: an
+// https URL of what (e.g. "the broker").
+func checkURLArg(b Bridge, what string) error {
+	s, ok := b.arg("url")
+	if !ok {
+		return fmt.Errorf("%s needs url=https://HOST/PATH (%s)", b.Transport, what)
+	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%q: %v", shorten(s, 40), err)
+		return fmt.Errorf("%s url %q: %v", b.Transport, shorten(s, 40), err)
 	}
 	if u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("%q: want https://HOST/...", shorten(s, 40))
+		return fmt.Errorf("%s url %q: want https://HOST/PATH", b.Transport, shorten(s, 40))
 	}
 	return nil
 }

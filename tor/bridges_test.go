@@ -73,7 +73,7 @@ func TestParseBridgeLinesErrors(t *testing.T) {
 		{obfs + "cert=", "argument cert: empty value"},
 		{"192.0.2.1:443 " + testFpr + " cert=x", "unexpected"},
 		{"snowflake 192.0.2.3:80 " + testFpr + " fronts=a.example", "snowflake needs url="},
-		{"snowflake 192.0.2.3:80 " + testFpr + " url=http://broker.example/", "want https://HOST/"},
+		{"snowflake 192.0.2.3:80 " + testFpr + " url=http://broker.example/", "want https://HOST/PATH"},
 		{"snowflake 192.0.2.3:80 " + testFpr + " url=https://b.example/ fronts=a.example,bad_host!", `"bad_host!" is not a host name`},
 		{"snowflake 192.0.2.3:80 " + testFpr + " url=https://b.example/ ice=stun:s.example:3478,http://x", `"http://x" is not a stun: or turn: URL`},
 		{"snowflake 192.0.2.3:80 " + testFpr + " url=https://b.example/ utls-imitate=a.b", "utls-imitate=a.b"},
