@@ -163,19 +163,19 @@ func TestBridgeTorrcErrors(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
-		s     Server
+		s     *Server
 		want  string
 		isErr error
 	}{
-		{"no lines", Server{UseBridges: true, Bridges: []string{"# none", ""}}, "UseBridges is on but there are no bridge lines", nil},
-		{"bad line", Server{UseBridges: true, Bridges: []string{obfs4, "obfs4 1.2.3.4:5"}}, "tor: bridge line 2", nil},
-		{"missing obfs4proxy", Server{UseBridges: true, Bridges: []string{obfs4}, lookPath: fakeLook(nil)},
+		{"no lines", &Server{UseBridges: true, Bridges: []string{"# none", ""}}, "UseBridges is on but there are no bridge lines", nil},
+		{"bad line", &Server{UseBridges: true, Bridges: []string{obfs4, "obfs4 1.2.3.4:5"}}, "tor: bridge line 2", nil},
+		{"missing obfs4proxy", &Server{UseBridges: true, Bridges: []string{obfs4}, lookPath: fakeLook(nil)},
 			"tor: pluggable transport program not installed: obfs4 bridges need the program obfs4proxy: install Debian package obfs4proxy (or lyrebird)", ErrNoTransport},
-		{"missing snowflake-client", Server{UseBridges: true, Bridges: DefaultSnowflakeBridges, lookPath: fakeLook(nil)},
+		{"missing snowflake-client", &Server{UseBridges: true, Bridges: DefaultSnowflakeBridges, lookPath: fakeLook(nil)},
 			"snowflake bridges need the program snowflake-client: install Debian package snowflake-client", ErrNoTransport},
-		{"configured path not executable", Server{UseBridges: true, Bridges: []string{obfs4}, TransportPaths: map[string]string{"obfs4": notExec}},
+		{"configured path not executable", &Server{UseBridges: true, Bridges: []string{obfs4}, TransportPaths: map[string]string{"obfs4": notExec}},
 			"obfs4 transport program " + notExec + ": not an executable file", ErrNoTransport},
-		{"path with space", Server{UseBridges: true, Bridges: []string{obfs4}, lookPath: fakeLook(map[string]string{"obfs4proxy": "/my pt/obfs4proxy"})},
+		{"path with space", &Server{UseBridges: true, Bridges: []string{obfs4}, lookPath: fakeLook(map[string]string{"obfs4proxy": "/my pt/obfs4proxy"})},
 			"Tor cannot run a path with spaces", nil},
 	} {
 		_, _, err := tc.s.bridgeTorrc()
