@@ -100,3 +100,11 @@ func TestBridgeLineProblems(t *testing.T) {
 		t.Error("blank text gives lines")
 	}
 }
+
+func TestTorStatusViewBridges(t *testing.T) {
+	st := tor.Status{Mode: tor.ModeEmbedded, Progress: 5, Hint: "stuck: try bridges", SuggestBridges: true, BridgeFailure: "obfs4 192.0.2.1:443 D9A82D2F: connection refused"}
+	v := torStatusView(st, torChoice{mode: tor.ModeDefault})
+	if v.Hint != st.Hint || !v.SuggestBridges || v.BridgeFailure != st.BridgeFailure {
+		t.Errorf("view %+v", v)
+	}
+}

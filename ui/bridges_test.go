@@ -48,3 +48,13 @@ func TestSettingsBridges(t *testing.T) {
 		t.Errorf("saved %+v", n)
 	}
 }
+
+func TestTorBarWarning(t *testing.T) {
+	got := torBarWarning(app.TorStatus{Warning: "Connection refused (CONNECTREFUSED)", Hint: "Tor has been stuck at 5% for 30s: try bridges"})
+	if got != "Connection refused (CONNECTREFUSED) · Tor has been stuck at 5% for 30s: try bridges" {
+		t.Errorf("torBarWarning = %q", got)
+	}
+	if torBarWarning(app.TorStatus{}) != "" {
+		t.Error("warning without problems")
+	}
+}
