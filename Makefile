@@ -29,7 +29,7 @@ GOTAGS_TOR := nolibopusfile,libtor
 APT_PACKAGES := \
 	build-essential pkg-config git ca-certificates \
 	libopus-dev libspeexdsp-dev \
-	mumble-server tor libevent-dev libssl-dev zlib1g-dev dpkg-dev \
+	mumble-server tor obfs4proxy snowflake-client libevent-dev libssl-dev zlib1g-dev dpkg-dev \
 	protobuf-compiler \
 	libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev \
 	libxi-dev libxxf86vm-dev \

@@ -560,6 +560,10 @@ func torStatusView(st tor.Status, choice torChoice) TorStatus {
 		Progress:  st.Progress,
 		Summary:   st.Summary,
 		Ready:     st.Ready,
+
+		Hint:           st.Hint,
+		SuggestBridges: st.SuggestBridges,
+		BridgeFailure:  st.BridgeFailure,
 	}
 	if st.Mode != tor.ModeDefault {
 		// The effective mode: ModeDefault may have become the Whonix

@@ -170,7 +170,7 @@ func DefaultSettings() Settings {
 // ResetToPreset replaces every value the preset defines ("Reset to Tor
 // recommended" is ResetToPreset(PresetTorRecommended)). It keeps what is
 // not a matter of taste: the chosen devices, per-speaker volumes, the Tor
-// mode and SOCKS address, and amnesic mode. Force TCP stays on while Tor is
+// mode, SOCKS address and bridges, and amnesic mode. Force TCP stays on while Tor is
 // on.
 func (s *Settings) ResetToPreset(name PresetName) error {
 	p, err := presetBase(name)
@@ -182,6 +182,9 @@ func (s *Settings) ResetToPreset(name PresetName) error {
 	p.Output.UserVolumeDB = s.Clone().Output.UserVolumeDB
 	p.Network.TorMode = s.Network.TorMode
 	p.Network.SOCKSAddress = s.Network.SOCKSAddress
+	// Bridges are about the user's network, not about quality.
+	c := s.Clone()
+	p.Network.UseBridges, p.Network.BridgeSource, p.Network.BridgeLines = c.Network.UseBridges, c.Network.BridgeSource, c.Network.BridgeLines
 	p.Privacy.Amnesic = s.Privacy.Amnesic
 	p.applyForceTCPRule()
 	*s = p

@@ -225,6 +225,7 @@ func (s *session) startTor(b Bookmark) (*tor.Dialer, error) {
 	if choice.mode == tor.ModeOff && b.IsOnion() {
 		return nil, errOnionNeedsTor
 	}
+	s.env.tors.setBridges(s.owner.currentSettings().Network.BridgeLinesInUse())
 	e, err := s.env.tors.get(choice)
 	if err != nil {
 		return nil, &torError{err: err}

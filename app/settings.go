@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -174,6 +175,15 @@ type Network struct {
 	ReconnectInitialSeconds int `json:"reconnect_initial_seconds"`
 	// ReconnectMaxSeconds caps the wait between attempts.
 	ReconnectMaxSeconds int `json:"reconnect_max_seconds"`
+	// UseBridges makes the embedded Tor reach the Tor network only through
+	// bridges, for networks that block Tor. Embedded Tor only.
+	UseBridges bool `json:"use_bridges,omitempty"`
+	// BridgeSource is BridgesSnowflake (built-in) or BridgesCustom
+	// (BridgeLines); "" means custom.
+	BridgeSource string `json:"bridge_source,omitempty"`
+	// BridgeLines are the user's bridge lines, one per element, as
+	// tor.ParseBridgeLines accepts them.
+	BridgeLines []string `json:"bridge_lines,omitempty"`
 }
 
 // Privacy is the "Privacy" section.
@@ -250,6 +260,7 @@ func (s Settings) Clone() Settings {
 		}
 		s.Output.UserVolumeDB = m
 	}
+	s.Network.BridgeLines = slices.Clone(s.Network.BridgeLines)
 	return s
 }
 
@@ -335,6 +346,7 @@ func (n Network) validate(errs *fieldErrs) {
 	if n.ReconnectMaxSeconds < n.ReconnectInitialSeconds {
 		errs.addf("network.reconnect_max_seconds", "%d s is below the initial wait (%d s)", n.ReconnectMaxSeconds, n.ReconnectInitialSeconds)
 	}
+	n.validateBridges(errs)
 }
 
 func (p Privacy) validate(errs *fieldErrs) {

@@ -294,6 +294,10 @@ func TestSettingsValidate(t *testing.T) {
 		{"network.socks_address", func(s *Settings) {
 			s.Network.TorMode, s.Network.SOCKSAddress = TorSOCKS, newTestOnion(t)+":9050"
 		}},
+		{"network.use_bridges", func(s *Settings) {
+			s.Network.TorMode, s.Network.SOCKSAddress, s.Network.UseBridges, s.Network.BridgeSource = TorSOCKS, "127.0.0.1:9050", true, BridgesSnowflake
+		}},
+		{"network.bridge_lines", func(s *Settings) { s.Network.BridgeLines = []string{"obfs4 1.2.3.4:5"} }},
 		{"network.reconnect_max_attempts", func(s *Settings) { s.Network.ReconnectMaxAttempts = 0 }},
 		{"network.reconnect_max_attempts", func(s *Settings) { s.Network.ReconnectMaxAttempts = 101 }},
 		{"network.reconnect_initial_seconds", func(s *Settings) { s.Network.ReconnectInitialSeconds = 0 }},

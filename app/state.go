@@ -66,6 +66,15 @@ type TorStatus struct {
 	// Warning is Tor's own words when bootstrapping is stalled (its
 	// warning and reason), empty otherwise.
 	Warning string
+	// Hint says, when Tor has not reached a relay for a while, that the
+	// network may block Tor and what to try; SuggestBridges is true when
+	// that is turning on bridges (Settings > Network). Empty/false
+	// otherwise.
+	Hint           string
+	SuggestBridges bool
+	// BridgeFailure names the last bridge that failed and why, while Tor
+	// is not ready yet.
+	BridgeFailure string
 	// Ready is true once Tor can carry connections.
 	Ready bool
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -73,6 +74,7 @@ type torServers struct {
 	onStatus     func(srv *tor.Server, st tor.Status) // called for every status change
 
 	mu      sync.Mutex
+	bridges []string // bridge lines for the next embedded server (setBridges)
 	servers map[torChoice]*torEntry
 	closed  bool
 }
@@ -108,6 +110,8 @@ func (t *torServers) get(choice torChoice) (*torEntry, error) {
 		AllowTestingNetwork: t.allowTesting,
 		Creator:             t.creator,
 		Logf:                t.logf,
+		UseBridges:          len(t.bridges) > 0 && choice.mode != tor.ModeOff,
+		Bridges:             slices.Clone(t.bridges),
 	}
 	if !t.amnesic && t.dataDir != "" {
 		srv.DataDir = t.dataDir

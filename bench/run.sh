@@ -106,4 +106,10 @@ if [[ ",$TAGS," == *,libtor,* ]]; then
 	f=$(bench ./cmd/tumble-cli/ '^BenchmarkTorConnect$' 3x)
 	emit tor_start_to_connected_embedded_ms "$(metric "$f" BenchmarkTorConnect/embedded start_to_connected_ms)" ms
 	emit tor_start_to_connected_socks_ms "$(metric "$f" BenchmarkTorConnect/socks start_to_connected_ms)" ms
+
+	# Embedded Tor bootstrap, directly and through the private network's
+	# obfs4 bridge (the client knows only the bridge line), same run.
+	f=$(bench ./cmd/tumble-cli/ '^BenchmarkTorBootstrap$' 3x)
+	emit tor_bootstrap_direct_ms "$(metric "$f" BenchmarkTorBootstrap tor_bootstrap_direct_ms)" ms
+	emit tor_bootstrap_obfs4_ms "$(metric "$f" BenchmarkTorBootstrap tor_bootstrap_obfs4_ms)" ms
 fi

@@ -20,6 +20,23 @@
 // Tor over Tor only weakens anonymity. ModeOff connects directly and must be
 // chosen explicitly; IsProtected then reports false.
 //
+// # Bridges
+//
+// With Server.UseBridges the embedded Tor reaches the network only through
+// the bridges in Server.Bridges (obfs4, Snowflake, WebTunnel or plain
+// bridge lines, checked line by line by ParseBridgeLines). Pluggable
+// transports run as Tor managed proxies (ClientTransportPlugin ... exec):
+// the distribution's programs (Debian's obfs4proxy and snowflake-client),
+// not Go transports built into Tumble and re-executed. The Go modules
+// (lyrebird, snowflake) cannot be had through the module proxy here
+// (lyrebird v0.6.1: 403 "not available"), and the distribution's programs
+// get security updates from the distribution. A build for Android, where
+// there are no such packages, will need the built-in transports; it can
+// set Server.TransportPaths to them. Status.BridgeFailure names a failing
+// bridge and Status.Hint suggests bridges when Tor cannot reach a relay.
+// Bridges are refused in socks and off modes (ErrBridgesNotHere): there
+// they belong to the Tor that owns the SOCKS port.
+//
 // # Privacy invariants
 //
 //   - Host names, .onion or not, are sent to Tor's SOCKS port as names

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,9 @@ type embedded struct {
 
 	hsMu   sync.Mutex
 	hsWait map[string]chan *control.HSDescEvent // by service ID
+
+	bridges []Bridge    // in use; nil without bridges
+	hint    *time.Timer // fires the "stuck before a relay" hint
 }
 
 // socksPortConf is the embedded Tor's only SOCKS listener: loopback, a
@@ -137,6 +141,10 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 	if err := checkTorrc(s.Torrc, s.AllowTestingNetwork); err != nil {
 		return err
 	}
+	bridgeLines, bridges, err := s.bridgeTorrc()
+	if err != nil {
+		return err
+	}
 	dir, amnesic, err := s.dataDirectory()
 	if err != nil {
 		return err
@@ -151,7 +159,7 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 	defaults := filepath.Join(dir, "torrc-defaults")
 	var b strings.Builder
 	b.WriteString("# Written by Tumble at every start from its settings; edits here are lost.\n")
-	for _, l := range s.Torrc {
+	for _, l := range append(slices.Clip(s.Torrc), bridgeLines...) {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
@@ -176,6 +184,9 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 		args = append(args, "--Log", "warn stderr")
 	}
 
+	if bridges != nil {
+		s.logf("tor: using %d bridges", len(bridges))
+	}
 	s.logf("tor: starting embedded Tor (data directory %s)", dir)
 	s.updateStatus(func(st *Status) { st.Summary = "Starting Tor" })
 	t, err := startBine(ctx, &bine.StartConf{
@@ -197,6 +208,7 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 		pumpDone: make(chan struct{}),
 		procDone: make(chan struct{}),
 		hsWait:   make(map[string]chan *control.HSDescEvent),
+		bridges:  bridges,
 	}
 	s.mu.Lock()
 	s.emb = emb
@@ -226,7 +238,13 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 	// control connection's read lock, so the channel is drained by a
 	// goroutine that never blocks.
 	events := make(chan control.Event, 256)
-	if err := t.Control.AddEventListener(events, control.EventCodeStatusClient, control.EventCodeHSDesc); err != nil {
+	codes := []control.EventCode{control.EventCodeStatusClient, control.EventCodeHSDesc}
+	if bridges != nil {
+		// Connections to the bridges, to name the ones that fail: Tor
+		// reports a failure through a transport only in a warning.
+		codes = append(codes, control.EventCodeORConn, control.EventCodeLogWarn)
+	}
+	if err := t.Control.AddEventListener(events, codes...); err != nil {
 		return fmt.Errorf("tor: subscribe to events: %w", err)
 	}
 	go func() {
@@ -260,6 +278,8 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("tor: enable network: %w", err)
 	}
+	usingBridges := bridges != nil
+	emb.hint = time.AfterFunc(s.bridgeHintAfter(), func() { s.stuckHint(usingBridges) })
 	// Tor opens its listeners only with the network enabled.
 	socks, err := s.controlInfo(emb, "net/listeners/socks")
 	if err != nil {
@@ -375,6 +395,21 @@ func (s *Server) dispatchEvents(emb *embedded, events <-chan control.Event) {
 					continue
 				}
 				s.applyBootstrap(ph)
+				if ph.Warning != "" && emb.bridges != nil {
+					s.bridgeProblem(emb.bridges, ph.HostID, ph.HostAddr, ph.Warning)
+				}
+			case *control.ORConnEvent:
+				if e.Status == "FAILED" || e.Status == "CLOSED" && e.Reason != "" && e.Reason != "DONE" {
+					why := strings.ToLower(e.Reason)
+					if why == "" {
+						why = "connection failed"
+					}
+					s.bridgeProblem(emb.bridges, e.Target, "", why)
+				}
+			case *control.LogEvent:
+				if id, addr, why, ok := parseConnWarning(e.Raw); ok {
+					s.bridgeProblem(emb.bridges, id, addr, why)
+				}
 			case *control.HSDescEvent:
 				emb.hsMu.Lock()
 				ch := emb.hsWait[e.Address]
@@ -413,6 +448,9 @@ func (s *Server) applyBootstrap(ph bootstrapPhase) {
 		if ph.Progress != st.Progress || ph.Tag != st.Tag {
 			st.Warning, st.Reason, st.Recommendation = "", "", ""
 		}
+		if ph.Progress >= connDoneProgress {
+			st.Hint, st.SuggestBridges = "", false
+		}
 		st.Progress, st.Tag, st.Summary = ph.Progress, ph.Tag, ph.Summary
 		if ph.Warning != "" {
 			st.Warning, st.Reason, st.Recommendation = ph.Warning, ph.Reason, ph.Recommendation
@@ -420,10 +458,50 @@ func (s *Server) applyBootstrap(ph bootstrapPhase) {
 	})
 }
 
+// bridgeProblem names the bridge that a failure concerns in the status,
+// if ids or addr (Tor's HOSTID/HOSTADDR or ORCONN target) name one.
+func (s *Server) bridgeProblem(bridges []Bridge, id, addr, why string) {
+	b, ok := bridgeFor(bridges, id)
+	if !ok && addr != "" {
+		b, ok = bridgeFor(bridges, addr)
+	}
+	if !ok {
+		return
+	}
+	msg := b.Name() + ": " + why
+	s.logf("tor: bridge failed: %s", msg)
+	s.updateStatus(func(st *Status) { st.BridgeFailure = msg })
+}
+
+// stuckHint runs once BridgeHintAfter has passed since the network was
+// enabled: if Tor has not reached a relay by then, the network probably
+// blocks Tor (or the bridges), and the status says what to try.
+func (s *Server) stuckHint(usingBridges bool) {
+	s.updateStatus(func(st *Status) {
+		if st.Ready || st.Progress >= connDoneProgress {
+			return
+		}
+		wait := s.bridgeHintAfter().Round(time.Second)
+		if usingBridges {
+			st.Hint = fmt.Sprintf("Tor has been stuck at %d%% for %v: the bridges may be blocked or down; try other bridges or another transport", st.Progress, wait)
+			return
+		}
+		st.SuggestBridges = true
+		st.Hint = fmt.Sprintf("Tor has been stuck at %d%% for %v: this network may block Tor; try bridges (Settings > Network > Use bridges)", st.Progress, wait)
+	})
+}
+
+// connDoneProgress is Tor's bootstrap percentage for "Connected to a
+// relay" (tag conn_done).
+const connDoneProgress = 10
+
 // stopEmbedded asks Tor to exit, waits for it and removes an amnesic data
 // directory.
 func (s *Server) stopEmbedded(emb *embedded) error {
 	var errs []error
+	if emb.hint != nil {
+		emb.hint.Stop()
+	}
 	select {
 	case <-emb.procDone:
 	default:

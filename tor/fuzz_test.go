@@ -86,3 +86,32 @@ func FuzzParseClientAuthKey(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseBridgeLine: bridge lines are pasted by users, read from files
+// and QR codes.
+func FuzzParseBridgeLine(f *testing.F) {
+	f.Add("obfs4 192.0.2.1:443 D9A82D2F9C2F65A18407B1D2B764F130847F8B5D cert=qqTGb50kxZAGtS9vNwiWv6+lU1LmLUqySKZBPsSjLmAtKIjQUMr4cm2DAC0oZe0r9B6W5g iat-mode=0")
+	f.Fuzz(func(t *testing.T, line string) {
+		b, err := ParseBridgeLine(line)
+		if err != nil {
+			return
+		}
+		// A parsed line must parse again to the same bridge (it is
+		// written to torrc in this form).
+		b2, err := ParseBridgeLine(b.String())
+		if err != nil || b2.String() != b.String() {
+			t.Fatalf("%q -> %q -> %q, %v", line, b.String(), b2.String(), err)
+		}
+		if strings.ContainsAny(b.String(), "\r\n\x00") {
+			t.Fatalf("line break in %q", b.String())
+		}
+	})
+}
+
+// FuzzParseConnWarning: Tor's warnings arrive on the control connection.
+func FuzzParseConnWarning(f *testing.F) {
+	f.Add(`Proxy Client: unable to connect OR connection (handshaking (proxy)) with 127.0.0.2:1 ID=<none> RSA_ID=D9A82D2F9C2F65A18407B1D2B764F130847F8B5D ("general SOCKS server failure")`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		parseConnWarning(raw)
+	})
+}

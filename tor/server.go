@@ -18,6 +18,10 @@ import (
 // network that can take a minute or more.
 const DefaultConnectTimeout = 120 * time.Second
 
+// DefaultBridgeHintAfter is Server.BridgeHintAfter's default: a Tor that
+// has not reached a relay within it is probably blocked.
+const DefaultBridgeHintAfter = 30 * time.Second
+
 // Server is a connection to the Tor network for this program: an embedded
 // Tor, an existing Tor's SOCKS port, or (explicitly) no Tor at all.
 //
@@ -62,6 +66,30 @@ type Server struct {
 	// Extra torrc lines are the only way to point Tor at a test network.
 	AllowTestingNetwork bool
 
+	// UseBridges makes the embedded Tor reach the Tor network only through
+	// the bridges in Bridges (for networks that block Tor). Bridges apply
+	// to the embedded Tor only: in socks and off modes Start refuses them
+	// with an error wrapping ErrBridgesNotHere.
+	UseBridges bool
+
+	// Bridges are the bridge lines used when UseBridges is set, one per
+	// element, as ParseBridgeLines accepts them (e.g. "obfs4 IP:PORT
+	// FINGERPRINT cert=... iat-mode=0", or DefaultSnowflakeBridges).
+	// Start fails if any line is bad, naming each bad line.
+	Bridges []string
+
+	// TransportPaths maps a pluggable transport name ("obfs4",
+	// "snowflake", "webtunnel") to the client program Tor runs for it as a
+	// managed proxy. A transport not in the map is looked up on PATH and in
+	// /usr/bin (obfs4proxy or lyrebird, snowflake-client,
+	// webtunnel-client). If nil, all are looked up.
+	TransportPaths map[string]string
+
+	// BridgeHintAfter is how long the embedded Tor may stay before "Connected
+	// to a relay" (bootstrap 10%) before Status.Hint suggests bridges (or,
+	// with bridges, other bridges). If zero, DefaultBridgeHintAfter.
+	BridgeHintAfter time.Duration
+
 	// Creator runs the embedded Tor: libtor.Creator() from
 	// github.com/tumble-voip/tumble/tor/libtor in builds with -tags libtor.
 	// If nil, Start fails in embedded mode with ErrNoEmbeddedTor.
@@ -75,6 +103,8 @@ type Server struct {
 	// bootstrap progress). If nil, nothing is logged.
 	Logf func(format string, args ...any)
 
+	// lookPath finds transport programs; nil means lookProgram. Tests only.
+	lookPath func(string) (string, error)
 	// rootDir is the file system root for the Whonix check; "" means "/".
 	// Tests only.
 	rootDir string
@@ -140,6 +170,13 @@ func (s *Server) connectTimeout() time.Duration {
 	return DefaultConnectTimeout
 }
 
+func (s *Server) bridgeHintAfter() time.Duration {
+	if s.BridgeHintAfter > 0 {
+		return s.BridgeHintAfter
+	}
+	return DefaultBridgeHintAfter
+}
+
 // IsProtected reports whether connections go through Tor: false only in
 // ModeOff. User interfaces should show unprotected connections as such.
 func (s *Server) IsProtected() bool {
@@ -180,6 +217,9 @@ func (s *Server) Start(ctx context.Context) error {
 func (s *Server) start(ctx context.Context) error {
 	mode, socksAddr, err := resolveMode(s.Mode, s.SOCKSAddr, s.root())
 	if err != nil {
+		return err
+	}
+	if err := checkBridgesMode(s.UseBridges, mode, socksAddr); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -344,6 +384,7 @@ func (s *Server) setReady(tag, summary string) {
 	s.status.Progress = 100
 	s.status.Tag, s.status.Summary = tag, summary
 	s.status.Warning, s.status.Reason, s.status.Recommendation = "", "", ""
+	s.status.Hint, s.status.SuggestBridges, s.status.BridgeFailure = "", false, ""
 	s.broadcastLocked()
 }
 

@@ -28,6 +28,18 @@ type Status struct {
 	Warning        string
 	Reason         string
 	Recommendation string
+	// BridgeFailure names the last bridge that failed and why, e.g.
+	// "obfs4 192.0.2.1:443 0123ABCD: connection refused" (from Tor's
+	// bootstrap warnings and connection events); "" without bridges or
+	// failures. It stays after the failure, as a hint, until Ready.
+	BridgeFailure string
+	// Hint is set when Tor has not reached a relay after
+	// Server.BridgeHintAfter: a sentence for the user saying the network
+	// may block Tor and what to try. SuggestBridges is true when that is
+	// to turn on bridges (the Server does not use any). Both are cleared
+	// once Tor gets further.
+	Hint           string
+	SuggestBridges bool
 	// Ready is true once connections can be made (bootstrap 100%).
 	Ready bool
 	// Err is set once the Server has stopped (Close, or Tor exited); no
@@ -48,6 +60,8 @@ func (st Status) String() string {
 		return "Tor off: direct connections (not protected)"
 	case st.Ready:
 		return "Tor ready"
+	case st.Hint != "":
+		return st.Hint
 	case st.Warning != "":
 		s := fmt.Sprintf("Tor %d%%: %s: problem: %s", st.Progress, st.Summary, st.Warning)
 		if st.Reason != "" {
@@ -69,6 +83,8 @@ type bootstrapPhase struct {
 	Warning        string
 	Reason         string
 	Recommendation string
+	HostID         string // the relay or bridge concerned ("$FPR"), if any
+	HostAddr       string // its address ("IP:PORT"), if any
 }
 
 // parseBootstrap parses the text of a STATUS_CLIENT BOOTSTRAP event or of
@@ -103,6 +119,8 @@ func parseBootstrap(line string) (bootstrapPhase, error) {
 	ph.Warning = kv["WARNING"]
 	ph.Reason = kv["REASON"]
 	ph.Recommendation = kv["RECOMMENDATION"]
+	ph.HostID = kv["HOSTID"]
+	ph.HostAddr = kv["HOSTADDR"]
 	return ph, nil
 }
 

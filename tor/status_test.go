@@ -22,7 +22,8 @@ func TestParseBootstrap(t *testing.T) {
 			bootstrapPhase{Severity: "NOTICE", Progress: 100, Tag: "done", Summary: "Done"}},
 		{`WARN BOOTSTRAP PROGRESS=5 TAG=conn SUMMARY="Connecting to a relay" WARNING="Connection refused" REASON=CONNECTREFUSED COUNT=3 RECOMMENDATION=ignore HOSTID="$AB" HOSTADDR="127.0.0.1:5000"`,
 			bootstrapPhase{Severity: "WARN", Progress: 5, Tag: "conn", Summary: "Connecting to a relay",
-				Warning: "Connection refused", Reason: "CONNECTREFUSED", Recommendation: "ignore"}},
+				Warning: "Connection refused", Reason: "CONNECTREFUSED", Recommendation: "ignore",
+				HostID: "$AB", HostAddr: "127.0.0.1:5000"}},
 		{`WARN BOOTSTRAP PROGRESS=10 TAG=x SUMMARY="a \"quoted\" \\ word\n" WARNING="oct\101l" FUTURE`,
 			bootstrapPhase{Severity: "WARN", Progress: 10, Tag: "x", Summary: "a \"quoted\" \\ word\n", Warning: "octAl"}},
 	}

@@ -72,6 +72,7 @@ type settingsForm struct {
 	forceNote  *widget.Label
 	reconnect  *widget.Check
 	attempts   *valueSlider
+	bridges    *bridgeWidgets
 
 	// Privacy
 	noOSInfo *widget.Check
@@ -249,6 +250,7 @@ func newSettingsForm(u *UI, s app.Settings) *settingsForm {
 	f.reconnect = widget.NewCheck("Reconnect automatically", func(bool) { changed() })
 	f.attempts = newValueSlider(1, app.ReconnectMaxAttemptsLimit, 1,
 		func(x float64) string { return fmt.Sprintf("%.0f tries", x) }, changed)
+	f.bridges = newBridgeWidgets(f, changed)
 
 	// Privacy.
 	f.noOSInfo = widget.NewCheck("Do not send OS information", nil)
@@ -314,6 +316,7 @@ func (f *settingsForm) build() {
 			widget.NewFormItem("SOCKS address", f.socks)),
 		f.torFlag,
 		f.torWarning,
+		f.bridges.section(),
 		section("Connection",
 			widget.NewFormItem("", f.forceTCP),
 			widget.NewFormItem("", f.forceNote),
@@ -405,6 +408,7 @@ func (f *settingsForm) load(s app.Settings) {
 	f.forceTCP.SetChecked(net.ForceTCP)
 	f.reconnect.SetChecked(net.Reconnect)
 	f.attempts.set(float64(net.ReconnectMaxAttempts))
+	f.bridges.loadFrom(net)
 
 	f.amnesic.SetChecked(priv.Amnesic)
 }
@@ -465,6 +469,7 @@ func (f *settingsForm) read() app.Settings {
 	net.ForceTCP = f.forceTCP.Checked || net.TorEnabled()
 	net.Reconnect = f.reconnect.Checked
 	net.ReconnectMaxAttempts = f.attempts.int()
+	f.bridges.readInto(net)
 
 	s.Privacy.Amnesic = f.amnesic.Checked
 	return s
@@ -502,6 +507,7 @@ func (f *settingsForm) refreshDerived() {
 		f.torWarning.Show()
 	}
 	f.attempts.setEnabled(s.Network.Reconnect)
+	f.bridges.refresh(s.Network)
 
 	f.loading = true // SetSelected below must not apply the preset
 	defer func() { f.loading = false }()

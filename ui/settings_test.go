@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -140,7 +141,7 @@ func TestSettingsInvalid(t *testing.T) {
 	if !f.errLabel.Visible() || !strings.Contains(f.errLabel.Text, "Network: SOCKS address") {
 		t.Errorf("error shown: %q, want it to name Network: SOCKS address", f.errLabel.Text)
 	}
-	if got := ctrl.Settings(); got.Network != before.Network {
+	if got := ctrl.Settings(); !reflect.DeepEqual(got.Network, before.Network) {
 		t.Errorf("invalid settings were applied: %+v", got.Network)
 	}
 	f.socks.SetText("127.0.0.1:9050")

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -115,7 +116,7 @@ func (b *torBar) apply(st app.State) {
 		b.progress.SetValue(p)
 		b.progress.Show()
 	}
-	setLabel(b.warning, t.Warning)
+	setLabel(b.warning, torBarWarning(t))
 	note := b.ui.opts.Notice
 	if t.Mode == string(app.TorEmbedded) && b.ui.opts.NoEmbeddedTor {
 		note = joinNonEmpty("\n", note, "Tumble was built without embedded Tor: choose an external Tor (SOCKS port) "+
@@ -147,4 +148,16 @@ func joinNonEmpty(sep string, parts ...string) string {
 		out += p
 	}
 	return out
+}
+
+// torBarWarning is the warning line of the Tor bar: Tor's own warning,
+// the failed bridge and the hint to try bridges, as far as present.
+func torBarWarning(t app.TorStatus) string {
+	var parts []string
+	for _, p := range []string{t.Warning, t.BridgeFailure, t.Hint} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, " · ")
 }

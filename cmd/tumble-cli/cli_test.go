@@ -24,6 +24,9 @@ import (
 var cliPath string
 
 func TestMain(m *testing.M) {
+	if runFakePT() {
+		return
+	}
 	os.Exit(runTests(m))
 }
 

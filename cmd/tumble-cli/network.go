@@ -51,6 +51,9 @@ func newNetwork(ctx context.Context, o *options, ev *eventWriter) (*network, err
 		DataDir:   o.torDataDir,
 		Amnesic:   o.amnesic,
 		Creator:   embeddedTor(),
+
+		UseBridges: len(o.bridges) > 0,
+		Bridges:    o.bridges,
 	}
 	if o.torrc != "" {
 		lines, err := tor.ReadTorrcFile(o.torrc)
@@ -76,15 +79,22 @@ func newNetwork(ctx context.Context, o *options, ev *eventWriter) (*network, err
 	defer endWatch()
 	go func() {
 		defer close(watched)
-		last := -1
+		last := ""
 		for st := range srv.Subscribe(watch) {
-			if st.Progress == last && st.Warning == "" {
+			key := fmt.Sprint(st.Progress, st.Hint, st.BridgeFailure)
+			if key == last && st.Warning == "" {
 				continue
 			}
-			last = st.Progress
+			last = key
 			fields := []field{{"mode", st.Mode.String()}, {"progress", st.Progress}, {"summary", st.Summary}}
 			if st.Warning != "" {
 				fields = append(fields, field{"warning", st.Warning}, field{"reason", st.Reason})
+			}
+			if st.BridgeFailure != "" {
+				fields = append(fields, field{"bridge_failure", st.BridgeFailure})
+			}
+			if st.Hint != "" {
+				fields = append(fields, field{"hint", st.Hint})
 			}
 			ev.emit("tor", fields...)
 		}

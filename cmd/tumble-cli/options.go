@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tumble-voip/tumble/tor"
 	"github.com/tumble-voip/tumble/voice"
 	"github.com/tumble-voip/tumble/voice/vad"
 )
@@ -48,6 +49,7 @@ type options struct {
 	connectTimeout  time.Duration
 	tokens          []string
 	isolation       string
+	bridges         []string // bridge lines from --bridge and --bridges-file
 }
 
 // usageHeader is printed above the flag list by --help.
@@ -79,6 +81,12 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.BoolVar(&o.createChannel, "create-channel", false, "create the last element of --channel as a temporary channel if it does not exist")
 	fs.StringVar(&o.tor, "tor", "", "Tor `MODE`: embedded, socks=HOST:PORT (an existing Tor), or off (direct, UNPROTECTED);\ndefault embedded, or the gateway's SOCKS port on a Whonix workstation")
 	fs.StringVar(&o.torrc, "torrc", "", "extra torrc lines for the embedded Tor from `FILE` (the only way to use a test network)")
+	fs.Func("bridge", "reach Tor through the bridge `LINE` (repeatable), e.g. \"obfs4 IP:PORT FINGERPRINT cert=... iat-mode=0\"\n(embedded Tor only; get lines at https://bridges.torproject.org)", func(v string) error {
+		o.bridges = append(o.bridges, v)
+		return nil
+	})
+	bridgesFile := ""
+	fs.StringVar(&bridgesFile, "bridges-file", "", "read bridge lines from `FILE`, one per line (as --bridge)")
 	fs.StringVar(&o.torDataDir, "tor-data-dir", "", "embedded Tor data `DIR` (default under the user config directory)")
 	fs.BoolVar(&o.amnesic, "amnesic", false, "keep Tor state in a temporary directory removed on exit; write nothing else")
 	fs.StringVar(&o.clientAuth, "client-auth-file", "", "onion client authorization key `FILE` (<addr>:descriptor:x25519:<key>)")
@@ -140,6 +148,22 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	}
 	if err := o.checkSendProcessing(fs, transmit); err != nil {
 		return nil, err
+	}
+	if bridgesFile != "" {
+		b, err := os.ReadFile(bridgesFile)
+		if err != nil {
+			return nil, fmt.Errorf("--bridges-file: %w", err)
+		}
+		o.bridges = append(o.bridges, tor.SplitBridgeLines(string(b))...)
+	}
+	if len(o.bridges) > 0 {
+		bs, err := tor.ParseBridgeLines(o.bridges)
+		if err != nil {
+			return nil, fmt.Errorf("--bridge: %w", err)
+		}
+		if len(bs) == 0 {
+			return nil, fmt.Errorf("--bridges-file %s: no bridge lines", bridgesFile)
+		}
 	}
 	if passwordFile != "" {
 		b, err := os.ReadFile(passwordFile)

@@ -31,6 +31,7 @@ const cliBuildTags = "nolibopusfile,libtor"
 type torWorld struct {
 	net    *tornet.Network
 	torrc  string             // file with the network's client torrc lines
+	btorrc string             // the same for a client that uses the network's bridge
 	srv    *murmurtest.Server // behind onion
 	onion  *tornet.OnionService
 	authed *tornet.OnionService // the same server behind an onion that needs client auth
@@ -47,7 +48,7 @@ var (
 // is stopped by TestMain's cleanup through worldClose.
 func setupTorWorld(t testing.TB) *torWorld {
 	t.Helper()
-	if err := tornet.Available(tornet.Options{}); err != nil {
+	if err := tornet.Available(tornet.Options{Bridge: true}); err != nil {
 		if os.Getenv("TUMBLE_REQUIRE_SERVERS") == "1" {
 			t.Fatalf("private Tor network: %v", err)
 		}
@@ -61,7 +62,7 @@ func setupTorWorld(t testing.TB) *torWorld {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		w := &torWorld{}
-		w.net, worldErr = tornet.Start(ctx, filepath.Join(worldDir, "net"), tornet.Options{})
+		w.net, worldErr = tornet.Start(ctx, filepath.Join(worldDir, "net"), tornet.Options{Bridge: true})
 		if worldErr != nil {
 			return
 		}
@@ -81,7 +82,11 @@ func setupTorWorld(t testing.TB) *torWorld {
 			return
 		}
 		w.torrc = filepath.Join(worldDir, "torrc")
-		worldErr = os.WriteFile(w.torrc, []byte(strings.Join(w.net.ClientTorrc(), "\n")+"\n"), 0o600)
+		if worldErr = os.WriteFile(w.torrc, []byte(strings.Join(w.net.ClientTorrc(), "\n")+"\n"), 0o600); worldErr != nil {
+			return
+		}
+		w.btorrc = filepath.Join(worldDir, "torrc-bridge")
+		worldErr = os.WriteFile(w.btorrc, []byte(strings.Join(w.net.BridgeClientTorrc(), "\n")+"\n"), 0o600)
 	})
 	if worldErr != nil {
 		t.Fatalf("tor world: %v", worldErr)

@@ -47,7 +47,21 @@ type Options struct {
 	// Tor is the tor binary. If empty, DefaultTor. tor-gencert must be in
 	// the same directory.
 	Tor string
+
+	// Bridge adds an unpublished bridge relay whose only client-facing
+	// listener is an obfs4 server transport (Obfs4Proxy) on BridgeHost;
+	// Network.BridgeLine returns its bridge line.
+	Bridge bool
 }
+
+// Obfs4Proxy is the obfs4 server transport of the bridge (Debian's
+// obfs4proxy package).
+const Obfs4Proxy = "/usr/bin/obfs4proxy"
+
+// BridgeHost is the loopback address of the bridge's obfs4 listener. Every
+// other listener of the network is on 127.0.0.1, so a connection to
+// BridgeHost can only be a connection to the bridge.
+const BridgeHost = "127.0.0.2"
 
 // A Network is a running private Tor network. Its methods may be called
 // from several goroutines.
@@ -59,8 +73,10 @@ type Network struct {
 	hashedPassword string
 	dirAuthorities []string // DirAuthority lines
 
-	nodes         []*node // authorities, relays, then onion host and client
+	nodes         []*node // authorities, relays, then onion host and client, then the bridge
 	onion, cli    *node
+	bridge        *node  // nil without Options.Bridge
+	bridgeLine    string // its obfs4 bridge line
 	clientSOCKS   string
 	clientControl string
 	onionSOCKS    string
@@ -70,6 +86,8 @@ type Network struct {
 	logMu    sync.Mutex
 	started  time.Time
 	progress *os.File // tornet.log: what Start and AddOnionService did, when
+
+	withBridge bool
 
 	mu     sync.Mutex
 	closed bool
@@ -98,6 +116,11 @@ func Available(opts Options) error {
 			return fmt.Errorf("tornet: %w (install Debian's tor package)", err)
 		} else if fi.IsDir() || fi.Mode()&0o111 == 0 {
 			return fmt.Errorf("tornet: %s is not an executable file", b)
+		}
+	}
+	if opts.Bridge {
+		if _, err := os.Stat(Obfs4Proxy); err != nil {
+			return fmt.Errorf("tornet: bridge: %w (install Debian's obfs4proxy package)", err)
 		}
 	}
 	return nil
@@ -173,7 +196,7 @@ func start(ctx context.Context, dir string, opts Options) (*Network, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("tornet: network directory: %w", err)
 	}
-	n := &Network{dir: dir, password: rand.Text(), started: time.Now()}
+	n := &Network{dir: dir, password: rand.Text(), started: time.Now(), withBridge: opts.Bridge}
 	n.tor, n.gencert = binaries(opts)
 	if n.progress, err = os.OpenFile(filepath.Join(dir, progressLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
 		return nil, fmt.Errorf("tornet: %w", err)
@@ -209,6 +232,9 @@ func (n *Network) setup() error {
 	}
 	n.onion = add("onion", onionHost)
 	n.cli = add("client", client)
+	if n.withBridge {
+		n.bridge = add("b0", bridge)
+	}
 	for _, nd := range n.nodes {
 		if err := os.MkdirAll(nd.dir, 0o700); err != nil {
 			return err
@@ -225,6 +251,10 @@ func (n *Network) run(ctx context.Context) error {
 	}
 	auths := n.nodes[:numAuthorities]
 	relays := n.nodes[:numAuthorities+numRelays] // authorities are relays too
+	servers := relays
+	if n.bridge != nil {
+		servers = append(slices.Clip(relays), n.bridge)
+	}
 	v3ids := make([]string, len(auths))
 	fprs := make([]string, len(auths))
 	errs := make([]error, len(auths))
@@ -250,9 +280,16 @@ func (n *Network) run(ctx context.Context) error {
 	n.logf("authority keys created")
 
 	for attempt := 1; ; attempt++ {
-		ports, err := pickPorts(2 * len(auths))
+		ports, err := pickPorts("127.0.0.1", 2*len(auths))
 		if err != nil {
 			return err
+		}
+		if n.bridge != nil {
+			p, err := pickPorts(BridgeHost, 1)
+			if err != nil {
+				return err
+			}
+			n.bridge.orPort = p[0] // the obfs4 port
 		}
 		n.dirAuthorities = n.dirAuthorities[:0]
 		for i, nd := range auths {
@@ -267,12 +304,12 @@ func (n *Network) run(ctx context.Context) error {
 			}
 		}
 		n.logf("attempt %d: authority ports %v; launching authorities and relays", attempt, ports)
-		err = n.launchAll(ctx, relays)
+		err = n.launchAll(ctx, servers)
 		if err == nil {
 			break
 		}
 		n.logf("attempt %d failed: %v", attempt, err)
-		for _, nd := range relays {
+		for _, nd := range servers {
 			nd.kill()
 		}
 		if !errors.Is(err, errPortInUse) || attempt == portAttempts {
@@ -285,8 +322,14 @@ func (n *Network) run(ctx context.Context) error {
 		return err
 	}
 	n.logf("consensus lists every relay as Running")
-	if err := n.waitCaches(ctx, relays); err != nil {
+	if err := n.waitCaches(ctx, servers, len(relays)); err != nil {
 		return err
+	}
+	if n.bridge != nil {
+		if err := n.waitBridgeLine(ctx); err != nil {
+			return err
+		}
+		n.logf("bridge ready: %s", n.bridgeLine)
 	}
 	n.logf("every relay has every microdescriptor; launching onion-service and client tors")
 
@@ -400,7 +443,7 @@ func (n *Network) waitConsensus(ctx context.Context) error {
 // off exponentially, so left alone they fetch the complete one up to 20
 // seconds late. SIGNAL RELOAD (SIGHUP) resets their download schedules and
 // makes them fetch at once.
-func (n *Network) waitCaches(ctx context.Context, relays []*node) error {
+func (n *Network) waitCaches(ctx context.Context, relays []*node, want int) error {
 	conns := make([]*controlConn, len(relays))
 	nudged := make([]time.Time, len(relays))
 	defer func() {
@@ -430,10 +473,10 @@ func (n *Network) waitCaches(ctx context.Context, relays []*node) error {
 				return fmt.Errorf("tor %s: %w", nd.name, err)
 			}
 			have := strings.Count(mds, "ntor-onion-key ")
-			if have >= len(relays) {
+			if have >= want {
 				continue
 			}
-			missing += fmt.Sprintf(" %s:%d/%d", nd.name, have, len(relays))
+			missing += fmt.Sprintf(" %s:%d/%d", nd.name, have, want)
 			if time.Since(nudged[i]) > 3*time.Second {
 				if _, err := conns[i].command(ctx, "SIGNAL RELOAD"); err != nil {
 					return fmt.Errorf("tor %s: %w", nd.name, err)
@@ -475,19 +518,19 @@ func socksListener(ctx context.Context, c *controlConn) (string, error) {
 }
 
 // pickPorts returns k distinct ports in [portLow, portHigh) that are free on
-// 127.0.0.1 at the time of the call. Another process may still take one
-// before tor binds it; tor then exits and Start tries new ports.
-func pickPorts(k int) ([]int, error) {
+// host at the time of the call. Another process may still take one before
+// tor binds it; tor then exits and Start tries new ports.
+func pickPorts(host string, k int) ([]int, error) {
 	var ports []int
 	for tries := 0; len(ports) < k; tries++ {
 		if tries == 1000 {
-			return nil, fmt.Errorf("no %d free ports in [%d, %d) on 127.0.0.1", k, portLow, portHigh)
+			return nil, fmt.Errorf("no %d free ports in [%d, %d) on %s", k, portLow, portHigh, host)
 		}
 		p := portLow + mathrand.IntN(portHigh-portLow)
 		if slices.Contains(ports, p) {
 			continue
 		}
-		l, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		l, err := net.Listen("tcp4", net.JoinHostPort(host, strconv.Itoa(p)))
 		if err != nil {
 			continue
 		}

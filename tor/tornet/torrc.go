@@ -26,6 +26,7 @@ const (
 	relay                     // non-exit relay
 	onionHost                 // hosts the onion services
 	client                    // standalone client with a SocksPort
+	bridge                    // unpublished bridge relay with an obfs4 transport
 )
 
 func (k nodeKind) String() string {
@@ -38,6 +39,8 @@ func (k nodeKind) String() string {
 		return "onion service"
 	case client:
 		return "client"
+	case bridge:
+		return "bridge"
 	}
 	return "kind " + strconv.Itoa(int(k))
 }
@@ -102,12 +105,25 @@ func (n *Network) torrc(nd *node) string {
 	// Exit when the test process exits, even where Pdeathsig is missing.
 	line("__OwningControllerProcess %d", os.Getpid())
 	switch nd.kind {
-	case authority, relay:
+	case authority, relay, bridge:
 		line("SocksPort 0")
-		if nd.kind == authority {
+		switch nd.kind {
+		case authority:
 			line("ORPort 127.0.0.1:%d", nd.orPort)
 			line("DirPort 127.0.0.1:%d", nd.dirPort)
-		} else {
+		case bridge:
+			// Clients reach the bridge only through obfs4 on BridgeHost;
+			// its ORPort on 127.0.0.1 is for obfs4proxy (and the
+			// authorities' reachability tests, skipped: AssumeReachable).
+			line("ORPort 127.0.0.1:auto")
+			line("BridgeRelay 1")
+			line("PublishServerDescriptor 0") // clients fetch it from the bridge
+			line("ExtORPort auto")
+			line("ServerTransportPlugin obfs4 exec %s", Obfs4Proxy)
+			line("ServerTransportListenAddr obfs4 %s:%d", BridgeHost, nd.orPort)
+			line("FetchDirInfoEarly 1")
+			line("FetchDirInfoExtraEarly 1")
+		default:
 			line("ORPort 127.0.0.1:auto")
 			// As directory caches, fetch each consensus and its
 			// microdescriptors from the authorities as soon as they
@@ -138,7 +154,7 @@ func (n *Network) torrc(nd *node) string {
 
 // writeTorrc writes nd's torrc and the files it refers to.
 func (n *Network) writeTorrc(nd *node) error {
-	if nd.kind == authority || nd.kind == relay {
+	if nd.kind == authority || nd.kind == relay || nd.kind == bridge {
 		// Relays never resolve names (no exits); keep tor from reading the
 		// host's resolver configuration all the same.
 		if err := os.WriteFile(filepath.Join(nd.dir, resolvConfName), []byte("nameserver 127.0.0.1\n"), 0o600); err != nil {

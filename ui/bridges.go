@@ -1,0 +1,126 @@
+package ui
+
+import (
+	"io"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tumble-voip/tumble/app"
+)
+
+// Choices of the bridges section of Settings > Network.
+const (
+	bridgeOptSnowflake = "Built-in Snowflake"
+	bridgeOptCustom    = "My bridge lines (obfs4, Snowflake, WebTunnel)"
+)
+
+// maxBridgeFile bounds a bridge lines file imported from the dialog.
+const maxBridgeFile = 64 << 10
+
+// bridgeWidgets is the "Bridges" section of Settings > Network: use
+// bridges, where they come from, the lines with an error per bad line, and
+// import from a file.
+type bridgeWidgets struct {
+	use    *widget.Check
+	source *widget.RadioGroup
+	lines  *widget.Entry
+	errs   *widget.Label
+	load   *widget.Button
+}
+
+func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
+	b := &bridgeWidgets{}
+	b.use = widget.NewCheck("Use bridges (for networks that block Tor)", func(bool) { changed() })
+	b.source = widget.NewRadioGroup([]string{bridgeOptSnowflake, bridgeOptCustom}, func(string) { changed() })
+	b.source.Required = true
+	b.lines = widget.NewMultiLineEntry()
+	b.lines.Wrapping = fyne.TextWrapOff
+	b.lines.SetMinRowsVisible(4)
+	b.lines.OnChanged = func(string) {
+		b.showProblems()
+		changed()
+	}
+	b.errs = wrapLabel("")
+	b.errs.Importance = widget.DangerImportance
+	b.errs.Hide()
+	b.load = widget.NewButton("Import from file…", func() {
+		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			defer r.Close()
+			data, err := io.ReadAll(io.LimitReader(r, maxBridgeFile+1))
+			if err != nil || len(data) > maxBridgeFile {
+				setLabel(f.errLabel, "That file is not a bridge lines file (too large or unreadable).")
+				return
+			}
+			text := strings.TrimSpace(b.lines.Text)
+			if text != "" {
+				text += "\n"
+			}
+			b.source.SetSelected(bridgeOptCustom)
+			b.lines.SetText(text + strings.TrimSpace(string(data)))
+		}, f.ui.win)
+		d.Show()
+	})
+	return b
+}
+
+// section returns the widgets as a Settings section.
+func (b *bridgeWidgets) section() fyne.CanvasObject {
+	return container.NewVBox(
+		section("Bridges",
+			hint(widget.NewFormItem("", b.use), "Embedded Tor only; applies from its next start"),
+			widget.NewFormItem("Bridges", b.source),
+			hint(widget.NewFormItem("Bridge lines", b.lines), "One per line: obfs4 IP:PORT FINGERPRINT cert=... (bridges.torproject.org, @GetBridgesBot)"),
+			widget.NewFormItem("", container.NewHBox(b.load))),
+		b.errs)
+}
+
+// showProblems names every bad line under the box.
+func (b *bridgeWidgets) showProblems() {
+	p := app.BridgeLineProblems(app.SplitBridgeText(b.lines.Text))
+	if p == nil {
+		b.errs.Hide()
+		return
+	}
+	b.errs.SetText(strings.Join(p, "\n"))
+	b.errs.Show()
+}
+
+// loadFrom shows the bridge settings of n.
+func (b *bridgeWidgets) loadFrom(n app.Network) {
+	b.use.SetChecked(n.UseBridges)
+	if n.BridgeSource == app.BridgesSnowflake {
+		b.source.SetSelected(bridgeOptSnowflake)
+	} else {
+		b.source.SetSelected(bridgeOptCustom)
+	}
+	b.lines.SetText(strings.Join(n.BridgeLines, "\n"))
+	b.showProblems()
+}
+
+// readInto stores the widgets' bridge settings in n.
+func (b *bridgeWidgets) readInto(n *app.Network) {
+	n.UseBridges = b.use.Checked
+	n.BridgeSource = app.BridgesCustom
+	if b.source.Selected == bridgeOptSnowflake {
+		n.BridgeSource = app.BridgesSnowflake
+	}
+	n.BridgeLines = app.SplitBridgeText(b.lines.Text)
+}
+
+// refresh enables what applies: bridges only with the embedded Tor, lines
+// only for custom bridges.
+func (b *bridgeWidgets) refresh(n app.Network) {
+	embedded := n.TorMode == app.TorEmbedded
+	setEnabled(b.use, embedded)
+	setEnabled(b.source, embedded && n.UseBridges)
+	custom := embedded && n.UseBridges && n.BridgeSource == app.BridgesCustom
+	setEnabled(b.lines, custom)
+	setEnabled(b.load, custom)
+}

@@ -1,0 +1,60 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tumble-voip/tumble/app"
+)
+
+const testObfs4 = "obfs4 192.0.2.1:443 D9A82D2F9C2F65A18407B1D2B764F130847F8B5D cert=qqTGb50kxZAGtS9vNwiWv6+lU1LmLUqySKZBPsSjLmAtKIjQUMr4cm2DAC0oZe0r9B6W5g iat-mode=0"
+
+// TestSettingsBridges: Settings > Network > Bridges shows an error per bad
+// line as the user types, refuses to save bad lines, and saves good ones.
+func TestSettingsBridges(t *testing.T) {
+	ctrl := newController(t, app.ControllerConfig{})
+	u := newTestUI(t, ctrl, &Options{Layout: LayoutDesktop})
+	f := openSettings(t, u)
+	b := f.bridges
+	if b.use.Checked || !b.lines.Disabled() {
+		t.Fatalf("bridges on or editable by default")
+	}
+	test.Tap(b.use)
+	b.source.SetSelected(bridgeOptCustom)
+	if b.lines.Disabled() {
+		t.Fatal("bridge lines box disabled with custom bridges")
+	}
+	b.lines.SetText(testObfs4 + "\nobfs4 192.0.2.1:443\nfoo 192.0.2.1:1 D9A82D2F9C2F65A18407B1D2B764F130847F8B5D")
+	if !b.errs.Visible() || !strings.Contains(b.errs.Text, "line 2: missing fingerprint") || !strings.Contains(b.errs.Text, `line 3: unknown transport "foo"`) {
+		t.Errorf("per-line errors: visible %v, %q", b.errs.Visible(), b.errs.Text)
+	}
+	test.Tap(findButton(t, topOverlay(u), "Save"))
+	if u.settingsOpen == nil {
+		t.Fatal("the dialog closed with bad bridge lines")
+	}
+	b.lines.SetText(testObfs4 + "\n")
+	if b.errs.Visible() {
+		t.Errorf("errors stay after the fix: %q", b.errs.Text)
+	}
+	test.Tap(findButton(t, topOverlay(u), "Save"))
+	if u.settingsOpen != nil {
+		t.Fatalf("good bridges not saved: %q", f.errLabel.Text)
+	}
+	n := ctrl.Settings().Network
+	if !n.UseBridges || n.BridgeSource != app.BridgesCustom || !slices.Equal(n.BridgeLines, []string{testObfs4}) {
+		t.Errorf("saved %+v", n)
+	}
+}
+
+func TestTorBarWarning(t *testing.T) {
+	got := torBarWarning(app.TorStatus{Warning: "Connection refused (CONNECTREFUSED)", Hint: "Tor has been stuck at 5% for 30s: try bridges"})
+	if got != "Connection refused (CONNECTREFUSED) · Tor has been stuck at 5% for 30s: try bridges" {
+		t.Errorf("torBarWarning = %q", got)
+	}
+	if torBarWarning(app.TorStatus{}) != "" {
+		t.Error("warning without problems")
+	}
+}
