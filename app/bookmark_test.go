@@ -7,12 +7,15 @@ import (
 	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base32"
 	"encoding/hex"
 	"errors"
 	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tumble-voip/tumble/tor"
 )
 
 // Well-known v3 onion services, checked against an implementation of the
@@ -84,16 +87,6 @@ func TestValidateAddress(t *testing.T) {
 	}
 }
 
-func TestValidateAddressVersionByte(t *testing.T) {
-	// A label with a correct checksum for version 2 must still be refused.
-	pub := make([]byte, 32)
-	raw := append(append(append([]byte{}, pub...), onionChecksum(pub, 2)...), 2)
-	addr := strings.ToLower(onionBase32.EncodeToString(raw)) + ".onion"
-	if _, err := ValidateAddress(addr); err == nil || !strings.Contains(err.Error(), "version byte") {
-		t.Fatalf("err = %v, want version byte error", err)
-	}
-}
-
 func TestNormalizeAddress(t *testing.T) {
 	for in, want := range map[string]string{
 		"  Example.COM. ": "example.com",
@@ -104,8 +97,10 @@ func TestNormalizeAddress(t *testing.T) {
 			t.Errorf("NormalizeAddress(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if !IsOnion("X.ONION") || IsOnion("example.com") {
-		t.Error("IsOnion wrong")
+	for addr, want := range map[string]bool{"X.ONION": true, "x.onion.": true, "example.com": false} {
+		if got := (Bookmark{Address: addr}).IsOnion(); got != want {
+			t.Errorf("Bookmark{Address: %q}.IsOnion() = %v", addr, got)
+		}
 	}
 }
 
@@ -121,7 +116,7 @@ func TestNewBookmark(t *testing.T) {
 	if len(b.ID) != 32 || !isLowerHex(b.ID) {
 		t.Errorf("ID = %q", b.ID)
 	}
-	if len(b.Isolation.Username) != 32 || len(b.Isolation.Password) != 32 || b.Isolation.Username == b.Isolation.Password {
+	if b.Isolation.IsZero() || b.Isolation.Username() == b.Isolation.Password() {
 		t.Errorf("isolation = %+v", b.Isolation)
 	}
 	if b.Name() != onion || b.HostPort() != onion+":64738" || !b.IsOnion() {
@@ -152,7 +147,7 @@ func TestBookmarksDoNotShareSecrets(t *testing.T) {
 	if a.ID == b.ID {
 		t.Error("two bookmarks got the same ID")
 	}
-	if a.Isolation == b.Isolation || a.Isolation.Username == b.Isolation.Username {
+	if a.Isolation == b.Isolation || a.Isolation.Username() == b.Isolation.Username() {
 		t.Error("two bookmarks share SOCKS isolation credentials")
 	}
 	ha, err := a.Identity.Hash()
@@ -170,7 +165,7 @@ func TestBookmarksDoNotShareSecrets(t *testing.T) {
 	if err := a.NewCircuit(); err != nil {
 		t.Fatal(err)
 	}
-	if a.Isolation.Username == old.Username || a.Isolation.Password == old.Password {
+	if a.Isolation.Username() == old.Username() || a.Isolation.Password() == old.Password() {
 		t.Error("NewCircuit did not replace both credentials")
 	}
 	oldHash := ha
@@ -203,12 +198,12 @@ func TestBookmarkValidate(t *testing.T) {
 		{"user newline", func(b *Bookmark) { b.Username = "al\nice" }, "username"},
 		{"user utf8", func(b *Bookmark) { b.Username = "\xff" }, "username"},
 		{"password NUL", func(b *Bookmark) { b.Password = "a\x00" }, "password"},
-		{"client auth on host", func(b *Bookmark) { b.Address = "example.com"; b.ClientAuthKey = testAuthKey(t) }, "client_auth_key"},
-		{"client auth bad", func(b *Bookmark) { b.ClientAuthKey = "nonsense" }, "client_auth_key"},
-		{"no isolation", func(b *Bookmark) { b.Isolation = Isolation{} }, "isolation"},
-		{"half isolation", func(b *Bookmark) { b.Isolation.Password = "" }, "isolation"},
-		{"tor extended socks", func(b *Bookmark) { b.Isolation.Username = "<torS0X>0" }, "isolation"},
-		{"long isolation", func(b *Bookmark) { b.Isolation.Password = strings.Repeat("a", 256) }, "isolation"},
+		{"client auth on host", func(b *Bookmark) {
+			b.ClientAuthKey = testClientAuthKey(t, b.Address)
+			b.Address = "example.com"
+		}, "client_auth_key"},
+		{"client auth other onion", func(b *Bookmark) { b.ClientAuthKey = testClientAuthKey(t, newTestOnion(t)) }, "client_auth_key"},
+		{"no isolation", func(b *Bookmark) { b.Isolation = tor.Isolation{} }, "isolation"},
 		{"no identity", func(b *Bookmark) { b.Identity = Identity{} }, "identity"},
 		{"broken identity", func(b *Bookmark) { b.Identity.PrivateKeyPEM = "garbage" }, "identity"},
 		{"fingerprint short", func(b *Bookmark) { b.PinnedFingerprint = "abcd" }, "pinned_fingerprint"},
@@ -244,7 +239,17 @@ func testAuthKey(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return onionBase32.EncodeToString(k.Bytes())
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(k.Bytes())
+}
+
+// testClientAuthKey returns a fresh client authorization key for onion.
+func testClientAuthKey(t testing.TB, onion string) tor.ClientAuthKey {
+	t.Helper()
+	k, err := tor.NewClientAuthKey(onion, testAuthKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func TestParseClientAuthKey(t *testing.T) {
@@ -252,7 +257,7 @@ func TestParseClientAuthKey(t *testing.T) {
 	label := strings.TrimSuffix(onion, ".onion")
 	other := strings.TrimSuffix(newTestOnion(t), ".onion")
 	key := testAuthKey(t)
-	want, _ := onionBase32.DecodeString(key)
+	want := label + ":descriptor:x25519:" + key
 	good := []string{
 		key,
 		strings.ToLower(key),
@@ -267,8 +272,8 @@ func TestParseClientAuthKey(t *testing.T) {
 			t.Errorf("ParseClientAuthKey(%q): %v", s, err)
 			continue
 		}
-		if hex.EncodeToString(got) != hex.EncodeToString(want) {
-			t.Errorf("ParseClientAuthKey(%q) = %x, want %x", s, got, want)
+		if got.String() != want {
+			t.Errorf("ParseClientAuthKey(%q) = %q, want %q", s, got, want)
 		}
 	}
 	bad := map[string]string{
@@ -288,16 +293,30 @@ func TestParseClientAuthKey(t *testing.T) {
 			t.Errorf("ParseClientAuthKey(%q) err = %v; want one mentioning %q", s, err, wantErr)
 		}
 	}
-	b := newTestBookmark(t, onion, "alice")
-	if k, err := b.ClientAuthPrivateKey(); k != nil || err != nil {
-		t.Errorf("no key: got %x, %v", k, err)
+	if _, err := ParseClientAuthKey(key, ""); err == nil {
+		t.Error("a bare key without an onion address was accepted")
 	}
-	b.ClientAuthKey = label + ":descriptor:x25519:" + key
+
+	// SetClientAuthKey: the form's path, with field errors.
+	b := newTestBookmark(t, onion, "alice")
+	if !b.ClientAuthKey.IsZero() {
+		t.Errorf("new bookmark has a key: %v", b.ClientAuthKey)
+	}
+	if err := b.SetClientAuthKey(" " + key + " "); err != nil || b.ClientAuthKey.String() != want {
+		t.Fatalf("SetClientAuthKey = %v, key %q", err, b.ClientAuthKey)
+	}
 	if err := b.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if k, err := b.ClientAuthPrivateKey(); err != nil || hex.EncodeToString(k) != hex.EncodeToString(want) {
-		t.Errorf("ClientAuthPrivateKey = %x, %v", k, err)
+	if err := b.SetClientAuthKey("nonsense"); !hasFieldError(err, "client_auth_key") || b.ClientAuthKey.String() != want {
+		t.Errorf("SetClientAuthKey(nonsense) = %v, key now %q", err, b.ClientAuthKey)
+	}
+	host := newTestBookmark(t, "example.com", "alice")
+	if err := host.SetClientAuthKey(key); !hasFieldError(err, "client_auth_key") {
+		t.Errorf("SetClientAuthKey on a host name = %v", err)
+	}
+	if err := b.SetClientAuthKey("  "); err != nil || !b.ClientAuthKey.IsZero() {
+		t.Errorf("SetClientAuthKey(blank) = %v, key %q", err, b.ClientAuthKey)
 	}
 }
 

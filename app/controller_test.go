@@ -640,8 +640,8 @@ func TestControllerClientAuthRequiredThroughSOCKS(t *testing.T) {
 	if r.atyp != 3 || r.host != onion || r.port != 64738 {
 		t.Errorf("SOCKS request for %q (type %d) port %d; want the onion name %q as a name, port 64738", r.host, r.atyp, r.port, onion)
 	}
-	if r.user != b.Isolation.Username || r.pass != b.Isolation.Password {
-		t.Errorf("SOCKS credentials %q/%q; want the bookmark's isolation %q/%q", r.user, r.pass, b.Isolation.Username, b.Isolation.Password)
+	if r.user != b.Isolation.Username() || r.pass != b.Isolation.Password() {
+		t.Errorf("SOCKS credentials %q/%q; want the bookmark's isolation %q/%q", r.user, r.pass, b.Isolation.Username(), b.Isolation.Password())
 	}
 
 	// A fresh circuit means fresh credentials on the next attempt.
@@ -947,7 +947,7 @@ func TestControllerBookmarksAndSettings(t *testing.T) {
 	}
 	edited := b1
 	edited.Label = "Renamed"
-	edited.Identity, edited.Isolation = Identity{}, Isolation{}
+	edited.Identity, edited.Isolation = Identity{}, tor.Isolation{}
 	got, err := c.SaveBookmark(edited)
 	if err != nil {
 		t.Fatal(err)
@@ -1044,28 +1044,6 @@ func TestControllerClassify(t *testing.T) {
 	}
 	if p, _ := classify(b, fmt.Errorf("x: %w", &mumble.CertificateMismatchError{Pinned: "a", Got: "b"})); p.PinnedFingerprint != "a" || p.NewFingerprint != "b" {
 		t.Errorf("fingerprints not carried: %+v", p)
-	}
-}
-
-func TestTorIsolationMapping(t *testing.T) {
-	iso, err := NewIsolation()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ti, err := torIsolation(iso)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ti.Username() != iso.Username || ti.Password() != iso.Password {
-		t.Errorf("generated credentials not passed through: %s/%s vs %s/%s", ti.Username(), ti.Password(), iso.Username, iso.Password)
-	}
-	a, _ := torIsolation(Isolation{Username: "hand made", Password: "x"})
-	b, _ := torIsolation(Isolation{Username: "hand made", Password: "y"})
-	if a.IsZero() || a == b {
-		t.Errorf("hand-made credentials do not map to distinct tokens")
-	}
-	if _, err := torIsolation(Isolation{}); err == nil {
-		t.Errorf("zero isolation accepted")
 	}
 }
 

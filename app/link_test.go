@@ -77,7 +77,7 @@ func TestFormatLink(t *testing.T) {
 	b.Label = "Lab server"
 	b.Password = "p@ss word"
 	b.Channel = []string{"Lab", "a/b"}
-	b.ClientAuthKey = testAuthKey(t)
+	b.ClientAuthKey = testClientAuthKey(t, onion)
 	b.PinnedFingerprint = Fingerprint([]byte("x"))
 
 	plain := FormatLink(b, LinkOptions{})
@@ -85,7 +85,8 @@ func TestFormatLink(t *testing.T) {
 	if plain != want {
 		t.Errorf("FormatLink = %q\n          want %q", plain, want)
 	}
-	for _, secret := range []string{b.Password, "p%40ss", b.ClientAuthKey, b.Isolation.Username, b.Isolation.Password, b.PinnedFingerprint, b.ID} {
+	key := strings.Split(b.ClientAuthKey.String(), ":")[3]
+	for _, secret := range []string{b.Password, "p%40ss", key, strings.ToLower(key), b.Isolation.Username(), b.Isolation.Password(), b.PinnedFingerprint, b.ID} {
 		if strings.Contains(plain, secret) {
 			t.Errorf("exported link %q contains a secret %q", plain, secret)
 		}

@@ -255,14 +255,11 @@ func (s *session) attempt() error {
 	}
 
 	s.update(func(st *State) { st.Phase = PhaseConnecting })
-	iso, err := torIsolation(b.Isolation)
-	if err != nil {
-		return fmt.Errorf("bookmark %s: %w", b.Name(), err)
+	if b.Isolation.IsZero() {
+		return fmt.Errorf("bookmark %s: %w", b.Name(), errNoIsolation)
 	}
-	dialer := e.srv.Isolated(iso)
-	if k, ok, err := torClientAuthKey(b); err != nil {
-		return &clientAuthError{err: err}
-	} else if ok {
+	dialer := e.srv.Isolated(b.Isolation)
+	if k := b.ClientAuthKey; !k.IsZero() {
 		if err := e.srv.AddClientAuth(s.ctx, k); errors.Is(err, tor.ErrNoControl) {
 			c.logf("app: %v; the key must be in that Tor's ClientOnionAuthDir", err)
 		} else if err != nil {

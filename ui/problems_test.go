@@ -155,7 +155,7 @@ func TestClientAuthDialog(t *testing.T) {
 	if topOverlay(u) == dlg {
 		t.Fatal("a valid key did not close the dialog")
 	}
-	if got := bookmarkByID(t, ctrl, b.ID).ClientAuthKey; got != key {
+	if got := bookmarkByID(t, ctrl, b.ID).ClientAuthKey.String(); got != key {
 		t.Errorf("bookmark key %q, want %q", got, key)
 	}
 	// Connecting again started (and fails for want of an embedded Tor).
