@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/tor"
 )
 
@@ -53,9 +54,9 @@ type Bookmark struct {
 	// Identity is this bookmark's own client certificate.
 	Identity Identity `json:"identity"`
 	// PinnedFingerprint is the SHA-256 of the server certificate seen on
-	// the first connection (64 lower-case hex digits), or empty before
-	// that. A different certificate later is refused.
-	PinnedFingerprint string `json:"pinned_fingerprint,omitempty"`
+	// the first connection (saved as 64 lower-case hex digits), or zero
+	// before that. A different certificate later is refused.
+	PinnedFingerprint mumble.Fingerprint `json:"pinned_fingerprint,omitzero"`
 	// Channel is the path of the channel to join after connecting, below
 	// the root channel (e.g. ["Lab", "Quiet"]); empty stays in the channel
 	// the server puts you in.
@@ -78,17 +79,14 @@ func NewBookmark(address string, port int, username string) (Bookmark, error) {
 }
 
 // Normalize tidies what a user typed: trims spaces around the label, address,
-// user name and key, lowers the address (see NormalizeAddress), sets a zero
-// Port to DefaultPort and lowers the pinned fingerprint.
+// and user name, lowers the address (see NormalizeAddress) and sets a zero
+// Port to DefaultPort.
 func (b *Bookmark) Normalize() {
 	b.Label = strings.TrimSpace(b.Label)
 	b.Address = NormalizeAddress(b.Address)
 	b.Username = strings.TrimSpace(b.Username)
 	if b.Port == 0 {
 		b.Port = DefaultPort
-	}
-	if fp, err := NormalizeFingerprint(b.PinnedFingerprint); err == nil {
-		b.PinnedFingerprint = fp
 	}
 	if len(b.Channel) == 0 {
 		b.Channel = nil
@@ -108,13 +106,6 @@ func (b Bookmark) Validate() error {
 	}
 	if _, err := b.Identity.TLSCertificate(); err != nil {
 		errs.add("identity", err)
-	}
-	if b.PinnedFingerprint != "" {
-		if fp, err := NormalizeFingerprint(b.PinnedFingerprint); err != nil {
-			errs.add("pinned_fingerprint", err)
-		} else if fp != b.PinnedFingerprint {
-			errs.addf("pinned_fingerprint", "must be 64 lower-case hex digits without separators")
-		}
 	}
 	return errs.join()
 }

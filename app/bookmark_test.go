@@ -206,10 +206,6 @@ func TestBookmarkValidate(t *testing.T) {
 		{"no isolation", func(b *Bookmark) { b.Isolation = tor.Isolation{} }, "isolation"},
 		{"no identity", func(b *Bookmark) { b.Identity = Identity{} }, "identity"},
 		{"broken identity", func(b *Bookmark) { b.Identity.PrivateKeyPEM = "garbage" }, "identity"},
-		{"fingerprint short", func(b *Bookmark) { b.PinnedFingerprint = "abcd" }, "pinned_fingerprint"},
-		{"fingerprint colons", func(b *Bookmark) {
-			b.PinnedFingerprint = strings.Repeat("ab:", 31) + "ab"
-		}, "pinned_fingerprint"},
 		{"channel empty level", func(b *Bookmark) { b.Channel = []string{"a", ""} }, "channel"},
 		{"channel control", func(b *Bookmark) { b.Channel = []string{"a\x1b[31m"} }, "channel"},
 		{"channel deep", func(b *Bookmark) { b.Channel = make([]string, maxChannelPath+1) }, "channel"},
@@ -430,27 +426,9 @@ func TestIdentityTLSHandshake(t *testing.T) {
 	}
 }
 
-func TestFingerprints(t *testing.T) {
-	der := []byte("not really a certificate")
-	fp := Fingerprint(der)
-	if len(fp) != 64 || !isLowerHex(fp) {
-		t.Fatalf("Fingerprint = %q", fp)
-	}
-	var colons []string
-	for i := 0; i < len(fp); i += 2 {
-		colons = append(colons, strings.ToUpper(fp[i:i+2]))
-	}
-	got, err := NormalizeFingerprint(" " + strings.Join(colons, ":") + " ")
-	if err != nil || got != fp {
-		t.Errorf("NormalizeFingerprint = %q, %v; want %q", got, err, fp)
-	}
-	for _, bad := range []string{"", "abc", strings.Repeat("g", 64), fp + "00"} {
-		if _, err := NormalizeFingerprint(bad); err == nil {
-			t.Errorf("NormalizeFingerprint(%q) accepted", bad)
-		}
-	}
-	if len(CertificateHash(der)) != 40 {
-		t.Error("CertificateHash is not SHA-1 hex")
+func TestCertificateHash(t *testing.T) {
+	if h := CertificateHash([]byte("not really a certificate")); len(h) != 40 || !isLowerHex(h) {
+		t.Errorf("CertificateHash = %q, want SHA-1 hex", h)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cretz/bine/process"
 
+	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/tor"
 )
 
@@ -292,7 +293,7 @@ func (c *Controller) SaveBookmark(b Bookmark) (Bookmark, error) {
 		if in.Identity.IsZero() {
 			in.Identity = cur.Identity
 		}
-		if in.PinnedFingerprint == "" {
+		if in.PinnedFingerprint.IsZero() {
 			in.PinnedFingerprint = cur.PinnedFingerprint
 		}
 		*cur = in
@@ -341,7 +342,7 @@ func (c *Controller) ImportLink(link string) (Bookmark, error) {
 // connection trusts and pins whatever certificate the server presents.
 func (c *Controller) ForgetCertificate(id string) error {
 	b, err := c.store.Modify(id, func(b *Bookmark) error {
-		b.PinnedFingerprint = ""
+		b.PinnedFingerprint = mumble.Fingerprint{}
 		return nil
 	})
 	if err != nil {
@@ -584,7 +585,7 @@ func (c *Controller) TrustNewCertificate() {
 	c.mu.Lock()
 	p, b := c.state.Problem, c.state.Bookmark
 	c.mu.Unlock()
-	if p.Kind != ProblemCertificateChanged || b == nil || p.NewFingerprint == "" {
+	if p.Kind != ProblemCertificateChanged || b == nil || p.NewFingerprint.IsZero() {
 		return
 	}
 	nb, err := c.store.Modify(b.ID, func(b *Bookmark) error {

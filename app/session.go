@@ -288,7 +288,7 @@ func (s *session) attempt() error {
 	if s.reconnector != nil {
 		s.reconnector.Reset()
 	}
-	if b.PinnedFingerprint == "" {
+	if b.PinnedFingerprint.IsZero() {
 		s.pin(client.Fingerprint())
 	}
 	return s.connected(connCtx, client)
@@ -296,24 +296,20 @@ func (s *session) attempt() error {
 
 // pin saves the server's certificate fingerprint into the bookmark (trust
 // on first use).
-func (s *session) pin(fp string) {
-	fp, err := NormalizeFingerprint(fp)
-	if err == nil {
-		var nb Bookmark
-		nb, err = s.c.store.Modify(s.bookmark.ID, func(b *Bookmark) error {
-			if b.PinnedFingerprint == "" {
-				b.PinnedFingerprint = fp
-			}
-			return nil
-		})
-		if err == nil {
-			s.bookmark = nb
-			s.update(func(st *State) {
-				b := nb.Clone()
-				st.Bookmark = &b
-			})
-			return
+func (s *session) pin(fp mumble.Fingerprint) {
+	nb, err := s.c.store.Modify(s.bookmark.ID, func(b *Bookmark) error {
+		if b.PinnedFingerprint.IsZero() {
+			b.PinnedFingerprint = fp
 		}
+		return nil
+	})
+	if err == nil {
+		s.bookmark = nb
+		s.update(func(st *State) {
+			b := nb.Clone()
+			st.Bookmark = &b
+		})
+		return
 	}
 	s.c.logf("app: pin server certificate of %s: %v", s.bookmark.Name(), err)
 	s.systemLine(fmt.Sprintf("The server's certificate could not be saved (%v): it will not be checked next time.", err))

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tumble-voip/tumble/mumble"
 )
 
 func openDirStore(t testing.TB, dir string) (*BookmarkStore, *DirStorage) {
@@ -37,7 +39,7 @@ func TestBookmarkStoreRoundTrip(t *testing.T) {
 	want := []Bookmark{}
 	inputs := []Bookmark{
 		{Label: "Lab", Address: onion, Username: "alice", Password: "pw", ClientAuthKey: key,
-			PinnedFingerprint: Fingerprint([]byte("cert")), Channel: []string{"Lab", "Quiet room"}},
+			PinnedFingerprint: mumble.FingerprintOf([]byte("cert")), Channel: []string{"Lab", "Quiet room"}},
 		{Address: "example.com", Port: 1234, Username: "bob"},
 		{Label: "v6", Address: "2001:db8::1", Username: "carol"},
 	}
@@ -184,8 +186,8 @@ func TestBookmarkStoreEditing(t *testing.T) {
 		t.Error("failed operations changed the list")
 	}
 	// Modify pins a fingerprint.
-	fp := Fingerprint([]byte("server"))
-	got, err := s.Modify(ids[0], func(b *Bookmark) error { b.PinnedFingerprint = strings.ToUpper(fp); return nil })
+	fp := mumble.FingerprintOf([]byte("server"))
+	got, err := s.Modify(ids[0], func(b *Bookmark) error { b.PinnedFingerprint = fp; return nil })
 	if err != nil || got.PinnedFingerprint != fp {
 		t.Fatalf("Modify pin = %q, %v", got.PinnedFingerprint, err)
 	}

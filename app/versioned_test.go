@@ -55,7 +55,7 @@ func TestBookmarksV1Migration(t *testing.T) {
 		b := got[i]
 		if b.ID != old.ID || b.Label != old.Label || b.Address != old.Address || b.Port != old.Port ||
 			b.Username != old.Username || b.Password != old.Password || b.Identity != old.Identity ||
-			b.PinnedFingerprint != old.PinnedFingerprint || !reflect.DeepEqual(b.Channel, old.Channel) {
+			b.PinnedFingerprint.String() != old.PinnedFingerprint || !reflect.DeepEqual(b.Channel, old.Channel) {
 			t.Errorf("bookmark %d: got %+v\nwant %+v", i, b, old)
 		}
 		// The SOCKS credentials sent to Tor are the ones version 1 sent:

@@ -90,12 +90,12 @@ func (e *bookmarkEditor) showIsolation() {
 	if h, err := e.orig.Identity.Hash(); err == nil {
 		text += "\nOwn client certificate " + short(h)
 	}
-	if e.orig.PinnedFingerprint != "" {
-		text += "\nServer certificate pinned: " + short(e.orig.PinnedFingerprint)
+	if !e.orig.PinnedFingerprint.IsZero() {
+		text += "\nServer certificate pinned: " + short(e.orig.PinnedFingerprint.String())
 	}
 	e.isolation.SetText(text)
 	e.newCircuit.Show()
-	if e.orig.PinnedFingerprint != "" {
+	if !e.orig.PinnedFingerprint.IsZero() {
 		e.forget.Show()
 	} else {
 		e.forget.Hide()
@@ -206,7 +206,11 @@ func (e *bookmarkEditor) forgetCertificate() {
 			setLabel(e.errLabel, errorText(err))
 			return
 		}
-		e.orig.PinnedFingerprint = ""
+		for _, b := range e.ui.ctrl.Bookmarks() {
+			if b.ID == e.orig.ID {
+				e.orig.PinnedFingerprint = b.PinnedFingerprint
+			}
+		}
 		e.showIsolation()
 		e.ui.servers.reload(e.orig.ID)
 	}, e.ui.win)

@@ -27,7 +27,7 @@ func (u *UI) showProblem(st app.State) {
 	if p.Kind == app.ProblemNone || p.Kind == app.ProblemOther {
 		return
 	}
-	key := strings.Join([]string{p.Kind.String(), p.Message, p.PinnedFingerprint, p.NewFingerprint}, "\x00")
+	key := strings.Join([]string{p.Kind.String(), p.Message, p.PinnedFingerprint.String(), p.NewFingerprint.String()}, "\x00")
 	if key == u.problemShown {
 		return
 	}
@@ -87,9 +87,9 @@ func (u *UI) showCertificateChanged(b app.Bookmark, p app.Problem) {
 			"Either its operator replaced the certificate, or someone is intercepting the connection. "+
 			"Tumble refused to connect."),
 		widget.NewLabelWithStyle("Trusted certificate", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		fingerprintLabel(p.PinnedFingerprint),
+		fingerprintLabel(p.PinnedFingerprint.String()),
 		widget.NewLabelWithStyle("Certificate presented now", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		fingerprintLabel(p.NewFingerprint),
+		fingerprintLabel(p.NewFingerprint.String()),
 		wrapLabel("Trust the new certificate only if the server's operator told you, through another channel, "+
 			"that it changed, and its fingerprint matches."),
 	)
