@@ -132,6 +132,20 @@ func TestNewBookmark(t *testing.T) {
 	if _, err := NewBookmark("not an address", 0, "x"); err == nil {
 		t.Error("NewBookmark accepted an invalid address")
 	}
+	// A trailing dot changes nothing: a good onion is normalized, a
+	// mistyped one refused, never taken as a host name.
+	dot, err := NewBookmark(strings.ToUpper(onion)+".", 0, "alice")
+	if err != nil || dot.Address != onion || !dot.IsOnion() {
+		t.Errorf("NewBookmark(%q.) = %q, %v", strings.ToUpper(onion), dot.Address, err)
+	}
+	typo := []byte(onion)
+	typo[5] ^= 'a' ^ 'b'
+	if typo[5] < 'a' || typo[5] > 'z' {
+		typo[5] = 'q'
+	}
+	if _, err := NewBookmark(strings.ToUpper(string(typo))+".", 0, "alice"); !hasFieldError(err, "address") || !strings.Contains(err.Error(), "onion") {
+		t.Errorf("NewBookmark with a mistyped onion and a trailing dot: %v", err)
+	}
 }
 
 func TestBookmarksDoNotShareSecrets(t *testing.T) {
