@@ -1,21 +1,16 @@
 package app
 
 import (
-	"bytes"
-	"crypto/sha3"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/tumble-voip/tumble/tor"
 )
 
 // DefaultPort is the Mumble server port used when none is given.
 const DefaultPort = 64738
-
-// onionV3Len is the length of a v3 onion address label: 35 bytes
-// (32-byte ed25519 key, 2-byte checksum, version byte) in base32.
-const onionV3Len = 56
 
 // AddressKind says what a bookmark address is.
 type AddressKind int
@@ -57,10 +52,10 @@ func NormalizeAddress(addr string) string {
 }
 
 // ValidateAddress checks a normalized server address and says what kind it
-// is. A ".onion" address must be a v3 onion service name: 56 base32
-// characters whose version byte and checksum are right (so a typo is caught
-// before Tor spends a minute looking for a service that does not exist),
-// optionally preceded by subdomain labels. Otherwise the address must be an
+// is. A ".onion" address must be a v3 onion service name that
+// tor.ParseOnion accepts (so a typo is caught before Tor spends a minute
+// looking for a service that does not exist), optionally preceded by
+// subdomain labels. Otherwise the address must be an
 // IP literal (IPv6 without brackets, no zone) or a DNS host name in ASCII
 // (internationalized names in their xn-- form).
 func ValidateAddress(addr string) (AddressKind, error) {
@@ -99,13 +94,13 @@ func ValidateAddress(addr string) (AddressKind, error) {
 		if labels[len(labels)-2] == "" {
 			return 0, errors.New("has an empty label before .onion")
 		}
-		if err := checkOnionLabel(labels[len(labels)-2]); err != nil {
-			return 0, err
-		}
 		for _, l := range labels[:len(labels)-2] {
 			if err := checkHostLabel(l); err != nil {
 				return 0, fmt.Errorf("has an invalid subdomain %q: %w", l, err)
 			}
+		}
+		if _, err := tor.ParseOnion(addr); err != nil {
+			return 0, onionProblem(err)
 		}
 		return AddressOnion, nil
 	}
@@ -123,60 +118,16 @@ func ValidateAddress(addr string) (AddressKind, error) {
 	return AddressHostName, nil
 }
 
-// IsOnion reports whether addr (normalized or not) names an onion service.
-func IsOnion(addr string) bool {
-	return strings.HasSuffix(NormalizeAddress(addr), ".onion")
-}
-
-// onionLabel returns the 56-character service label of a valid onion
-// address (dropping subdomains and ".onion").
-func onionLabel(addr string) string {
-	labels := strings.Split(NormalizeAddress(addr), ".")
-	if len(labels) < 2 {
-		return ""
-	}
-	return labels[len(labels)-2]
-}
-
-var onionBase32 = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-// checkOnionLabel validates the 56-character label of a v3 onion address,
-// including its version byte and checksum (rend-spec-v3, "Encoding onion
-// addresses": checksum = SHA3-256(".onion checksum" | pubkey | version)[:2]).
-func checkOnionLabel(l string) error {
-	l = strings.ToLower(l)
+// onionProblem words tor.ParseOnion's error as a field error.
+func onionProblem(err error) error {
+	var oe *tor.OnionError
 	switch {
-	case len(l) == 16:
+	case errors.Is(err, tor.ErrV2Onion):
 		return errors.New("is a v2 onion address; Tor no longer reaches those, ask for the v3 address (56 characters)")
-	case len(l) != onionV3Len:
-		return fmt.Errorf("is not a v3 onion address: the part before .onion has %d characters, it must have %d", len(l), onionV3Len)
+	case errors.As(err, &oe):
+		return fmt.Errorf("is not a v3 onion address: %s", oe.Reason)
 	}
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
-			return fmt.Errorf("is not a v3 onion address: %q is not a base32 character (a-z, 2-7)", c)
-		}
-	}
-	raw, err := onionBase32.DecodeString(strings.ToUpper(l))
-	if err != nil || len(raw) != 35 {
-		return errors.New("is not a v3 onion address: it does not decode")
-	}
-	if raw[34] != 3 {
-		return fmt.Errorf("is not a v3 onion address: version byte is %d, not 3", raw[34])
-	}
-	if !bytes.Equal(onionChecksum(raw[:32], raw[34]), raw[32:34]) {
-		return errors.New("has a wrong checksum: a character was mistyped")
-	}
-	return nil
-}
-
-// onionChecksum computes the 2-byte checksum of a v3 onion address.
-func onionChecksum(pub []byte, version byte) []byte {
-	h := sha3.New256()
-	h.Write([]byte(".onion checksum"))
-	h.Write(pub)
-	h.Write([]byte{version})
-	return h.Sum(nil)[:2]
+	return err
 }
 
 // checkHostLabel validates one DNS label: 1-63 letters, digits, hyphens or

@@ -8,6 +8,9 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/tor"
 )
 
 // Limits on what users type into a bookmark.
@@ -39,19 +42,21 @@ type Bookmark struct {
 	Username string `json:"username"`
 	// Password is the optional server password.
 	Password string `json:"password,omitempty"`
-	// ClientAuthKey is the optional onion service client authorization key,
-	// as Tor's "<addr>:descriptor:x25519:<key>" line or the bare base32
-	// key; see ParseClientAuthKey. Only valid for .onion addresses.
-	ClientAuthKey string `json:"client_auth_key,omitempty"`
+	// ClientAuthKey is the optional onion service client authorization key
+	// (saved as Tor's "<addr>:descriptor:x25519:<key>" line); set it from
+	// what a user pastes with SetClientAuthKey. Only valid for the
+	// bookmark's own .onion address.
+	ClientAuthKey tor.ClientAuthKey `json:"client_auth_key,omitzero"`
 	// Isolation is this bookmark's SOCKS credentials, so it gets its own
-	// Tor circuit.
-	Isolation Isolation `json:"isolation"`
+	// Tor circuit: Tor keeps streams with different credentials on
+	// different circuits, so no two servers ever share one.
+	Isolation tor.Isolation `json:"isolation"`
 	// Identity is this bookmark's own client certificate.
 	Identity Identity `json:"identity"`
 	// PinnedFingerprint is the SHA-256 of the server certificate seen on
-	// the first connection (64 lower-case hex digits), or empty before
-	// that. A different certificate later is refused.
-	PinnedFingerprint string `json:"pinned_fingerprint,omitempty"`
+	// the first connection (saved as 64 lower-case hex digits), or zero
+	// before that. A different certificate later is refused.
+	PinnedFingerprint mumble.Fingerprint `json:"pinned_fingerprint,omitzero"`
 	// Channel is the path of the channel to join after connecting, below
 	// the root channel (e.g. ["Lab", "Quiet"]); empty stays in the channel
 	// the server puts you in.
@@ -74,18 +79,14 @@ func NewBookmark(address string, port int, username string) (Bookmark, error) {
 }
 
 // Normalize tidies what a user typed: trims spaces around the label, address,
-// user name and key, lowers the address (see NormalizeAddress), sets a zero
-// Port to DefaultPort and lowers the pinned fingerprint.
+// and user name, lowers the address (see NormalizeAddress) and sets a zero
+// Port to DefaultPort.
 func (b *Bookmark) Normalize() {
 	b.Label = strings.TrimSpace(b.Label)
 	b.Address = NormalizeAddress(b.Address)
 	b.Username = strings.TrimSpace(b.Username)
-	b.ClientAuthKey = strings.TrimSpace(b.ClientAuthKey)
 	if b.Port == 0 {
 		b.Port = DefaultPort
-	}
-	if fp, err := NormalizeFingerprint(b.PinnedFingerprint); err == nil {
-		b.PinnedFingerprint = fp
 	}
 	if len(b.Channel) == 0 {
 		b.Channel = nil
@@ -102,18 +103,9 @@ func (b Bookmark) Validate() error {
 	b.validateServerFields(&errs, true)
 	if b.Isolation.IsZero() {
 		errs.add("isolation", errNoIsolation)
-	} else {
-		errs.add("isolation", b.Isolation.validate())
 	}
 	if _, err := b.Identity.TLSCertificate(); err != nil {
 		errs.add("identity", err)
-	}
-	if b.PinnedFingerprint != "" {
-		if fp, err := NormalizeFingerprint(b.PinnedFingerprint); err != nil {
-			errs.add("pinned_fingerprint", err)
-		} else if fp != b.PinnedFingerprint {
-			errs.addf("pinned_fingerprint", "must be 64 lower-case hex digits without separators")
-		}
 	}
 	return errs.join()
 }
@@ -141,11 +133,11 @@ func (b Bookmark) validateServerFields(errs *fieldErrs, requireUsername bool) {
 		errs.add("username", checkText(b.Username, maxUsernameLen))
 	}
 	errs.add("password", checkText(b.Password, maxPasswordLen))
-	if b.ClientAuthKey != "" {
-		if addrErr == nil && kind != AddressOnion {
+	if !b.ClientAuthKey.IsZero() && addrErr == nil {
+		if kind != AddressOnion {
 			errs.addf("client_auth_key", "only applies to .onion addresses")
-		} else if _, err := ParseClientAuthKey(b.ClientAuthKey, b.Address); err != nil {
-			errs.add("client_auth_key", err)
+		} else if !clientAuthFor(b.ClientAuthKey, b.Address) {
+			errs.addf("client_auth_key", "is for a different onion address than this bookmark")
 		}
 	}
 	if len(b.Channel) > maxChannelPath {
@@ -176,29 +168,12 @@ func (b Bookmark) HostPort() string {
 }
 
 // IsOnion reports whether the bookmark points at an onion service.
-func (b Bookmark) IsOnion() bool { return IsOnion(b.Address) }
-
-// ClientAuthPrivateKey returns the 32-byte x25519 client authorization key,
-// or nil if the bookmark has none.
-func (b Bookmark) ClientAuthPrivateKey() ([]byte, error) {
-	if b.ClientAuthKey == "" {
-		return nil, nil
-	}
-	k, err := ParseClientAuthKey(b.ClientAuthKey, b.Address)
-	if err != nil {
-		return nil, fmt.Errorf("app: bookmark %s: client authorization key %w", b.Name(), err)
-	}
-	return k, nil
-}
+func (b Bookmark) IsOnion() bool { return tor.IsOnion(b.Address) }
 
 // NewCircuit replaces the isolation credentials with fresh random ones, so
 // that Tor builds a new circuit for the next connection to this server.
 func (b *Bookmark) NewCircuit() error {
-	iso, err := NewIsolation()
-	if err != nil {
-		return err
-	}
-	b.Isolation = iso
+	b.Isolation = tor.NewIsolation()
 	return nil
 }
 
@@ -261,6 +236,8 @@ func isLowerHex(s string) bool {
 	}
 	return true
 }
+
+var errNoIsolation = errors.New("no SOCKS isolation credentials")
 
 // ErrBookmarkNotFound is returned by BookmarkStore methods given an unknown
 // ID.

@@ -7,12 +7,15 @@ import (
 	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base32"
 	"encoding/hex"
 	"errors"
 	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tumble-voip/tumble/tor"
 )
 
 // Well-known v3 onion services, checked against an implementation of the
@@ -84,16 +87,6 @@ func TestValidateAddress(t *testing.T) {
 	}
 }
 
-func TestValidateAddressVersionByte(t *testing.T) {
-	// A label with a correct checksum for version 2 must still be refused.
-	pub := make([]byte, 32)
-	raw := append(append(append([]byte{}, pub...), onionChecksum(pub, 2)...), 2)
-	addr := strings.ToLower(onionBase32.EncodeToString(raw)) + ".onion"
-	if _, err := ValidateAddress(addr); err == nil || !strings.Contains(err.Error(), "version byte") {
-		t.Fatalf("err = %v, want version byte error", err)
-	}
-}
-
 func TestNormalizeAddress(t *testing.T) {
 	for in, want := range map[string]string{
 		"  Example.COM. ": "example.com",
@@ -104,8 +97,10 @@ func TestNormalizeAddress(t *testing.T) {
 			t.Errorf("NormalizeAddress(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if !IsOnion("X.ONION") || IsOnion("example.com") {
-		t.Error("IsOnion wrong")
+	for addr, want := range map[string]bool{"X.ONION": true, "x.onion.": true, "example.com": false} {
+		if got := (Bookmark{Address: addr}).IsOnion(); got != want {
+			t.Errorf("Bookmark{Address: %q}.IsOnion() = %v", addr, got)
+		}
 	}
 }
 
@@ -121,7 +116,7 @@ func TestNewBookmark(t *testing.T) {
 	if len(b.ID) != 32 || !isLowerHex(b.ID) {
 		t.Errorf("ID = %q", b.ID)
 	}
-	if len(b.Isolation.Username) != 32 || len(b.Isolation.Password) != 32 || b.Isolation.Username == b.Isolation.Password {
+	if b.Isolation.IsZero() || b.Isolation.Username() == b.Isolation.Password() {
 		t.Errorf("isolation = %+v", b.Isolation)
 	}
 	if b.Name() != onion || b.HostPort() != onion+":64738" || !b.IsOnion() {
@@ -136,6 +131,20 @@ func TestNewBookmark(t *testing.T) {
 	}
 	if _, err := NewBookmark("not an address", 0, "x"); err == nil {
 		t.Error("NewBookmark accepted an invalid address")
+	}
+	// A trailing dot changes nothing: a good onion is normalized, a
+	// mistyped one refused, never taken as a host name.
+	dot, err := NewBookmark(strings.ToUpper(onion)+".", 0, "alice")
+	if err != nil || dot.Address != onion || !dot.IsOnion() {
+		t.Errorf("NewBookmark(%q.) = %q, %v", strings.ToUpper(onion), dot.Address, err)
+	}
+	typo := []byte(onion)
+	typo[5] ^= 'a' ^ 'b'
+	if typo[5] < 'a' || typo[5] > 'z' {
+		typo[5] = 'q'
+	}
+	if _, err := NewBookmark(strings.ToUpper(string(typo))+".", 0, "alice"); !hasFieldError(err, "address") || !strings.Contains(err.Error(), "onion") {
+		t.Errorf("NewBookmark with a mistyped onion and a trailing dot: %v", err)
 	}
 }
 
@@ -152,7 +161,7 @@ func TestBookmarksDoNotShareSecrets(t *testing.T) {
 	if a.ID == b.ID {
 		t.Error("two bookmarks got the same ID")
 	}
-	if a.Isolation == b.Isolation || a.Isolation.Username == b.Isolation.Username {
+	if a.Isolation == b.Isolation || a.Isolation.Username() == b.Isolation.Username() {
 		t.Error("two bookmarks share SOCKS isolation credentials")
 	}
 	ha, err := a.Identity.Hash()
@@ -170,7 +179,7 @@ func TestBookmarksDoNotShareSecrets(t *testing.T) {
 	if err := a.NewCircuit(); err != nil {
 		t.Fatal(err)
 	}
-	if a.Isolation.Username == old.Username || a.Isolation.Password == old.Password {
+	if a.Isolation.Username() == old.Username() || a.Isolation.Password() == old.Password() {
 		t.Error("NewCircuit did not replace both credentials")
 	}
 	oldHash := ha
@@ -203,18 +212,14 @@ func TestBookmarkValidate(t *testing.T) {
 		{"user newline", func(b *Bookmark) { b.Username = "al\nice" }, "username"},
 		{"user utf8", func(b *Bookmark) { b.Username = "\xff" }, "username"},
 		{"password NUL", func(b *Bookmark) { b.Password = "a\x00" }, "password"},
-		{"client auth on host", func(b *Bookmark) { b.Address = "example.com"; b.ClientAuthKey = testAuthKey(t) }, "client_auth_key"},
-		{"client auth bad", func(b *Bookmark) { b.ClientAuthKey = "nonsense" }, "client_auth_key"},
-		{"no isolation", func(b *Bookmark) { b.Isolation = Isolation{} }, "isolation"},
-		{"half isolation", func(b *Bookmark) { b.Isolation.Password = "" }, "isolation"},
-		{"tor extended socks", func(b *Bookmark) { b.Isolation.Username = "<torS0X>0" }, "isolation"},
-		{"long isolation", func(b *Bookmark) { b.Isolation.Password = strings.Repeat("a", 256) }, "isolation"},
+		{"client auth on host", func(b *Bookmark) {
+			b.ClientAuthKey = testClientAuthKey(t, b.Address)
+			b.Address = "example.com"
+		}, "client_auth_key"},
+		{"client auth other onion", func(b *Bookmark) { b.ClientAuthKey = testClientAuthKey(t, newTestOnion(t)) }, "client_auth_key"},
+		{"no isolation", func(b *Bookmark) { b.Isolation = tor.Isolation{} }, "isolation"},
 		{"no identity", func(b *Bookmark) { b.Identity = Identity{} }, "identity"},
 		{"broken identity", func(b *Bookmark) { b.Identity.PrivateKeyPEM = "garbage" }, "identity"},
-		{"fingerprint short", func(b *Bookmark) { b.PinnedFingerprint = "abcd" }, "pinned_fingerprint"},
-		{"fingerprint colons", func(b *Bookmark) {
-			b.PinnedFingerprint = strings.Repeat("ab:", 31) + "ab"
-		}, "pinned_fingerprint"},
 		{"channel empty level", func(b *Bookmark) { b.Channel = []string{"a", ""} }, "channel"},
 		{"channel control", func(b *Bookmark) { b.Channel = []string{"a\x1b[31m"} }, "channel"},
 		{"channel deep", func(b *Bookmark) { b.Channel = make([]string, maxChannelPath+1) }, "channel"},
@@ -244,7 +249,17 @@ func testAuthKey(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return onionBase32.EncodeToString(k.Bytes())
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(k.Bytes())
+}
+
+// testClientAuthKey returns a fresh client authorization key for onion.
+func testClientAuthKey(t testing.TB, onion string) tor.ClientAuthKey {
+	t.Helper()
+	k, err := tor.NewClientAuthKey(onion, testAuthKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func TestParseClientAuthKey(t *testing.T) {
@@ -252,7 +267,7 @@ func TestParseClientAuthKey(t *testing.T) {
 	label := strings.TrimSuffix(onion, ".onion")
 	other := strings.TrimSuffix(newTestOnion(t), ".onion")
 	key := testAuthKey(t)
-	want, _ := onionBase32.DecodeString(key)
+	want := label + ":descriptor:x25519:" + key
 	good := []string{
 		key,
 		strings.ToLower(key),
@@ -267,8 +282,8 @@ func TestParseClientAuthKey(t *testing.T) {
 			t.Errorf("ParseClientAuthKey(%q): %v", s, err)
 			continue
 		}
-		if hex.EncodeToString(got) != hex.EncodeToString(want) {
-			t.Errorf("ParseClientAuthKey(%q) = %x, want %x", s, got, want)
+		if got.String() != want {
+			t.Errorf("ParseClientAuthKey(%q) = %q, want %q", s, got, want)
 		}
 	}
 	bad := map[string]string{
@@ -288,16 +303,30 @@ func TestParseClientAuthKey(t *testing.T) {
 			t.Errorf("ParseClientAuthKey(%q) err = %v; want one mentioning %q", s, err, wantErr)
 		}
 	}
-	b := newTestBookmark(t, onion, "alice")
-	if k, err := b.ClientAuthPrivateKey(); k != nil || err != nil {
-		t.Errorf("no key: got %x, %v", k, err)
+	if _, err := ParseClientAuthKey(key, ""); err == nil {
+		t.Error("a bare key without an onion address was accepted")
 	}
-	b.ClientAuthKey = label + ":descriptor:x25519:" + key
+
+	// SetClientAuthKey: the form's path, with field errors.
+	b := newTestBookmark(t, onion, "alice")
+	if !b.ClientAuthKey.IsZero() {
+		t.Errorf("new bookmark has a key: %v", b.ClientAuthKey)
+	}
+	if err := b.SetClientAuthKey(" " + key + " "); err != nil || b.ClientAuthKey.String() != want {
+		t.Fatalf("SetClientAuthKey = %v, key %q", err, b.ClientAuthKey)
+	}
 	if err := b.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if k, err := b.ClientAuthPrivateKey(); err != nil || hex.EncodeToString(k) != hex.EncodeToString(want) {
-		t.Errorf("ClientAuthPrivateKey = %x, %v", k, err)
+	if err := b.SetClientAuthKey("nonsense"); !hasFieldError(err, "client_auth_key") || b.ClientAuthKey.String() != want {
+		t.Errorf("SetClientAuthKey(nonsense) = %v, key now %q", err, b.ClientAuthKey)
+	}
+	host := newTestBookmark(t, "example.com", "alice")
+	if err := host.SetClientAuthKey(key); !hasFieldError(err, "client_auth_key") {
+		t.Errorf("SetClientAuthKey on a host name = %v", err)
+	}
+	if err := b.SetClientAuthKey("  "); err != nil || !b.ClientAuthKey.IsZero() {
+		t.Errorf("SetClientAuthKey(blank) = %v, key %q", err, b.ClientAuthKey)
 	}
 }
 
@@ -411,27 +440,9 @@ func TestIdentityTLSHandshake(t *testing.T) {
 	}
 }
 
-func TestFingerprints(t *testing.T) {
-	der := []byte("not really a certificate")
-	fp := Fingerprint(der)
-	if len(fp) != 64 || !isLowerHex(fp) {
-		t.Fatalf("Fingerprint = %q", fp)
-	}
-	var colons []string
-	for i := 0; i < len(fp); i += 2 {
-		colons = append(colons, strings.ToUpper(fp[i:i+2]))
-	}
-	got, err := NormalizeFingerprint(" " + strings.Join(colons, ":") + " ")
-	if err != nil || got != fp {
-		t.Errorf("NormalizeFingerprint = %q, %v; want %q", got, err, fp)
-	}
-	for _, bad := range []string{"", "abc", strings.Repeat("g", 64), fp + "00"} {
-		if _, err := NormalizeFingerprint(bad); err == nil {
-			t.Errorf("NormalizeFingerprint(%q) accepted", bad)
-		}
-	}
-	if len(CertificateHash(der)) != 40 {
-		t.Error("CertificateHash is not SHA-1 hex")
+func TestCertificateHash(t *testing.T) {
+	if h := CertificateHash([]byte("not really a certificate")); len(h) != 40 || !isLowerHex(h) {
+		t.Errorf("CertificateHash = %q, want SHA-1 hex", h)
 	}
 }
 

@@ -4,55 +4,70 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tumble-voip/tumble/tor"
 )
 
-// x25519KeyBase32Len is the length of a 32-byte key in unpadded base32.
-const x25519KeyBase32Len = 52
-
 // ParseClientAuthKey parses an onion service client authorization key as
-// users get it from the service operator, in either of two forms:
+// users get it from the service operator, for the onion service at
+// onionAddr, in either of two forms:
 //
 //   - Tor's ".auth_private" line:
 //     "<56-character onion address without .onion>:descriptor:x25519:<base32 key>"
 //   - the bare base32 private key (52 characters; "=" padding allowed).
 //
 // Letters may be in either case. If onionAddr is not empty and the line names
-// an onion address, the two must match. It returns the 32-byte x25519
-// private key.
-func ParseClientAuthKey(s, onionAddr string) ([]byte, error) {
+// an onion address, the two must match; a bare key needs onionAddr. The
+// decoding is tor's (tor.ParseClientAuthKey, tor.NewClientAuthKey); this
+// only accepts the forms users paste.
+func ParseClientAuthKey(s, onionAddr string) (tor.ClientAuthKey, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, errors.New("is empty")
+		return tor.ClientAuthKey{}, errors.New("is empty")
 	}
-	keyText := s
-	if strings.Contains(s, ":") {
-		parts := strings.Split(s, ":")
-		if len(parts) != 4 {
-			return nil, fmt.Errorf(`has %d ":"-separated parts; the form is "<onion address>:descriptor:x25519:<key>" or just the key`, len(parts))
+	if !strings.Contains(s, ":") {
+		if onionAddr == "" {
+			return tor.ClientAuthKey{}, errors.New("is a bare key, which needs the onion address it is for")
 		}
-		addr, kind, alg := strings.ToLower(parts[0]), strings.ToLower(parts[1]), strings.ToLower(parts[2])
-		addr = strings.TrimSuffix(addr, ".onion")
-		if err := checkOnionLabel(addr); err != nil {
-			return nil, fmt.Errorf("names an onion address that %w", err)
+		k, err := tor.NewClientAuthKey(onionAddr, s)
+		if err != nil {
+			return tor.ClientAuthKey{}, fmt.Errorf("is not valid: %w", err)
 		}
-		if kind != "descriptor" {
-			return nil, fmt.Errorf(`has %q where "descriptor" belongs`, parts[1])
-		}
-		if alg != "x25519" {
-			return nil, fmt.Errorf("uses the key type %q; Tor client authorization uses x25519", parts[2])
-		}
-		if onionAddr != "" && addr != onionLabel(onionAddr) {
-			return nil, errors.New("is for a different onion address than this bookmark")
-		}
-		keyText = parts[3]
+		return k, nil
 	}
-	keyText = strings.ToUpper(strings.TrimRight(keyText, "="))
-	if len(keyText) != x25519KeyBase32Len {
-		return nil, fmt.Errorf("has a key of %d characters; an x25519 key in base32 has %d", len(keyText), x25519KeyBase32Len)
+	k, err := tor.ParseClientAuthKey(s)
+	if err != nil {
+		return tor.ClientAuthKey{}, fmt.Errorf("is not valid: %w", err)
 	}
-	key, err := onionBase32.DecodeString(keyText)
-	if err != nil || len(key) != 32 {
-		return nil, errors.New("has a key that is not valid base32 (A-Z, 2-7)")
+	if onionAddr != "" && !clientAuthFor(k, onionAddr) {
+		return tor.ClientAuthKey{}, errors.New("is for a different onion address than this bookmark")
 	}
-	return key, nil
+	return k, nil
+}
+
+// clientAuthFor reports whether k is the key of the onion service at addr.
+func clientAuthFor(k tor.ClientAuthKey, addr string) bool {
+	a, err := tor.ParseOnion(addr)
+	return err == nil && a.ServiceID() == k.Onion
+}
+
+// SetClientAuthKey sets ClientAuthKey from text as a user pastes it (see
+// ParseClientAuthKey), for the bookmark's address; blank text removes the
+// key. An error is a *FieldError for "client_auth_key" and leaves b
+// unchanged.
+func (b *Bookmark) SetClientAuthKey(text string) error {
+	if strings.TrimSpace(text) == "" {
+		b.ClientAuthKey = tor.ClientAuthKey{}
+		return nil
+	}
+	addr := NormalizeAddress(b.Address)
+	if !tor.IsOnion(addr) {
+		return &FieldError{Field: "client_auth_key", Err: errors.New("only applies to .onion addresses")}
+	}
+	k, err := ParseClientAuthKey(text, addr)
+	if err != nil {
+		return &FieldError{Field: "client_auth_key", Err: err}
+	}
+	b.ClientAuthKey = k
+	return nil
 }

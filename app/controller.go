@@ -10,6 +10,7 @@ import (
 
 	"github.com/cretz/bine/process"
 
+	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/tor"
 	"github.com/tumble-voip/tumble/voice"
 )
@@ -313,7 +314,7 @@ func (c *Controller) SaveBookmark(b Bookmark) (Bookmark, error) {
 		if in.Identity.IsZero() {
 			in.Identity = cur.Identity
 		}
-		if in.PinnedFingerprint == "" {
+		if in.PinnedFingerprint.IsZero() {
 			in.PinnedFingerprint = cur.PinnedFingerprint
 		}
 		*cur = in
@@ -362,7 +363,7 @@ func (c *Controller) ImportLink(link string) (Bookmark, error) {
 // connection trusts and pins whatever certificate the server presents.
 func (c *Controller) ForgetCertificate(id string) error {
 	b, err := c.store.Modify(id, func(b *Bookmark) error {
-		b.PinnedFingerprint = ""
+		b.PinnedFingerprint = mumble.Fingerprint{}
 		return nil
 	})
 	if err != nil {
@@ -674,7 +675,7 @@ func (c *Controller) TrustNewCertificate() {
 	}
 	st := sess.snapshot()
 	p, b := st.Problem, st.Bookmark
-	if p.Kind != ProblemCertificateChanged || b == nil || p.NewFingerprint == "" {
+	if p.Kind != ProblemCertificateChanged || b == nil || p.NewFingerprint.IsZero() {
 		return
 	}
 	nb, err := c.store.Modify(b.ID, func(b *Bookmark) error {

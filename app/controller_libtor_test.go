@@ -29,12 +29,11 @@ func TestControllerEmbeddedTor(t *testing.T) {
 		AllowTestingTor: true,
 		Amnesic:         true,
 	})
-	b, err := c.SaveBookmark(Bookmark{
-		Address:       locked.Address,
-		Port:          locked.Port,
-		Username:      "uma",
-		ClientAuthKey: locked.ClientAuthKey,
-	})
+	in := Bookmark{Address: locked.Address, Port: locked.Port, Username: "uma"}
+	if err := in.SetClientAuthKey(locked.ClientAuthKey); err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.SaveBookmark(in)
 	if err != nil {
 		t.Fatal(err)
 	}

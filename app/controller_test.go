@@ -142,7 +142,7 @@ func TestControllerConnectShowsChannelTree(t *testing.T) {
 		t.Fatalf("idle state with Tor off: phase %v, tor %+v; want idle, unprotected, mode off", st.Phase, st.Tor)
 	}
 	b := addServerBookmark(t, c, srv.Addr, "alice", "")
-	if b.PinnedFingerprint != "" {
+	if !b.PinnedFingerprint.IsZero() {
 		t.Fatalf("new bookmark already pinned")
 	}
 	st := connect(t, c, b)
@@ -181,8 +181,8 @@ func TestControllerConnectShowsChannelTree(t *testing.T) {
 	}
 
 	// Trust on first use: the fingerprint is pinned and saved on disk.
-	st = waitFor(t, c, "pinned", func(st State) bool { return st.Bookmark.PinnedFingerprint != "" })
-	if st.Bookmark.PinnedFingerprint != srv.Fingerprint() {
+	st = waitFor(t, c, "pinned", func(st State) bool { return !st.Bookmark.PinnedFingerprint.IsZero() })
+	if st.Bookmark.PinnedFingerprint.String() != srv.Fingerprint() {
 		t.Errorf("pinned %s, server's certificate is %s", st.Bookmark.PinnedFingerprint, srv.Fingerprint())
 	}
 	disk, err := NewDirStorage(c.cfg.ConfigDir)
@@ -194,7 +194,7 @@ func TestControllerConnectShowsChannelTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	saved, err := store.Get(b.ID)
-	if err != nil || saved.PinnedFingerprint != srv.Fingerprint() {
+	if err != nil || saved.PinnedFingerprint.String() != srv.Fingerprint() {
 		t.Errorf("bookmark on disk: pin %q, err %v; want %s", saved.PinnedFingerprint, err, srv.Fingerprint())
 	}
 
@@ -330,7 +330,7 @@ func TestControllerCertificateChanged(t *testing.T) {
 	srv := murmurtest.Start(t, murmurtest.Options{})
 	c := newTestController(t, ControllerConfig{})
 	b := addServerBookmark(t, c, srv.Addr, "carol", "")
-	wrong := strings.Repeat("ab", 32)
+	wrong := mumble.FingerprintOf([]byte("another certificate"))
 	b.PinnedFingerprint = wrong
 	b, err := c.SaveBookmark(b)
 	if err != nil {
@@ -340,7 +340,7 @@ func TestControllerCertificateChanged(t *testing.T) {
 	c.Connect(b.ID)
 	st := waitFor(t, c, "refused", isPhase(PhaseDisconnected))
 	p := st.Problem
-	if p.Kind != ProblemCertificateChanged || p.PinnedFingerprint != wrong || p.NewFingerprint != srv.Fingerprint() {
+	if p.Kind != ProblemCertificateChanged || p.PinnedFingerprint != wrong || p.NewFingerprint.String() != srv.Fingerprint() {
 		t.Fatalf("Problem = %+v; want certificate changed from %s to %s", p, wrong, srv.Fingerprint())
 	}
 	if saved := c.Bookmarks()[0]; saved.PinnedFingerprint != wrong {
@@ -349,7 +349,7 @@ func TestControllerCertificateChanged(t *testing.T) {
 
 	c.TrustNewCertificate()
 	connect(t, c, b)
-	if saved := c.Bookmarks()[0]; saved.PinnedFingerprint != srv.Fingerprint() {
+	if saved := c.Bookmarks()[0]; saved.PinnedFingerprint.String() != srv.Fingerprint() {
 		t.Errorf("after TrustNewCertificate the pin is %s, want %s", saved.PinnedFingerprint, srv.Fingerprint())
 	}
 }
@@ -640,8 +640,8 @@ func TestControllerClientAuthRequiredThroughSOCKS(t *testing.T) {
 	if r.atyp != 3 || r.host != onion || r.port != 64738 {
 		t.Errorf("SOCKS request for %q (type %d) port %d; want the onion name %q as a name, port 64738", r.host, r.atyp, r.port, onion)
 	}
-	if r.user != b.Isolation.Username || r.pass != b.Isolation.Password {
-		t.Errorf("SOCKS credentials %q/%q; want the bookmark's isolation %q/%q", r.user, r.pass, b.Isolation.Username, b.Isolation.Password)
+	if r.user != b.Isolation.Username() || r.pass != b.Isolation.Password() {
+		t.Errorf("SOCKS credentials %q/%q; want the bookmark's isolation %q/%q", r.user, r.pass, b.Isolation.Username(), b.Isolation.Password())
 	}
 
 	// A fresh circuit means fresh credentials on the next attempt.
@@ -812,8 +812,8 @@ func TestControllerAmnesicWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	connect(t, c, b)
-	waitFor(t, c, "pinned in memory", func(st State) bool { return st.Bookmark.PinnedFingerprint == srv.Fingerprint() })
-	if got := c.Bookmarks(); len(got) != 1 || got[0].PinnedFingerprint != srv.Fingerprint() {
+	waitFor(t, c, "pinned in memory", func(st State) bool { return st.Bookmark.PinnedFingerprint.String() == srv.Fingerprint() })
+	if got := c.Bookmarks(); len(got) != 1 || got[0].PinnedFingerprint.String() != srv.Fingerprint() {
 		t.Errorf("bookmarks in memory: %+v", got)
 	}
 	if c.Settings().Output.VolumePercent != 50 {
@@ -941,13 +941,13 @@ func TestControllerBookmarksAndSettings(t *testing.T) {
 
 	// An editor holding an older copy does not undo the pin or the keys.
 	pinned := b1
-	pinned.PinnedFingerprint = strings.Repeat("cd", 32)
+	pinned.PinnedFingerprint = mumble.FingerprintOf([]byte("cd"))
 	if _, err := c.SaveBookmark(pinned); err != nil {
 		t.Fatal(err)
 	}
 	edited := b1
 	edited.Label = "Renamed"
-	edited.Identity, edited.Isolation = Identity{}, Isolation{}
+	edited.Identity, edited.Isolation = Identity{}, tor.Isolation{}
 	got, err := c.SaveBookmark(edited)
 	if err != nil {
 		t.Fatal(err)
@@ -961,7 +961,7 @@ func TestControllerBookmarksAndSettings(t *testing.T) {
 	if err := c.DeleteBookmark(b2.ID); err != nil {
 		t.Fatal(err)
 	}
-	if l := c.Bookmarks(); len(l) != 1 || l[0].PinnedFingerprint != "" {
+	if l := c.Bookmarks(); len(l) != 1 || !l[0].PinnedFingerprint.IsZero() {
 		t.Fatalf("after forget and delete: %+v", l)
 	}
 
@@ -1026,7 +1026,7 @@ func TestControllerClassify(t *testing.T) {
 		kind  ProblemKind
 		retry bool
 	}{
-		{fmt.Errorf("x: %w", &mumble.CertificateMismatchError{Pinned: "a", Got: "b"}), ProblemCertificateChanged, false},
+		{fmt.Errorf("x: %w", &mumble.CertificateMismatchError{Pinned: mumble.FingerprintOf([]byte("a")), Got: mumble.FingerprintOf([]byte("b"))}), ProblemCertificateChanged, false},
 		{&mumble.RejectError{Type: mumble.RejectWrongServerPW}, ProblemWrongPassword, false},
 		{&mumble.RejectError{Type: mumble.RejectWrongUserPW}, ProblemWrongPassword, false},
 		{&mumble.RejectError{Type: mumble.RejectUsernameInUse}, ProblemOther, true},
@@ -1042,30 +1042,8 @@ func TestControllerClassify(t *testing.T) {
 			t.Errorf("classify(%v) = %+v, retry %v; want %v, retry %v", tc.err, p, retry, tc.kind, tc.retry)
 		}
 	}
-	if p, _ := classify(b, fmt.Errorf("x: %w", &mumble.CertificateMismatchError{Pinned: "a", Got: "b"})); p.PinnedFingerprint != "a" || p.NewFingerprint != "b" {
+	if p, _ := classify(b, fmt.Errorf("x: %w", &mumble.CertificateMismatchError{Pinned: mumble.FingerprintOf([]byte("a")), Got: mumble.FingerprintOf([]byte("b"))})); p.PinnedFingerprint != mumble.FingerprintOf([]byte("a")) || p.NewFingerprint != mumble.FingerprintOf([]byte("b")) {
 		t.Errorf("fingerprints not carried: %+v", p)
-	}
-}
-
-func TestTorIsolationMapping(t *testing.T) {
-	iso, err := NewIsolation()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ti, err := torIsolation(iso)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ti.Username() != iso.Username || ti.Password() != iso.Password {
-		t.Errorf("generated credentials not passed through: %s/%s vs %s/%s", ti.Username(), ti.Password(), iso.Username, iso.Password)
-	}
-	a, _ := torIsolation(Isolation{Username: "hand made", Password: "x"})
-	b, _ := torIsolation(Isolation{Username: "hand made", Password: "y"})
-	if a.IsZero() || a == b {
-		t.Errorf("hand-made credentials do not map to distinct tokens")
-	}
-	if _, err := torIsolation(Isolation{}); err == nil {
-		t.Errorf("zero isolation accepted")
 	}
 }
 

@@ -36,8 +36,8 @@ func TestControllerThroughTorSOCKS(t *testing.T) {
 	if channelByName(st.Root, "Hidden") == nil {
 		t.Errorf("channel tree through Tor lacks Hidden: %+v", st.Root)
 	}
-	st = waitFor(t, c, "pinned", func(st State) bool { return st.Bookmark.PinnedFingerprint != "" })
-	if st.Bookmark.PinnedFingerprint != srv.Fingerprint() {
+	st = waitFor(t, c, "pinned", func(st State) bool { return !st.Bookmark.PinnedFingerprint.IsZero() })
+	if st.Bookmark.PinnedFingerprint.String() != srv.Fingerprint() {
 		t.Errorf("pinned %s through Tor, server's is %s", st.Bookmark.PinnedFingerprint, srv.Fingerprint())
 	}
 	c.Disconnect()

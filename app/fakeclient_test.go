@@ -170,7 +170,7 @@ func (f *fakeClient) ServerInfo() mumble.ServerInfo {
 }
 
 func (f *fakeClient) MaxBitrate(frames int, positional bool) int { return 40000 }
-func (f *fakeClient) Fingerprint() string                        { return "" }
+func (f *fakeClient) Fingerprint() mumble.Fingerprint            { return mumble.Fingerprint{0xfa, 0xce} }
 func (f *fakeClient) Err() error                                 { return nil }
 
 func (f *fakeClient) Join(ctx context.Context, id uint32) error {

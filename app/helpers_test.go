@@ -3,20 +3,11 @@ package app
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"strings"
 	"sync"
 	"testing"
-)
 
-// onionFromKey encodes an ed25519 public key as a v3 onion address, the way
-// Tor does (rend-spec-v3), independently of ValidateAddress.
-func onionFromKey(pub ed25519.PublicKey) string {
-	raw := make([]byte, 0, 35)
-	raw = append(raw, pub...)
-	raw = append(raw, onionChecksum(pub, 3)...)
-	raw = append(raw, 3)
-	return strings.ToLower(onionBase32.EncodeToString(raw)) + ".onion"
-}
+	"github.com/tumble-voip/tumble/tor"
+)
 
 // newTestOnion returns a fresh valid v3 onion address.
 func newTestOnion(t testing.TB) string {
@@ -25,7 +16,11 @@ func newTestOnion(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return onionFromKey(pub)
+	addr, err := tor.OnionAddress(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
 }
 
 // testIdentity caches one generated identity: RSA key generation is slow and

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -14,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 	"time"
 )
 
@@ -143,25 +141,4 @@ func (id Identity) Hash() (string, error) {
 func CertificateHash(der []byte) string {
 	h := sha1.Sum(der)
 	return hex.EncodeToString(h[:])
-}
-
-// Fingerprint returns the SHA-256 hash of a DER certificate in lower-case
-// hex: the form of Bookmark.PinnedFingerprint.
-func Fingerprint(der []byte) string {
-	h := sha256.Sum256(der)
-	return hex.EncodeToString(h[:])
-}
-
-// NormalizeFingerprint accepts a SHA-256 fingerprint in hex with any case and
-// optional ':' or space separators and returns it as 64 lower-case hex
-// digits.
-func NormalizeFingerprint(s string) (string, error) {
-	s = strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(strings.TrimSpace(s)))
-	if len(s) != 2*sha256.Size {
-		return "", fmt.Errorf("a SHA-256 fingerprint has %d hex digits, this has %d", 2*sha256.Size, len(s))
-	}
-	if _, err := hex.DecodeString(s); err != nil {
-		return "", errors.New("a SHA-256 fingerprint is hex digits (0-9, a-f)")
-	}
-	return s, nil
 }

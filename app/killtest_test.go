@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tumble-voip/tumble/tor/atomicfile"
 )
 
 // killChildEnv tells a re-executed test binary to run as the writer child of
@@ -181,7 +183,7 @@ func TestAtomicWriteSurvivesKill(t *testing.T) {
 		// A temporary file left over means the kill landed inside a write.
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
-			if strings.Contains(e.Name(), tempInfix) {
+			if atomicfile.IsTemp(e.Name()) {
 				midWrite++
 				break
 			}
@@ -214,7 +216,7 @@ func TestAtomicWriteSurvivesKill(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if strings.Contains(e.Name(), tempInfix) {
+		if atomicfile.IsTemp(e.Name()) {
 			t.Errorf("temporary file %s not cleaned up", e.Name())
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/tumble-voip/tumble/mumble"
 )
 
 func TestParseLink(t *testing.T) {
@@ -77,15 +79,16 @@ func TestFormatLink(t *testing.T) {
 	b.Label = "Lab server"
 	b.Password = "p@ss word"
 	b.Channel = []string{"Lab", "a/b"}
-	b.ClientAuthKey = testAuthKey(t)
-	b.PinnedFingerprint = Fingerprint([]byte("x"))
+	b.ClientAuthKey = testClientAuthKey(t, onion)
+	b.PinnedFingerprint = mumble.FingerprintOf([]byte("x"))
 
 	plain := FormatLink(b, LinkOptions{})
 	want := "mumble://alice@" + onion + "/Lab/a%2Fb?title=Lab+server&version=1.2.0"
 	if plain != want {
 		t.Errorf("FormatLink = %q\n          want %q", plain, want)
 	}
-	for _, secret := range []string{b.Password, "p%40ss", b.ClientAuthKey, b.Isolation.Username, b.Isolation.Password, b.PinnedFingerprint, b.ID} {
+	key := strings.Split(b.ClientAuthKey.String(), ":")[3]
+	for _, secret := range []string{b.Password, "p%40ss", key, strings.ToLower(key), b.Isolation.Username(), b.Isolation.Password(), b.PinnedFingerprint.String(), b.ID} {
 		if strings.Contains(plain, secret) {
 			t.Errorf("exported link %q contains a secret %q", plain, secret)
 		}

@@ -26,12 +26,6 @@ type lostError struct{ err error }
 func (e *lostError) Error() string { return e.err.Error() }
 func (e *lostError) Unwrap() error { return e.err }
 
-// clientAuthError reports an unusable onion client authorization key.
-type clientAuthError struct{ err error }
-
-func (e *clientAuthError) Error() string { return e.err.Error() }
-func (e *clientAuthError) Unwrap() error { return e.err }
-
 // classify turns why an attempt or connection ended into a Problem for the
 // user, and says whether reconnecting automatically makes sense.
 func classify(b Bookmark, err error) (p Problem, retry bool) {
@@ -39,7 +33,6 @@ func classify(b Bookmark, err error) (p Problem, retry bool) {
 	var (
 		mismatch *mumble.CertificateMismatchError
 		torErr   *torError
-		caErr    *clientAuthError
 		kicked   *mumble.KickedError
 		lost     *lostError
 	)
@@ -64,9 +57,6 @@ func classify(b Bookmark, err error) (p Problem, retry bool) {
 	case errors.Is(err, tor.ErrClientAuthBad):
 		return Problem{Kind: ProblemClientAuthRequired, Message: fmt.Sprintf(
 			"The onion service %s rejected the bookmark's client authorization key.", name)}, false
-	case errors.As(err, &caErr):
-		return Problem{Kind: ProblemClientAuthRequired, Message: fmt.Sprintf(
-			"The bookmark's client authorization key cannot be used: %v", caErr.err)}, false
 	case errors.As(err, &torErr):
 		return Problem{Kind: ProblemTorFailed, Message: "Tor failed: " + torErr.Error()}, false
 	case errors.Is(err, errOnionNeedsTor):

@@ -26,7 +26,7 @@ type serverClient interface {
 	Children(id uint32) []mumble.Channel
 	ServerInfo() mumble.ServerInfo
 	MaxBitrate(frames int, positional bool) int
-	Fingerprint() string
+	Fingerprint() mumble.Fingerprint
 	Err() error
 
 	Join(ctx context.Context, id uint32) error

@@ -208,7 +208,7 @@ func (s *session) attempt() error {
 	if s.reconnector != nil {
 		s.reconnector.Reset()
 	}
-	if b.PinnedFingerprint == "" {
+	if b.PinnedFingerprint.IsZero() {
 		s.pin(client.Fingerprint())
 	}
 	return s.connected(client)
@@ -234,20 +234,17 @@ func (s *session) startTor(b Bookmark) (*tor.Dialer, error) {
 	if _, err := e.up(s.ctx); err != nil {
 		return nil, err
 	}
-	iso, err := torIsolation(b.Isolation)
-	if err != nil {
-		return nil, fmt.Errorf("bookmark %s: %w", b.Name(), err)
+	if b.Isolation.IsZero() {
+		return nil, fmt.Errorf("bookmark %s: %w", b.Name(), errNoIsolation)
 	}
-	if k, ok, err := torClientAuthKey(b); err != nil {
-		return nil, &clientAuthError{err: err}
-	} else if ok {
+	if k := b.ClientAuthKey; !k.IsZero() {
 		if err := e.srv.AddClientAuth(s.ctx, k); errors.Is(err, tor.ErrNoControl) {
 			s.logf("app: %v; the key must be in that Tor's ClientOnionAuthDir", err)
 		} else if err != nil {
 			return nil, &torError{err: err, status: e.srv.Status()}
 		}
 	}
-	return e.srv.Isolated(iso), nil
+	return e.srv.Isolated(b.Isolation), nil
 }
 
 // mumbleConfig returns the client configuration for bookmark b.
@@ -268,27 +265,23 @@ func (s *session) mumbleConfig(b Bookmark, dialer *tor.Dialer) (*mumble.Config, 
 
 // pin saves the server's certificate fingerprint into the bookmark (trust
 // on first use).
-func (s *session) pin(fp string) {
-	fp, err := NormalizeFingerprint(fp)
-	if err == nil {
-		var nb Bookmark
-		nb, err = s.env.store.Modify(s.bookmark.ID, func(b *Bookmark) error {
-			if b.PinnedFingerprint == "" {
-				b.PinnedFingerprint = fp
-			}
-			return nil
-		})
-		if err == nil {
-			s.bookmark = nb
-			s.update(func(st *State) {
-				b := nb.Clone()
-				st.Bookmark = &b
-			})
-			return
+func (s *session) pin(fp mumble.Fingerprint) {
+	nb, err := s.env.store.Modify(s.bookmark.ID, func(b *Bookmark) error {
+		if b.PinnedFingerprint.IsZero() {
+			b.PinnedFingerprint = fp
 		}
+		return nil
+	})
+	if err != nil {
+		s.logf("app: pin server certificate of %s: %v", s.bookmark.Name(), err)
+		s.systemLine(fmt.Sprintf("The server's certificate could not be saved (%v): it will not be checked next time.", err))
+		return
 	}
-	s.logf("app: pin server certificate of %s: %v", s.bookmark.Name(), err)
-	s.systemLine(fmt.Sprintf("The server's certificate could not be saved (%v): it will not be checked next time.", err))
+	s.bookmark = nb
+	s.update(func(st *State) {
+		b := nb.Clone()
+		st.Bookmark = &b
+	})
 }
 
 // bookmarkChanged shows b if it is the session's bookmark.

@@ -3,6 +3,8 @@ package app
 import (
 	"fmt"
 	"time"
+
+	"github.com/tumble-voip/tumble/mumble"
 )
 
 // Phase is where the Controller's session state machine stands.
@@ -133,7 +135,7 @@ type Problem struct {
 	// PinnedFingerprint and NewFingerprint are the SHA-256 fingerprints
 	// (64 lower-case hex digits) of the pinned and the presented server
 	// certificate, for ProblemCertificateChanged.
-	PinnedFingerprint, NewFingerprint string
+	PinnedFingerprint, NewFingerprint mumble.Fingerprint
 }
 
 // UserView is one user as the channel tree shows it.

@@ -6,9 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/tumble-voip/tumble/tor/atomicfile"
 )
 
 // Storage keeps the small files Tumble saves (bookmarks, settings) by name.
@@ -33,10 +34,6 @@ const FileMode fs.FileMode = 0o600
 // DirMode is the permission of the configuration directory a DirStorage
 // creates.
 const DirMode fs.FileMode = 0o700
-
-// tempInfix marks the temporary files of an atomic write:
-// ".<name>.tmp-<random>" in the same directory as <name>.
-const tempInfix = ".tmp-"
 
 // DirStorage is a Storage backed by a directory on disk. Files are written
 // with mode 0600 through a temporary file in the same directory that is
@@ -91,7 +88,7 @@ func (s *DirStorage) WriteFile(name string, data []byte) error {
 	if err := checkFileName(name); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(s.dir, name, data); err != nil {
+	if err := atomicfile.Write(s.Path(name), data, FileMode); err != nil {
 		return fmt.Errorf("app: write %s: %w", name, err)
 	}
 	return nil
@@ -107,68 +104,10 @@ func (s *DirStorage) removeStaleTemps() {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if e.Type().IsRegular() && strings.HasPrefix(n, ".") && strings.Contains(n, tempInfix) {
+		if e.Type().IsRegular() && atomicfile.IsTemp(n) {
 			_ = os.Remove(filepath.Join(s.dir, n))
 		}
 	}
-}
-
-// writeFileAtomic writes data to dir/name through a temporary file in dir:
-// write, fsync, close, rename over the target, fsync the directory. On any
-// error before the rename the target is untouched and the temporary file is
-// removed.
-func writeFileAtomic(dir, name string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+tempInfix+"*")
-	if err != nil {
-		return fmt.Errorf("create temporary file: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	// CreateTemp already uses 0600; Chmod makes it independent of that detail.
-	if err = f.Chmod(FileMode); err != nil {
-		return fmt.Errorf("chmod temporary file: %w", err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write temporary file: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("fsync temporary file: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("close temporary file: %w", err)
-	}
-	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("rename temporary file: %w", err)
-	}
-	// The new file is in place; make the rename itself durable.
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("fsync directory: %w", err)
-	}
-	return nil
-}
-
-// syncDir fsyncs a directory so that a rename inside it is durable.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		// Directories cannot be opened for fsync on Windows; rename there is
-		// made durable by the file system itself.
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	serr := d.Sync()
-	cerr := d.Close()
-	if serr != nil {
-		return serr
-	}
-	return cerr
 }
 
 // checkFileName rejects names that would escape the storage directory or

@@ -75,7 +75,7 @@ func TestDirStorageFileModeIgnoresUmaskAndOldMode(t *testing.T) {
 
 func TestDirStorageRemovesStaleTemps(t *testing.T) {
 	dir := t.TempDir()
-	stale := filepath.Join(dir, ".bookmarks.json"+tempInfix+"12345")
+	stale := filepath.Join(dir, ".bookmarks.json.tmp-12345")
 	other := filepath.Join(dir, "keep.txt")
 	for _, p := range []string{stale, other} {
 		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {

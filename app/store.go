@@ -11,12 +11,12 @@ import (
 const BookmarksFile = "bookmarks.json"
 
 // bookmarksVersion is the format version this build writes and the newest
-// it reads.
-const bookmarksVersion = 1
+// it reads; older versions are upgraded when read (see upgradeBookmarksV1).
+const bookmarksVersion = 2
 
 // bookmarksDoc is the on-disk form:
 //
-//	{"version": 1, "bookmarks": [ ... ]}
+//	{"version": 2, "bookmarks": [ ... ]}
 type bookmarksDoc struct {
 	Version   int        `json:"version"`
 	Bookmarks []Bookmark `json:"bookmarks"`
@@ -58,11 +58,16 @@ func OpenBookmarkStore(st Storage) (*BookmarkStore, error) {
 
 // decodeBookmarks parses and validates a bookmark file.
 func decodeBookmarks(data []byte) ([]Bookmark, error) {
-	if _, err := checkVersion(BookmarksFile, data, bookmarksVersion); err != nil {
+	version, err := checkVersion(BookmarksFile, data, bookmarksVersion)
+	if err != nil {
 		return nil, err
 	}
 	var doc bookmarksDoc
-	if err := decodeJSON(BookmarksFile, data, &doc); err != nil {
+	if version == 1 {
+		if doc.Bookmarks, err = upgradeBookmarksV1(data); err != nil {
+			return nil, err
+		}
+	} else if err := decodeJSON(BookmarksFile, data, &doc); err != nil {
 		return nil, err
 	}
 	seen := make(map[string]bool, len(doc.Bookmarks))

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tumble-voip/tumble/mumble"
 )
 
 func openDirStore(t testing.TB, dir string) (*BookmarkStore, *DirStorage) {
@@ -33,11 +35,11 @@ func TestBookmarkStoreRoundTrip(t *testing.T) {
 		t.Fatalf("new store has %d bookmarks", s.Len())
 	}
 	onion := newTestOnion(t)
-	key := testAuthKey(t)
+	key := testClientAuthKey(t, onion)
 	want := []Bookmark{}
 	inputs := []Bookmark{
 		{Label: "Lab", Address: onion, Username: "alice", Password: "pw", ClientAuthKey: key,
-			PinnedFingerprint: Fingerprint([]byte("cert")), Channel: []string{"Lab", "Quiet room"}},
+			PinnedFingerprint: mumble.FingerprintOf([]byte("cert")), Channel: []string{"Lab", "Quiet room"}},
 		{Address: "example.com", Port: 1234, Username: "bob"},
 		{Label: "v6", Address: "2001:db8::1", Username: "carol"},
 	}
@@ -80,8 +82,8 @@ func TestBookmarkStoreRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if string(doc["version"]) != "1" {
-		t.Errorf("version = %s, want 1", doc["version"])
+	if string(doc["version"]) != "2" {
+		t.Errorf("version = %s, want 2", doc["version"])
 	}
 	// Get.
 	b, err := s2.Get(want[1].ID)
@@ -184,8 +186,8 @@ func TestBookmarkStoreEditing(t *testing.T) {
 		t.Error("failed operations changed the list")
 	}
 	// Modify pins a fingerprint.
-	fp := Fingerprint([]byte("server"))
-	got, err := s.Modify(ids[0], func(b *Bookmark) error { b.PinnedFingerprint = strings.ToUpper(fp); return nil })
+	fp := mumble.FingerprintOf([]byte("server"))
+	got, err := s.Modify(ids[0], func(b *Bookmark) error { b.PinnedFingerprint = fp; return nil })
 	if err != nil || got.PinnedFingerprint != fp {
 		t.Fatalf("Modify pin = %q, %v", got.PinnedFingerprint, err)
 	}
@@ -246,10 +248,14 @@ func TestBookmarkStoreBadFileKeptUntouched(t *testing.T) {
 		{"empty", "", ErrMalformedFile, "unexpected end"},
 		{"no version", `{"bookmarks":[]}`, ErrMalformedFile, "version"},
 		{"version 0", `{"version":0,"bookmarks":[]}`, ErrMalformedFile, "version 0"},
-		{"newer", `{"version":2,"bookmarks":[]}`, ErrNewerFile, "version 2"},
+		{"newer", `{"version":3,"bookmarks":[]}`, ErrNewerFile, "version 3"},
 		{"wrong type", `{"version":1,"bookmarks":{"a":1}}`, ErrMalformedFile, "line 1"},
-		{"invalid bookmark", `{"version":1,"bookmarks":[` + string(invalidJSON) + `]}`, ErrMalformedFile, "port"},
-		{"duplicate id", `{"version":1,"bookmarks":[` + string(validJSON) + "," + string(validJSON) + `]}`, ErrMalformedFile, "repeats"},
+		{"invalid bookmark", `{"version":2,"bookmarks":[` + string(invalidJSON) + `]}`, ErrMalformedFile, "port"},
+		{"duplicate id", `{"version":2,"bookmarks":[` + string(validJSON) + "," + string(validJSON) + `]}`, ErrMalformedFile, "repeats"},
+		{"v1 isolation missing", `{"version":1,"bookmarks":[{"id":"` + valid.ID + `","address":"example.com","port":1,"username":"a"}]}`, ErrMalformedFile, "isolation"},
+		{"v1 key for another onion", `{"version":1,"bookmarks":[{"id":"` + valid.ID + `","address":"` + knownOnions[0] + `","port":1,"username":"a",` +
+			`"isolation":{"username":"u","password":"p"},"client_auth_key":"` + strings.TrimSuffix(knownOnions[1], ".onion") + `:descriptor:x25519:` + strings.Repeat("A", 52) + `"}]}`,
+			ErrMalformedFile, "different onion"},
 		{"trailing data", `{"version":1,"bookmarks":[]} {}`, ErrMalformedFile, "after"},
 		{"second line", "{\"version\":1,\n\"bookmarks\": [1]}", ErrMalformedFile, "line 2"},
 	}

@@ -2,9 +2,13 @@ package app
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/tumble-voip/tumble/tor"
 )
 
 // ErrMalformedFile is matched (errors.Is) by the error returned when a saved
@@ -83,4 +87,80 @@ func encodeJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// Bookmark file versions:
+//
+//	1: "isolation" is {"username": ..., "password": ...}, any SOCKS text;
+//	   "client_auth_key" is Tor's auth_private line or the bare base32 key.
+//	2: "isolation" is tor.Isolation's text form ("iso1-" + 64 hex digits);
+//	   "client_auth_key" is always Tor's auth_private line.
+//
+// upgradeBookmarksV1 turns a version 1 file into bookmarks. Every field is
+// kept; each bookmark keeps the very SOCKS credentials, and so the
+// circuits, it had (see isolationFromV1).
+func upgradeBookmarksV1(data []byte) ([]Bookmark, error) {
+	var doc struct {
+		Bookmarks []bookmarkV1 `json:"bookmarks"`
+	}
+	if err := decodeJSON(BookmarksFile, data, &doc); err != nil {
+		return nil, err
+	}
+	list := make([]Bookmark, len(doc.Bookmarks))
+	for i, v := range doc.Bookmarks {
+		b, err := v.upgrade()
+		if err != nil {
+			return nil, fmt.Errorf("app: %s: %w: bookmark %d (%q): %w; it was left untouched",
+				BookmarksFile, ErrMalformedFile, i+1, v.Name(), err)
+		}
+		list[i] = b
+	}
+	return list, nil
+}
+
+// bookmarkV1 is a bookmark as version 1 stored it: the fields whose form
+// changed shadow Bookmark's (encoding/json prefers the shallower field),
+// the others are read into the embedded Bookmark.
+type bookmarkV1 struct {
+	Bookmark
+	ClientAuthKey string `json:"client_auth_key,omitempty"`
+	Isolation     struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	} `json:"isolation"`
+}
+
+// upgrade returns v as a current Bookmark.
+func (v bookmarkV1) upgrade() (Bookmark, error) {
+	b := v.Bookmark
+	iso, err := isolationFromV1(v.Isolation.Username, v.Isolation.Password)
+	if err != nil {
+		return Bookmark{}, &FieldError{Field: "isolation", Err: err}
+	}
+	b.Isolation = iso
+	if err := b.SetClientAuthKey(v.ClientAuthKey); err != nil {
+		return Bookmark{}, err
+	}
+	return b, nil
+}
+
+// isolationFromV1 maps version 1 SOCKS credentials onto tor.Isolation
+// exactly as version 1 did when dialing: credentials it generated (32 hex
+// digits each) become the same SOCKS user name and password; any other
+// text (edited by hand) is hashed into a token, which still gives each
+// distinct pair its own circuits.
+func isolationFromV1(user, pass string) (tor.Isolation, error) {
+	if user == "" && pass == "" {
+		return tor.Isolation{}, errNoIsolation
+	}
+	token := user + pass
+	if len(user) != 32 || len(pass) != 32 || !isLowerHex(token) {
+		sum := sha256.Sum256([]byte(user + "\x00" + pass))
+		token = hex.EncodeToString(sum[:])
+	}
+	iso, err := tor.ParseIsolation("iso1-" + token)
+	if err != nil {
+		return tor.Isolation{}, fmt.Errorf("app: version 1 isolation: %w", err)
+	}
+	return iso, nil
 }

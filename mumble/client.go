@@ -53,12 +53,12 @@ type Config struct {
 	// Certificate is the client certificate presented to the server, the
 	// user's identity on it. If nil, none is presented.
 	Certificate *tls.Certificate
-	// PinnedFingerprint is the hex SHA-256 of the DER encoding of the
-	// server's certificate (colons and case ignored). If set, a server
-	// presenting another certificate is refused with a
-	// *CertificateMismatchError. If empty, any certificate is accepted (trust
-	// on first use): store Client.Fingerprint and pin it next time.
-	PinnedFingerprint string
+	// PinnedFingerprint is the SHA-256 of the DER encoding of the server's
+	// certificate. If set, a server presenting another certificate is
+	// refused with a *CertificateMismatchError. If zero, any certificate is
+	// accepted (trust on first use): store Client.Fingerprint and pin it
+	// next time.
+	PinnedFingerprint Fingerprint
 
 	// ConnectTimeout bounds Dial (dial, TLS handshake, state transfer). If
 	// zero, DefaultConnectTimeout.
@@ -131,7 +131,7 @@ type Client struct {
 	cfg         Config
 	addr        string
 	conn        net.Conn
-	fingerprint string
+	fingerprint Fingerprint
 	epoch       time.Time // ping timestamps count from here
 	now         func() time.Time
 
@@ -185,13 +185,6 @@ func newClient(addr string, cfg *Config) (*Client, error) {
 	c.voice.perPacket = cfg.PacketSequence
 	if c.cfg.DialContext == nil {
 		return nil, errors.New("mumble: Config.DialContext is nil (the package never dials on its own)")
-	}
-	if c.cfg.PinnedFingerprint != "" {
-		fp, err := normalizeFingerprint(c.cfg.PinnedFingerprint)
-		if err != nil {
-			return nil, err
-		}
-		c.cfg.PinnedFingerprint = fp
 	}
 	if c.cfg.ConnectTimeout <= 0 {
 		c.cfg.ConnectTimeout = DefaultConnectTimeout
@@ -352,9 +345,9 @@ func (c *Client) Err() error {
 	}
 }
 
-// Fingerprint returns the hex SHA-256 of the server certificate's DER
-// encoding, to be pinned with Config.PinnedFingerprint.
-func (c *Client) Fingerprint() string { return c.fingerprint }
+// Fingerprint returns the SHA-256 of the server certificate's DER encoding,
+// to be pinned with Config.PinnedFingerprint.
+func (c *Client) Fingerprint() Fingerprint { return c.fingerprint }
 
 // Addr returns the server address given to Dial.
 func (c *Client) Addr() string { return c.addr }

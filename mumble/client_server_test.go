@@ -111,7 +111,7 @@ func TestServerSync(t *testing.T) {
 		if info.WelcomeText != "hello tests" || info.MaxBandwidth == 0 || info.MessageLength == 0 {
 			t.Errorf("server info %+v", info)
 		}
-		if c.Fingerprint() != srv.Fingerprint() {
+		if c.Fingerprint().String() != srv.Fingerprint() {
 			t.Errorf("fingerprint %s, server's %s", c.Fingerprint(), srv.Fingerprint())
 		}
 		self := c.Self()
@@ -374,12 +374,16 @@ func TestServerPasswordAndPin(t *testing.T) {
 
 		// The right certificate pin connects; another is refused, naming
 		// both fingerprints.
-		c := connect(t, srv, "pinned", func(cfg *mumble.Config) { cfg.PinnedFingerprint = srv.Fingerprint() })
+		pin, err := mumble.ParseFingerprint(srv.Fingerprint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := connect(t, srv, "pinned", func(cfg *mumble.Config) { cfg.PinnedFingerprint = pin })
 		c.Close()
-		other := strings.Repeat("ab", 32)
+		other := mumble.FingerprintOf([]byte("another certificate"))
 		_, err = mumble.Dial(t.Context(), srv.Addr, &mumble.Config{Username: "pin2", Password: "sekrit", DialContext: loopbackDial, PinnedFingerprint: other})
 		var mm *mumble.CertificateMismatchError
-		if !errors.As(err, &mm) || mm.Pinned != other || mm.Got != srv.Fingerprint() {
+		if !errors.As(err, &mm) || mm.Pinned != other || mm.Got != pin {
 			t.Errorf("pin mismatch: %v", err)
 		}
 		goroutinesSettle(t, before)

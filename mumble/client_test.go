@@ -23,10 +23,6 @@ func TestDialRequiresDialer(t *testing.T) {
 	if _, err := Dial(context.Background(), "127.0.0.1:1", nil); err == nil {
 		t.Fatal("Dial with nil Config succeeded")
 	}
-	_, err = Dial(context.Background(), "127.0.0.1:1", &Config{DialContext: new(fakeServer).Dial, PinnedFingerprint: "abc"})
-	if err == nil || !strings.Contains(err.Error(), "PinnedFingerprint") {
-		t.Fatalf("bad fingerprint: %v", err)
-	}
 }
 
 // TestLoginState checks the login exchange and the state built from a sync
@@ -332,11 +328,16 @@ func TestReject(t *testing.T) {
 func TestPinnedFingerprint(t *testing.T) {
 	s := newFakeServer(t)
 	// The right pin (upper case, with colons) connects.
+	hexFP := s.fp.String()
 	var colons []string
-	for i := 0; i < len(s.fp); i += 2 {
-		colons = append(colons, strings.ToUpper(s.fp[i:i+2]))
+	for i := 0; i < len(hexFP); i += 2 {
+		colons = append(colons, strings.ToUpper(hexFP[i:i+2]))
 	}
-	c, _ := dialFake(t, s, &Config{Username: "me", PinnedFingerprint: strings.Join(colons, ":")}, defaultSync(Version{1, 5, 0}), nil)
+	pin, err := ParseFingerprint(" " + strings.Join(colons, ":") + " ")
+	if err != nil || pin != s.fp {
+		t.Fatalf("ParseFingerprint = %v, %v; want %v", pin, err, s.fp)
+	}
+	c, _ := dialFake(t, s, &Config{Username: "me", PinnedFingerprint: pin}, defaultSync(Version{1, 5, 0}), nil)
 	c.Close()
 
 	// Another certificate is refused, naming both fingerprints.
@@ -350,15 +351,41 @@ func TestPinnedFingerprint(t *testing.T) {
 			p.close()
 		}
 	}()
-	_, err := Dial(context.Background(), "fake:1", &Config{Username: "me", DialContext: s2.Dial, PinnedFingerprint: s.fp})
+	_, err = Dial(context.Background(), "fake:1", &Config{Username: "me", DialContext: s2.Dial, PinnedFingerprint: s.fp})
 	var mm *CertificateMismatchError
 	if !errors.As(err, &mm) || mm.Pinned != s.fp || mm.Got != otherFP {
 		t.Fatalf("Dial with wrong pin: %v", err)
 	}
-	if !strings.Contains(err.Error(), s.fp) || !strings.Contains(err.Error(), otherFP) {
+	if !strings.Contains(err.Error(), s.fp.String()) || !strings.Contains(err.Error(), otherFP.String()) {
 		t.Errorf("error does not name both fingerprints: %v", err)
 	}
 	check()
+}
+
+func TestParseFingerprint(t *testing.T) {
+	fp := FingerprintOf([]byte("not really a certificate"))
+	if s := fp.String(); len(s) != 64 || s != strings.ToLower(s) || fp.IsZero() {
+		t.Fatalf("String = %q", s)
+	}
+	for _, in := range []string{fp.String(), strings.ToUpper(fp.String()), " " + fp.String() + "\n"} {
+		if got, err := ParseFingerprint(in); err != nil || got != fp {
+			t.Errorf("ParseFingerprint(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "abc", strings.Repeat("g", 64), fp.String() + "00"} {
+		if _, err := ParseFingerprint(bad); err == nil || !strings.HasPrefix(err.Error(), "mumble: ") {
+			t.Errorf("ParseFingerprint(%q) = %v, want an error", bad, err)
+		}
+	}
+	text, err := fp.MarshalText()
+	var back Fingerprint
+	if err != nil || back.UnmarshalText(text) != nil || back != fp {
+		t.Errorf("text round trip: %q -> %v, %v", text, back, err)
+	}
+	var zero Fingerprint
+	if !zero.IsZero() || zero.String() != "" || back.UnmarshalText(nil) != nil || !back.IsZero() {
+		t.Errorf("zero value: %q, after empty UnmarshalText %v", zero, back)
+	}
 }
 
 func TestClientCertificate(t *testing.T) {
@@ -366,7 +393,7 @@ func TestClientCertificate(t *testing.T) {
 	cert, fp := selfSignedCert(t)
 	c, p := dialFake(t, s, &Config{Username: "me", Certificate: &cert}, defaultSync(Version{1, 5, 0}), nil)
 	defer c.Close()
-	if len(p.clientCerts) != 1 || Fingerprint(p.clientCerts[0].Raw) != fp {
+	if len(p.clientCerts) != 1 || FingerprintOf(p.clientCerts[0].Raw) != fp {
 		t.Errorf("server saw client certificates %v", p.clientCerts)
 	}
 }

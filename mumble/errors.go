@@ -179,8 +179,8 @@ func (e *PermissionDeniedError) Is(target error) bool { return target == ErrPerm
 // fingerprint differs from the pinned one. It may mean the server's
 // certificate was replaced, or that someone is intercepting the connection.
 type CertificateMismatchError struct {
-	Pinned string // the expected fingerprint (hex SHA-256 of the DER)
-	Got    string // the server's fingerprint
+	Pinned Fingerprint // the expected fingerprint
+	Got    Fingerprint // the server's fingerprint
 }
 
 func (e *CertificateMismatchError) Error() string {

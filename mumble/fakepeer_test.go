@@ -30,7 +30,7 @@ import (
 type fakeServer struct {
 	t     testing.TB
 	cert  tls.Certificate
-	fp    string
+	fp    Fingerprint
 	peers chan *fakePeer
 	ln    net.Listener // on 127.0.0.1, for TCP's buffering (net.Pipe has none)
 
@@ -49,7 +49,7 @@ func newFakeServer(t testing.TB) *fakeServer {
 	return &fakeServer{t: t, cert: cert, fp: fp, peers: make(chan *fakePeer, 4), ln: ln}
 }
 
-func selfSignedCert(t testing.TB) (tls.Certificate, string) {
+func selfSignedCert(t testing.TB) (tls.Certificate, Fingerprint) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -65,7 +65,7 @@ func selfSignedCert(t testing.TB) (tls.Certificate, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, Fingerprint(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, FingerprintOf(der)
 }
 
 // Dial is a Config.DialContext: it connects to a new fake peer.

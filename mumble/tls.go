@@ -10,21 +10,57 @@ import (
 	"strings"
 )
 
-// Fingerprint returns the hex SHA-256 of a certificate's DER encoding, the
-// form Config.PinnedFingerprint and Client.Fingerprint use.
-func Fingerprint(der []byte) string {
-	sum := sha256.Sum256(der)
-	return hex.EncodeToString(sum[:])
+// Fingerprint is the SHA-256 of a certificate's DER encoding: what a client
+// pins (Config.PinnedFingerprint, Client.Fingerprint). Its text form is 64
+// lower-case hex digits. The zero value means no fingerprint and prints as
+// "". Fingerprint implements encoding.TextMarshaler and
+// encoding.TextUnmarshaler.
+type Fingerprint [sha256.Size]byte
+
+// FingerprintOf returns the fingerprint of a DER-encoded certificate.
+func FingerprintOf(der []byte) Fingerprint { return sha256.Sum256(der) }
+
+// ParseFingerprint parses a hex SHA-256 in either case, with optional ':'
+// or space separators (as other tools print it) and space around it.
+func ParseFingerprint(s string) (Fingerprint, error) {
+	h := strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(strings.TrimSpace(s)))
+	if len(h) != 2*sha256.Size {
+		return Fingerprint{}, fmt.Errorf("mumble: fingerprint: a SHA-256 fingerprint has %d hex digits, this has %d", 2*sha256.Size, len(h))
+	}
+	var f Fingerprint
+	if _, err := hex.Decode(f[:], []byte(h)); err != nil {
+		return Fingerprint{}, errors.New("mumble: fingerprint: a SHA-256 fingerprint is hex digits (0-9, a-f)")
+	}
+	return f, nil
 }
 
-// normalizeFingerprint accepts a hex SHA-256 with optional colons or spaces
-// in either case and returns it in lower case without separators.
-func normalizeFingerprint(s string) (string, error) {
-	fp := strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(s))
-	if b, err := hex.DecodeString(fp); err != nil || len(b) != sha256.Size {
-		return "", fmt.Errorf("mumble: PinnedFingerprint %q is not a hex SHA-256", s)
+// IsZero reports whether f is the zero value (no fingerprint).
+func (f Fingerprint) IsZero() bool { return f == Fingerprint{} }
+
+// String returns 64 lower-case hex digits, or "" for the zero value.
+func (f Fingerprint) String() string {
+	if f.IsZero() {
+		return ""
 	}
-	return fp, nil
+	return hex.EncodeToString(f[:])
+}
+
+// MarshalText implements encoding.TextMarshaler (the String form).
+func (f Fingerprint) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler: ParseFingerprint, and
+// empty text for the zero value.
+func (f *Fingerprint) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*f = Fingerprint{}
+		return nil
+	}
+	v, err := ParseFingerprint(string(text))
+	if err != nil {
+		return err
+	}
+	*f = v
+	return nil
 }
 
 // tlsConfig returns the client TLS configuration: TLS 1.2 or later, no CA
@@ -56,8 +92,8 @@ func (c *Client) verifyConnection(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("server sent no certificate")
 	}
-	got := Fingerprint(cs.PeerCertificates[0].Raw)
-	if pinned := c.cfg.PinnedFingerprint; pinned != "" && got != pinned {
+	got := FingerprintOf(cs.PeerCertificates[0].Raw)
+	if pinned := c.cfg.PinnedFingerprint; !pinned.IsZero() && got != pinned {
 		return &CertificateMismatchError{Pinned: pinned, Got: got}
 	}
 	c.fingerprint = got

@@ -31,26 +31,33 @@ type ClientAuthKey struct {
 
 // ParseClientAuthKey parses the auth_private line form
 // "<onion address>:descriptor:x25519:<base32 key>" (the address may end in
-// ".onion").
+// ".onion"; case is ignored).
 func ParseClientAuthKey(s string) (ClientAuthKey, error) {
+	const form = "want <onion address>:descriptor:x25519:<base32 private key>"
 	parts := strings.Split(strings.TrimSpace(s), ":")
-	if len(parts) != 4 || !strings.EqualFold(parts[1], "descriptor") || !strings.EqualFold(parts[2], "x25519") {
-		return ClientAuthKey{}, fmt.Errorf("tor: client authorization key: want <onion address>:descriptor:x25519:<base32 private key>")
+	switch {
+	case len(parts) != 4:
+		return ClientAuthKey{}, fmt.Errorf("tor: client authorization key: %s (%d \":\"-separated parts given)", form, len(parts))
+	case !strings.EqualFold(parts[1], "descriptor"):
+		return ClientAuthKey{}, fmt.Errorf("tor: client authorization key: %s (%q where \"descriptor\" belongs)", form, parts[1])
+	case !strings.EqualFold(parts[2], "x25519"):
+		return ClientAuthKey{}, fmt.Errorf("tor: client authorization key: %s (key type %q; Tor uses x25519)", form, parts[2])
 	}
 	return NewClientAuthKey(parts[0], parts[3])
 }
 
 // NewClientAuthKey makes a ClientAuthKey from an onion address (with or
 // without ".onion") and a base32 x25519 private key (52 characters, as Tor
-// prints it; case is ignored).
+// prints it; case and "=" padding are ignored).
 func NewClientAuthKey(onion, privateKey string) (ClientAuthKey, error) {
 	id, err := onionServiceID(onion)
 	if err != nil {
 		return ClientAuthKey{}, err
 	}
-	raw, err := clientAuthBase32.DecodeString(strings.ToUpper(strings.TrimRight(strings.TrimSpace(privateKey), "=")))
+	text := strings.ToUpper(strings.TrimRight(strings.TrimSpace(privateKey), "="))
+	raw, err := clientAuthBase32.DecodeString(text)
 	if err != nil || len(raw) != 32 {
-		return ClientAuthKey{}, fmt.Errorf("tor: client authorization key for %s.onion: want 52 base32 characters (an x25519 private key)", id)
+		return ClientAuthKey{}, fmt.Errorf("tor: client authorization key for %s.onion: want 52 base32 characters (A-Z, 2-7; an x25519 private key), %d characters given", id, len(text))
 	}
 	k, err := ecdh.X25519().NewPrivateKey(raw)
 	if err != nil {

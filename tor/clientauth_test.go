@@ -68,8 +68,10 @@ func TestParseClientAuthKeyErrors(t *testing.T) {
 		text string
 	}{
 		{"", nil, "want <onion address>:descriptor:x25519:<base32 private key>"},
-		{id + ":descriptor:ed25519:" + key, nil, "want <onion address>"},
-		{id + ":x25519:" + key, nil, "want <onion address>"},
+		{id + ":descriptor:ed25519:" + key, nil, "key type \"ed25519\""},
+		{id + ":intro:x25519:" + key, nil, "\"intro\" where \"descriptor\" belongs"},
+		{id + ":x25519:" + key, nil, "3 \":\"-separated parts"},
+		{id + ":descriptor:x25519:" + key + "====", nil, ""},
 		{id + ":descriptor:x25519:" + key[:51], nil, "52 base32 characters"},
 		{id + ":descriptor:x25519:" + key[:51] + "1", nil, "52 base32 characters"},
 		{"expyuzz4wqqyqhjn:descriptor:x25519:" + key, ErrV2Onion, "no longer supported"},
@@ -77,6 +79,12 @@ func TestParseClientAuthKeyErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := ParseClientAuthKey(c.in)
+		if c.text == "" {
+			if err != nil {
+				t.Errorf("ParseClientAuthKey(%q): %v", c.in, err)
+			}
+			continue
+		}
 		if err == nil || !strings.Contains(err.Error(), c.text) || (c.want != nil && !errors.Is(err, c.want)) || !strings.HasPrefix(err.Error(), "tor: ") {
 			t.Errorf("ParseClientAuthKey(%q) = %v, want %q", c.in, err, c.text)
 		}

@@ -75,10 +75,15 @@ func (d *Dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	if err != nil {
 		return nil, err
 	}
-	if IsOnion(host) {
-		if _, err := ParseOnion(host); err != nil {
+	onion := IsOnion(host)
+	if onion {
+		// Checked and made canonical ("X.onion." -> "x.onion") for every
+		// caller, so no spelling skips the check.
+		a, err := ParseOnion(host)
+		if err != nil {
 			return nil, err
 		}
+		host = a.String()
 	}
 	if len(host) > 255 {
 		return nil, fmt.Errorf("host name longer than 255 bytes")
@@ -89,6 +94,9 @@ func (d *Dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	}
 	s := d.s
 	if mode == ModeOff {
+		if onion {
+			return nil, ErrOnionNeedsTor
+		}
 		return s.dialer().DialContext(ctx, network, addr)
 	}
 

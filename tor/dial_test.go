@@ -104,7 +104,9 @@ func TestDialSendsHostNamesToTor(t *testing.T) {
 	}{
 		{"example.com:443", 3, "example.com", 443},
 		{onion + ":64738", 3, onion, 64738},
-		{"www." + strings.ToUpper(onion) + ":80", 3, "www." + strings.ToUpper(onion), 80},
+		// Onion names go to Tor in canonical form, whatever the spelling.
+		{"www." + strings.ToUpper(onion) + ":80", 3, "www." + onion, 80},
+		{strings.ToUpper(onion) + ".:64738", 3, onion, 64738},
 		{"localhost:64738", 3, "localhost", 64738}, // even localhost is Tor's business
 		{"192.0.2.7:5", 1, "192.0.2.7", 5},
 		{"[2001:db8::1]:64738", 4, "2001:db8::1", 64738},
@@ -250,8 +252,9 @@ func TestDialFailsClosed(t *testing.T) {
 
 	// Refused before any socket is opened.
 	for _, addr := range []string{
-		"expyuzz4wqqyqhjn.onion:80",      // v2
-		"aaaa.onion:80",                  // malformed
+		"expyuzz4wqqyqhjn.onion:80", // v2
+		"aaaa.onion:80",             // malformed
+		strings.ToUpper(typo(strings.TrimSuffix(testOnion(t), ".onion"), 20)) + ".onion.:64738", // bad checksum, trailing dot
 		"example.com:http",               // service name: would need a lookup
 		"example.com",                    // no port
 		"example.com:0",                  // bad port
@@ -364,6 +367,13 @@ func TestModeOffDialsDirectly(t *testing.T) {
 	}
 	if !strings.Contains(st.String(), "not protected") {
 		t.Errorf("status %q does not say unprotected", st)
+	}
+	// An onion name would be looked up in the system's DNS: refused.
+	onion := testOnion(t)
+	for _, addr := range []string{onion + ":64738", strings.ToUpper(onion) + ".:64738"} {
+		if _, err := s.Dial(context.Background(), "tcp", addr); !errors.Is(err, ErrOnionNeedsTor) {
+			t.Errorf("ModeOff Dial(%q) = %v, want ErrOnionNeedsTor", addr, err)
+		}
 	}
 	c, err := s.Dial(context.Background(), "tcp", target)
 	if err != nil {

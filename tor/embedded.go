@@ -14,6 +14,8 @@ import (
 
 	"github.com/cretz/bine/control"
 	bine "github.com/cretz/bine/tor"
+
+	"github.com/tumble-voip/tumble/tor/atomicfile"
 )
 
 // embedded is the state of a running embedded Tor.
@@ -78,32 +80,6 @@ func torrcHasKey(lines []string, name string) bool {
 	return false
 }
 
-// writeFileAtomic writes data to path through a temporary file and rename.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
-
 // dataDirectory creates and returns the embedded Tor's data directory.
 func (s *Server) dataDirectory() (dir string, amnesic bool, err error) {
 	if s.Amnesic {
@@ -163,11 +139,11 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
-	if err := writeFileAtomic(torrc, []byte(b.String()), 0o600); err != nil {
+	if err := atomicfile.Write(torrc, []byte(b.String()), 0o600); err != nil {
 		return fmt.Errorf("tor: write torrc: %w", err)
 	}
 	// An empty defaults file keeps any system-wide torrc-defaults out.
-	if err := writeFileAtomic(defaults, nil, 0o600); err != nil {
+	if err := atomicfile.Write(defaults, nil, 0o600); err != nil {
 		return fmt.Errorf("tor: write torrc-defaults: %w", err)
 	}
 	args := []string{

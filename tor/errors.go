@@ -39,6 +39,11 @@ var (
 	// network dropped v2 onion services in 2021.
 	ErrV2Onion = errors.New("v2 onion addresses are no longer supported")
 
+	// ErrOnionNeedsTor is returned by Dial in ModeOff for an onion address:
+	// only Tor reaches onion services, and a direct dial would ask the
+	// system's DNS for the name.
+	ErrOnionNeedsTor = errors.New("onion services can only be reached through Tor (Tor is off)")
+
 	// ErrBadOnion reports a malformed v3 onion address (length, alphabet,
 	// checksum or version).
 	ErrBadOnion = errors.New("invalid onion address")

@@ -59,15 +59,19 @@ func FuzzParseOnion(f *testing.F) {
 	f.Add("duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion")
 	f.Add("expyuzz4wqqyqhjn.onion")
 	f.Fuzz(func(t *testing.T, host string) {
-		pub, err := ParseOnion(host)
+		a, err := ParseOnion(host)
 		if err != nil {
 			return
 		}
-		again, err := OnionAddress(pub)
+		again, err := OnionAddress(a.PublicKey())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if onionLabel(again) != onionLabel(host) {
+		b, err := ParseOnion(a.String())
+		if err != nil || b != a {
+			t.Fatalf("ParseOnion(%q) = %q, which parses to %q, %v", host, a, b, err)
+		}
+		if again != a.ServiceID()+".onion" {
 			t.Fatalf("ParseOnion(%q) round trips to %q", host, again)
 		}
 	})

@@ -46,61 +46,122 @@ func onionChecksum(pub []byte, version byte) [32]byte {
 	return out
 }
 
-// IsOnion reports whether host is an onion service name (ends in ".onion",
-// any case). It does not validate the address; see ParseOnion.
+// IsOnion reports whether host is an onion service name: it ends in
+// ".onion", in any case, optionally followed by the root's trailing dot
+// ("x.onion."). It does not validate the address; see ParseOnion.
 func IsOnion(host string) bool {
+	host = strings.TrimSuffix(host, ".")
 	return len(host) > len(".onion") && strings.EqualFold(host[len(host)-len(".onion"):], ".onion")
 }
 
+// OnionAddr is a valid v3 onion service address, as ParseOnion returns it.
+// The zero value is no address.
+type OnionAddr struct {
+	host string // canonical host name: lower case, ends in ".onion", no trailing dot
+	id   string // the 56-character service ID
+}
+
+// String returns the host name in canonical form, the one sent to Tor:
+// lower case, subdomains kept, ending in ".onion" without a trailing dot.
+// The zero value prints as "".
+func (a OnionAddr) String() string { return a.host }
+
+// ServiceID returns the 56-character service ID: the address label without
+// subdomains and ".onion" (the form Tor's control commands and client
+// authorization files take).
+func (a OnionAddr) ServiceID() string { return a.id }
+
+// PublicKey returns the service's ed25519 identity key.
+func (a OnionAddr) PublicKey() ed25519.PublicKey {
+	if a.id == "" {
+		return nil
+	}
+	raw, _ := onionBase32.DecodeString(strings.ToUpper(a.id)) // valid: checked by ParseOnion
+	return ed25519.PublicKey(raw[:32])
+}
+
+// IsZero reports whether a is the zero value.
+func (a OnionAddr) IsZero() bool { return a.id == "" }
+
+// OnionError reports an address that is not a valid v3 onion address. It
+// wraps ErrV2Onion or ErrBadOnion.
+type OnionError struct {
+	Host   string // the address as given
+	Err    error  // ErrV2Onion or ErrBadOnion
+	Reason string // what is wrong, for people ("checksum mismatch ...")
+}
+
+func (e *OnionError) Error() string {
+	return fmt.Sprintf("tor: onion address %q: %v: %s", e.Host, e.Err, e.Reason)
+}
+
+// Unwrap returns ErrV2Onion or ErrBadOnion.
+func (e *OnionError) Unwrap() error { return e.Err }
+
 // ParseOnion checks that host is a valid v3 onion service name and returns
-// the service's ed25519 identity key. host may carry subdomains
-// ("www.<addr>.onion", as Tor allows) and may omit the ".onion" suffix; case
-// is ignored. Errors wrap ErrV2Onion for 16-character (v2) addresses and
-// ErrBadOnion for everything else (length, alphabet, checksum, version).
+// it in canonical form. host may carry subdomains ("www.<addr>.onion", as
+// Tor allows), may omit the ".onion" suffix and may end in the root's
+// trailing dot; case is ignored. Errors are *OnionError, wrapping
+// ErrV2Onion for 16-character (v2) addresses and ErrBadOnion for
+// everything else (length, alphabet, checksum, version, empty labels).
 //
 // ParseOnion does not check that the key is a valid curve point; Tor itself
 // rejects such an address when dialing (ErrOnionBadAddress).
-func ParseOnion(host string) (ed25519.PublicKey, error) {
-	label := onionLabel(host)
-	switch {
-	case len(label) == onionV2Len:
-		return nil, fmt.Errorf("tor: onion address %q: %w", host, ErrV2Onion)
-	case len(label) != onionV3Len:
-		return nil, fmt.Errorf("tor: onion address %q: %w: %d characters, a v3 address has %d", host, ErrBadOnion, len(label), onionV3Len)
+func ParseOnion(host string) (OnionAddr, error) {
+	bad := func(err error, format string, args ...any) (OnionAddr, error) {
+		return OnionAddr{}, &OnionError{Host: host, Err: err, Reason: fmt.Sprintf(format, args...)}
 	}
-	raw, err := onionBase32.DecodeString(strings.ToUpper(label))
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	h = strings.TrimSuffix(h, ".onion")
+	labels := strings.Split(h, ".")
+	id, subs := labels[len(labels)-1], labels[:len(labels)-1]
+	switch {
+	case len(id) == onionV2Len:
+		return bad(ErrV2Onion, "ask for the v3 address (%d characters)", onionV3Len)
+	case len(id) != onionV3Len:
+		return bad(ErrBadOnion, "%d characters, a v3 address has %d", len(id), onionV3Len)
+	}
+	raw, err := onionBase32.DecodeString(strings.ToUpper(id))
 	if err != nil || len(raw) != 35 {
-		return nil, fmt.Errorf("tor: onion address %q: %w: not base32 (letters a-z and digits 2-7 only)", host, ErrBadOnion)
+		return bad(ErrBadOnion, "not base32 (letters a-z and digits 2-7 only)")
 	}
 	pub, sum, version := raw[:32], raw[32:34], raw[34]
 	if version != onionVersion {
-		return nil, fmt.Errorf("tor: onion address %q: %w: version %d, want %d", host, ErrBadOnion, version, onionVersion)
+		return bad(ErrBadOnion, "version %d, want %d", version, onionVersion)
 	}
 	want := onionChecksum(pub, version)
 	if sum[0] != want[0] || sum[1] != want[1] {
-		return nil, fmt.Errorf("tor: onion address %q: %w: checksum mismatch (typo in the address?)", host, ErrBadOnion)
+		return bad(ErrBadOnion, "checksum mismatch (typo in the address?)")
 	}
-	return ed25519.PublicKey(pub), nil
-}
-
-// onionLabel returns the address label of host: the last label before the
-// ".onion" suffix, lower-cased; host without the suffix is taken as is.
-func onionLabel(host string) string {
-	h := strings.ToLower(host)
-	if IsOnion(h) {
-		h = h[:len(h)-len(".onion")]
-		if i := strings.LastIndexByte(h, '.'); i >= 0 {
-			h = h[i+1:]
+	for _, l := range subs {
+		if err := checkSubdomain(l); err != nil {
+			return bad(ErrBadOnion, "subdomain %q %v", l, err)
 		}
 	}
-	return h
+	return OnionAddr{host: h + ".onion", id: id}, nil
+}
+
+// checkSubdomain checks one subdomain label of an onion address: 1-63
+// letters, digits, hyphens or underscores.
+func checkSubdomain(l string) error {
+	if l == "" || len(l) > 63 {
+		return fmt.Errorf("has %d characters, a label has 1-63", len(l))
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return fmt.Errorf("has the character %q (letters, digits, '-' and '_' only)", c)
+		}
+	}
+	return nil
 }
 
 // onionServiceID returns the 56-character service ID of a valid onion host
 // name (the form Tor's control commands take).
 func onionServiceID(host string) (string, error) {
-	if _, err := ParseOnion(host); err != nil {
+	a, err := ParseOnion(host)
+	if err != nil {
 		return "", err
 	}
-	return onionLabel(host), nil
+	return a.ServiceID(), nil
 }

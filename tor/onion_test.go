@@ -45,7 +45,7 @@ func TestOnionAddressRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseOnion(%q): %v", form, err)
 			}
-			if !bytes.Equal(got, pub) {
+			if !bytes.Equal(got.PublicKey(), pub) || got.ServiceID()+".onion" != host {
 				t.Fatalf("ParseOnion(%q) returned another key", form)
 			}
 		}
@@ -64,12 +64,12 @@ var knownOnions = []string{
 
 func TestParseOnionKnownAddresses(t *testing.T) {
 	for _, host := range knownOnions {
-		pub, err := ParseOnion(host)
+		a, err := ParseOnion(host)
 		if err != nil {
 			t.Errorf("ParseOnion(%q): %v", host, err)
 			continue
 		}
-		again, err := OnionAddress(pub)
+		again, err := OnionAddress(a.PublicKey())
 		if err != nil || again != host {
 			t.Errorf("OnionAddress(ParseOnion(%q)) = %q, %v", host, again, err)
 		}
@@ -79,7 +79,8 @@ func TestParseOnionKnownAddresses(t *testing.T) {
 func TestParseOnionErrors(t *testing.T) {
 	good := strings.TrimSuffix(testOnion(t), ".onion")
 	// An address with a correct checksum for version 4.
-	pub, _ := ParseOnion(good)
+	a, _ := ParseOnion(good)
+	pub := a.PublicKey()
 	raw := append(append([]byte{}, pub...), 0, 0, 4)
 	sum := onionChecksum(pub, 4)
 	raw[32], raw[33] = sum[0], sum[1]
@@ -98,14 +99,20 @@ func TestParseOnionErrors(t *testing.T) {
 		{good + "a.onion", ErrBadOnion, "57 characters"},
 		{good[:50] + "018abc.onion", ErrBadOnion, "not base32"},
 		{v4 + ".onion", ErrBadOnion, "version 4"},
-		{".onion", ErrBadOnion, "6 characters"},
+		{".onion", ErrBadOnion, "0 characters"},
 		{"onion", ErrBadOnion, "5 characters"},
+		{".." + good + ".onion", ErrBadOnion, "subdomain"},
+		{"a b." + good + ".onion", ErrBadOnion, "subdomain"},
+		{typo(good, 3) + ".onion.", ErrBadOnion, "checksum mismatch"},
+		{good + ".onion..", ErrBadOnion, "characters"},
 		// torproject.org's address with one character mistyped.
 		{"2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wyd.onion", ErrBadOnion, "checksum mismatch"},
 	}
 	for _, c := range cases {
 		_, err := ParseOnion(c.host)
-		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.text) || !strings.HasPrefix(err.Error(), "tor: ") {
+		var oe *OnionError
+		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.text) || !strings.HasPrefix(err.Error(), "tor: ") ||
+			!errors.As(err, &oe) || oe.Host != c.host {
 			t.Errorf("ParseOnion(%q) = %v, want %v containing %q", c.host, err, c.want, c.text)
 		}
 	}
@@ -113,11 +120,38 @@ func TestParseOnionErrors(t *testing.T) {
 
 func TestIsOnion(t *testing.T) {
 	for host, want := range map[string]bool{
-		"x.onion": true, "X.ONION": true, "a.b.onion": true,
-		".onion": false, "onion": false, "example.com": false, "x.onion.example": false,
+		"x.onion": true, "X.ONION": true, "a.b.onion": true, "x.onion.": true, "X.Onion.": true,
+		".onion": false, "onion": false, "example.com": false, "x.onion.example": false, ".onion.": false, "x.onion..": false,
 	} {
 		if IsOnion(host) != want {
 			t.Errorf("IsOnion(%q) = %v", host, !want)
 		}
+	}
+}
+
+// TestParseOnionCanonical checks that every spelling of an address (case,
+// the root's trailing dot, no suffix) parses to one canonical form.
+func TestParseOnionCanonical(t *testing.T) {
+	host := testOnion(t)
+	id := strings.TrimSuffix(host, ".onion")
+	for _, c := range []struct{ in, want string }{
+		{host, host},
+		{host + ".", host},
+		{strings.ToUpper(host) + ".", host},
+		{strings.ToUpper(id), host},
+		{"WWW." + strings.ToUpper(host) + ".", "www." + host},
+	} {
+		a, err := ParseOnion(c.in)
+		if err != nil {
+			t.Errorf("ParseOnion(%q): %v", c.in, err)
+			continue
+		}
+		if a.String() != c.want || a.ServiceID() != id || a.IsZero() {
+			t.Errorf("ParseOnion(%q) = %q (id %q), want %q (id %q)", c.in, a, a.ServiceID(), c.want, id)
+		}
+	}
+	var zero OnionAddr
+	if !zero.IsZero() || zero.String() != "" || zero.PublicKey() != nil {
+		t.Errorf("zero OnionAddr = %q", zero)
 	}
 }

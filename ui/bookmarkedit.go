@@ -72,7 +72,7 @@ func newBookmarkEditor(u *UI, b *app.Bookmark) *bookmarkEditor {
 	}
 	e.username.SetText(o.Username)
 	e.password.SetText(o.Password)
-	e.clientAuth.SetText(o.ClientAuthKey)
+	e.clientAuth.SetText(o.ClientAuthKey.String())
 	e.channel.SetText(strings.Join(o.Channel, "/"))
 	e.showIsolation()
 	return e
@@ -86,16 +86,16 @@ func (e *bookmarkEditor) showIsolation() {
 		e.forget.Hide()
 		return
 	}
-	text := "Own Tor circuit (credentials " + short(e.orig.Isolation.Username) + ")"
+	text := "Own Tor circuit (credentials " + short(e.orig.Isolation.Username()) + ")"
 	if h, err := e.orig.Identity.Hash(); err == nil {
 		text += "\nOwn client certificate " + short(h)
 	}
-	if e.orig.PinnedFingerprint != "" {
-		text += "\nServer certificate pinned: " + short(e.orig.PinnedFingerprint)
+	if !e.orig.PinnedFingerprint.IsZero() {
+		text += "\nServer certificate pinned: " + short(e.orig.PinnedFingerprint.String())
 	}
 	e.isolation.SetText(text)
 	e.newCircuit.Show()
-	if e.orig.PinnedFingerprint != "" {
+	if !e.orig.PinnedFingerprint.IsZero() {
 		e.forget.Show()
 	} else {
 		e.forget.Hide()
@@ -143,7 +143,6 @@ func (e *bookmarkEditor) bookmark() (app.Bookmark, error) {
 	b.Address = e.address.Text
 	b.Username = e.username.Text
 	b.Password = e.password.Text
-	b.ClientAuthKey = e.clientAuth.Text
 	b.Port = 0
 	if p := strings.TrimSpace(e.port.Text); p != "" {
 		n, err := strconv.Atoi(p)
@@ -151,6 +150,9 @@ func (e *bookmarkEditor) bookmark() (app.Bookmark, error) {
 			return b, fmt.Errorf("port: %q is not a number", p)
 		}
 		b.Port = n
+	}
+	if err := b.SetClientAuthKey(e.clientAuth.Text); err != nil {
+		return b, err
 	}
 	b.Channel = nil
 	for _, c := range strings.Split(e.channel.Text, "/") {
@@ -204,7 +206,11 @@ func (e *bookmarkEditor) forgetCertificate() {
 			setLabel(e.errLabel, errorText(err))
 			return
 		}
-		e.orig.PinnedFingerprint = ""
+		for _, b := range e.ui.ctrl.Bookmarks() {
+			if b.ID == e.orig.ID {
+				e.orig.PinnedFingerprint = b.PinnedFingerprint
+			}
+		}
 		e.showIsolation()
 		e.ui.servers.reload(e.orig.ID)
 	}, e.ui.win)

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tumble-voip/tumble/app"
+	"github.com/tumble-voip/tumble/tor"
 )
 
 // waitLimit bounds every wait; the conditions normally hold within a
@@ -72,18 +73,20 @@ func waitFor(t *testing.T, u *UI, what string, cond func(app.State) bool) app.St
 
 // fixedIsolation returns isolation credentials that render the same in
 // every run (they are shown, shortened, in the bookmark list).
-func fixedIsolation(n byte) app.Isolation {
-	return app.Isolation{
-		Username: strings.Repeat(string("0123456789abcdef"[n%16]), 32),
-		Password: strings.Repeat("f", 32),
+func fixedIsolation(t *testing.T, n byte) tor.Isolation {
+	t.Helper()
+	iso, err := tor.ParseIsolation("iso1-" + strings.Repeat(string("0123456789abcdef"[n%16]), 32) + strings.Repeat("f", 32))
+	if err != nil {
+		t.Fatal(err)
 	}
+	return iso
 }
 
 // addBookmark saves a bookmark through the controller.
 func addBookmark(t *testing.T, c *app.Controller, b app.Bookmark) app.Bookmark {
 	t.Helper()
 	if b.Isolation.IsZero() {
-		b.Isolation = fixedIsolation(byte(len(c.Bookmarks())))
+		b.Isolation = fixedIsolation(t, byte(len(c.Bookmarks())))
 	}
 	saved, err := c.SaveBookmark(b)
 	if err != nil {

@@ -27,7 +27,7 @@ func (u *UI) showProblem(st app.State) {
 	if p.Kind == app.ProblemNone || p.Kind == app.ProblemOther {
 		return
 	}
-	key := strings.Join([]string{p.Kind.String(), p.Message, p.PinnedFingerprint, p.NewFingerprint}, "\x00")
+	key := strings.Join([]string{p.Kind.String(), p.Message, p.PinnedFingerprint.String(), p.NewFingerprint.String()}, "\x00")
 	if key == u.problemShown {
 		return
 	}
@@ -87,9 +87,9 @@ func (u *UI) showCertificateChanged(b app.Bookmark, p app.Problem) {
 			"Either its operator replaced the certificate, or someone is intercepting the connection. "+
 			"Tumble refused to connect."),
 		widget.NewLabelWithStyle("Trusted certificate", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		fingerprintLabel(p.PinnedFingerprint),
+		fingerprintLabel(p.PinnedFingerprint.String()),
 		widget.NewLabelWithStyle("Certificate presented now", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		fingerprintLabel(p.NewFingerprint),
+		fingerprintLabel(p.NewFingerprint.String()),
 		wrapLabel("Trust the new certificate only if the server's operator told you, through another channel, "+
 			"that it changed, and its fingerprint matches."),
 	)
@@ -117,7 +117,7 @@ func (u *UI) showWrongPassword(b app.Bookmark, p app.Problem) {
 		msg = p.Message
 	}
 	u.askAndRetry("Wrong password", msg+" Enter it again; it is saved with the server's bookmark.",
-		entry, b, func(b *app.Bookmark) { b.Password = entry.Text })
+		entry, b, func(b *app.Bookmark) error { b.Password = entry.Text; return nil })
 }
 
 // showClientAuth asks for the onion service's client authorization key.
@@ -129,12 +129,12 @@ func (u *UI) showClientAuth(b app.Bookmark, p app.Problem) {
 		msg = p.Message
 	}
 	u.askAndRetry("Client authorization required", msg+" Paste the key its operator gave you.",
-		entry, b, func(b *app.Bookmark) { b.ClientAuthKey = entry.Text })
+		entry, b, func(b *app.Bookmark) error { return b.SetClientAuthKey(entry.Text) })
 }
 
 // askAndRetry shows a dialog with one entry; Connect stores the entry into
 // the bookmark with set, saves it and connects again.
-func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark, set func(*app.Bookmark)) {
+func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark, set func(*app.Bookmark) error) {
 	errLabel := widget.NewLabel("")
 	errLabel.Importance = widget.DangerImportance
 	errLabel.Wrapping = fyne.TextWrapWord
@@ -147,8 +147,11 @@ func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark
 				nb = cur // the stored one may have changed since
 			}
 		}
-		set(&nb)
-		saved, err := u.ctrl.SaveBookmark(nb)
+		err := set(&nb)
+		var saved app.Bookmark
+		if err == nil {
+			saved, err = u.ctrl.SaveBookmark(nb)
+		}
 		if err != nil {
 			setLabel(errLabel, errorText(err))
 			return

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tumble-voip/tumble/app"
+	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
 )
 
@@ -27,7 +28,7 @@ func bookmarkByID(t *testing.T, c *app.Controller, id string) app.Bookmark {
 func TestCertificateChangedDialog(t *testing.T) {
 	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13})
 	ctrl := newController(t, app.ControllerConfig{})
-	wrongPin := strings.Repeat("ab", 32)
+	wrongPin := mumble.FingerprintOf([]byte("another certificate"))
 	b := addBookmark(t, ctrl, app.Bookmark{Label: "Pinned", Address: "127.0.0.1", Port: srv.Port,
 		Username: "alice", PinnedFingerprint: wrongPin})
 	u := newTestUI(t, ctrl, &Options{Layout: LayoutDesktop})
@@ -39,7 +40,7 @@ func TestCertificateChangedDialog(t *testing.T) {
 		t.Fatal("no certificate changed dialog")
 	}
 	// Both fingerprints, in groups of four.
-	for _, fp := range []string{wrongPin, srv.Fingerprint()} {
+	for _, fp := range []string{wrongPin.String(), srv.Fingerprint()} {
 		if !hasText(dlg, fp[:4]+" "+fp[4:8]) || !hasText(dlg, fp[60:]) {
 			t.Errorf("fingerprint %s is not shown", fp)
 		}
@@ -70,7 +71,7 @@ func TestCertificateChangedDialog(t *testing.T) {
 	}
 	test.Tap(findButton(t, dlg, "Trust new certificate"))
 	waitFor(t, u, "connected after trusting", func(st app.State) bool { return st.Phase == app.PhaseConnected })
-	if got := bookmarkByID(t, ctrl, b.ID).PinnedFingerprint; got != srv.Fingerprint() {
+	if got := bookmarkByID(t, ctrl, b.ID).PinnedFingerprint.String(); got != srv.Fingerprint() {
 		t.Errorf("pinned %s after trusting, want %s", got, srv.Fingerprint())
 	}
 }
@@ -155,7 +156,7 @@ func TestClientAuthDialog(t *testing.T) {
 	if topOverlay(u) == dlg {
 		t.Fatal("a valid key did not close the dialog")
 	}
-	if got := bookmarkByID(t, ctrl, b.ID).ClientAuthKey; got != key {
+	if got := bookmarkByID(t, ctrl, b.ID).ClientAuthKey.String(); got != key {
 		t.Errorf("bookmark key %q, want %q", got, key)
 	}
 	// Connecting again started (and fails for want of an embedded Tor).

@@ -152,12 +152,12 @@ func isolationText(b app.Bookmark, t app.TorStatus) string {
 	if t.Mode == string(app.TorOff) {
 		return "No Tor isolation: Tor is off"
 	}
-	tag := b.Isolation.Username
+	tag := b.Isolation.Username()
 	if len(tag) > 8 {
 		tag = tag[:8]
 	}
 	s := "Tor isolation: own circuit " + tag
-	if b.ClientAuthKey != "" {
+	if !b.ClientAuthKey.IsZero() {
 		s += ", client authorization key"
 	}
 	return s

@@ -59,7 +59,7 @@ func TestAddAndEditBookmark(t *testing.T) {
 	}
 	b := list[0]
 	if b.Label != "Lab" || b.Address != onion || b.Port != app.DefaultPort || b.Username != "alice" ||
-		b.ClientAuthKey != key || strings.Join(b.Channel, "/") != "Lobby/Quiet" {
+		b.ClientAuthKey.String() != key || strings.Join(b.Channel, "/") != "Lobby/Quiet" {
 		t.Errorf("saved bookmark %+v", b)
 	}
 	if b.Isolation.IsZero() || b.Identity.IsZero() {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/tor"
 	"github.com/tumble-voip/tumble/voice"
 	"github.com/tumble-voip/tumble/voice/vad"
@@ -44,7 +45,7 @@ type options struct {
 	noiseSuppress   int     // dB, negative; 0 off
 	maxAmplify      float64 // Mumble's max amplification; 0 turns the AGC off
 	jsonOut         bool
-	pin             string
+	pin             mumble.Fingerprint
 	certFile        string
 	connectTimeout  time.Duration
 	tokens          []string
@@ -107,7 +108,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.IntVar(&o.noiseSuppress, "noise-suppression", 0, "noise suppression for --send-wav in `DB`, e.g. -30 (Mumble's default) or -60; 0 is off")
 	fs.Float64Var(&o.maxAmplify, "max-amplification", 0, "automatic gain control for --send-wav: Mumble's max amplification `X`, 1 to 20\n(the gain stops at floor(20*log10(1.5*X)) dB); 0 is off")
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object per line for every event")
-	fs.StringVar(&o.pin, "pin", "", "expected server certificate SHA-256 `HEX` (a mismatch is an error)")
+	fs.TextVar(&o.pin, "pin", mumble.Fingerprint{}, "expected server certificate SHA-256 `HEX` (a mismatch is an error)")
 	fs.StringVar(&o.certFile, "cert", "", "client certificate and key `FILE` (PEM) to identify with")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "connection `TIMEOUT` (default suits onion services)")
 	if err := fs.Parse(args); err != nil {

@@ -186,7 +186,9 @@ func StartProcess(ctx context.Context, dir string, opts Options) (*Server, error
 		if err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(iniPath, renderINI(iniSettings(dir, port, &opts))); err != nil {
+		// Written before each murmurd start, which reads it once; no
+		// process reads it meanwhile, so a plain write is enough.
+		if err := os.WriteFile(iniPath, renderINI(iniSettings(dir, port, &opts)), 0o600); err != nil {
 			return nil, fmt.Errorf("murmurtest: write ini: %w", err)
 		}
 		if attempt == 1 {
@@ -515,29 +517,6 @@ func checkOptions(opts *Options) error {
 		if _, ok := opts.Extra[k]; ok {
 			return fmt.Errorf("murmurtest: Options.Extra may not set %q", k)
 		}
-	}
-	return nil
-}
-
-// writeFileAtomic writes data to a temporary file next to name and renames
-// it into place.
-func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), name); err != nil {
-		os.Remove(f.Name())
-		return err
 	}
 	return nil
 }

@@ -352,7 +352,7 @@ func TestPortInUse(t *testing.T) {
 		s := &Server{Dir: dir, Version: v}
 		start := func(port int) error {
 			t.Helper()
-			if err := writeFileAtomic(ini, renderINI(iniSettings(dir, port, &opts))); err != nil {
+			if err := os.WriteFile(ini, renderINI(iniSettings(dir, port, &opts)), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			return s.run(testContext(t), bin, ini, port, console)
