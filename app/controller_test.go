@@ -295,7 +295,16 @@ func TestControllerChatJoinMuteBetweenTwoClients(t *testing.T) {
 			// Local volume and mute of another user.
 			st = b.State()
 			alice, _ := userNamed(st.Root, "alice")
-			b.SetUserVolume(alice.Session, 0.5)
+			// The steps of a drag are heard but not saved.
+			b.SetUserVolume(alice.Session, 0.25, false)
+			waitFor(t, b, "local volume of a drag step shown", func(st State) bool {
+				u, _ := userNamed(st.Root, "alice")
+				return u != nil && u.LocalVolume == 0.25
+			})
+			if db := b.Settings().Output.UserVolumeDB; len(db) != 0 {
+				t.Errorf("a drag step saved UserVolumeDB = %v", db)
+			}
+			b.SetUserVolume(alice.Session, 0.5, true)
 			b.SetUserMute(alice.Session, true)
 			st = waitFor(t, b, "local volume shown", func(st State) bool {
 				u, _ := userNamed(st.Root, "alice")
@@ -311,7 +320,7 @@ func TestControllerChatJoinMuteBetweenTwoClients(t *testing.T) {
 					}
 				}
 			}
-			b.SetUserVolume(alice.Session, 7)
+			b.SetUserVolume(alice.Session, 7, true)
 			waitFor(t, b, "local volume clamped", func(st State) bool {
 				u, _ := userNamed(st.Root, "alice")
 				return u != nil && u.LocalVolume == 2

@@ -752,9 +752,9 @@ func (s *session) setSelfDeaf(l *link, deaf bool) {
 // Local volumes are kept between 0 and 2 (linear).
 const maxLocalVolume = 2
 
-// setUserVolume sets a user's local volume and remembers it for users with
-// a certificate.
-func (s *session) setUserVolume(l *link, session uint32, v float64) {
+// setUserVolume sets a user's local volume and, when final, remembers it
+// for users with a certificate.
+func (s *session) setUserVolume(l *link, session uint32, v float64, final bool) {
 	if math.IsNaN(v) {
 		return
 	}
@@ -767,7 +767,7 @@ func (s *session) setUserVolume(l *link, session uint32, v float64) {
 	la.volume = v
 	l.local[session] = la
 	var save *Settings
-	if len(u.Hash) == 40 && isLowerHex(u.Hash) {
+	if final && len(u.Hash) == 40 && isLowerHex(u.Hash) {
 		set := c.settings.Clone()
 		if set.Output.UserVolumeDB == nil {
 			set.Output.UserVolumeDB = make(map[string]int)
