@@ -1,0 +1,63 @@
+// Package apptest holds the test helpers that the tests of package app and
+// of package ui share: a loopback listener that counts the connections it
+// gets, and a SuperUser client for changing a test server.
+//
+// Only tests import it (TestOnlyTestsImport checks). It does not import
+// package app, so that app's own tests can use it.
+package apptest
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/mumble/murmurtest"
+)
+
+// Tracker starts a loopback listener standing for a remote server that
+// descriptions and messages point at. It returns the listener's base URL
+// ("http://127.0.0.1:port") and a function returning how many connections
+// it accepted; a privacy test expects none. The listener is closed, and
+// its goroutine joined, when the test ends.
+func Tracker(t testing.TB) (base string, connections func() int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			conn.Close()
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	return "http://" + ln.Addr().String(), n.Load
+}
+
+// SuperUser connects to srv as SuperUser with package mumble, for changing
+// what a test needs changed on the server (descriptions, channels). The
+// client is closed when the test ends.
+func SuperUser(t testing.TB, srv *murmurtest.Server) *mumble.Client {
+	t.Helper()
+	var d net.Dialer
+	c, err := mumble.Dial(t.Context(), srv.Addr, &mumble.Config{Username: "SuperUser", Password: srv.SuperUserPassword,
+		DialContext: d.DialContext, ConnectTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
