@@ -154,7 +154,9 @@ func TestSettingsInvalid(t *testing.T) {
 }
 
 func TestSettingsMobile(t *testing.T) {
-	ctrl := newController(t, app.ControllerConfig{})
+	// Tor off by --tor while the settings say embedded: the dialog
+	// explains that too.
+	ctrl := newFakeController(app.State{Tor: app.TorStatus{Mode: "off"}})
 	u := newTestUI(t, ctrl, &Options{Layout: LayoutMobile})
 	u.win.Resize(u.win.Canvas().Size().SubtractWidthHeight(820, 0))
 	openSettings(t, u)

@@ -12,13 +12,15 @@ import (
 )
 
 // idleUI is the main window with two bookmarks, Tor embedded (this test
-// build has none) and nothing connected.
-func idleUI(t *testing.T, opts *Options) (*UI, *app.Controller) {
+// build has none) and nothing connected: what an idle app.Controller
+// shows, served by a fake.
+func idleUI(t *testing.T, opts *Options) (*UI, *fakeController) {
 	t.Helper()
-	ctrl := newController(t, app.ControllerConfig{TorMode: "embedded"})
 	onion, _ := newOnion(t, 1)
-	addBookmark(t, ctrl, app.Bookmark{Label: "Hidden lab", Address: onion, Username: "alice"})
-	addBookmark(t, ctrl, app.Bookmark{Label: "Club", Address: "mumble.example.org", Port: 64739, Username: "bob"})
+	ctrl := newFakeController(app.State{Tor: app.TorStatus{Mode: "embedded", Protected: true},
+		Audio: "No sound devices: voice is received but not played, and nothing is sent."},
+		app.Bookmark{Label: "Hidden lab", Address: onion, Username: "alice", Isolation: fixedIsolation(0)},
+		app.Bookmark{Label: "Club", Address: "mumble.example.org", Port: 64739, Username: "bob", Isolation: fixedIsolation(1)})
 	if opts == nil {
 		opts = &Options{}
 	}
