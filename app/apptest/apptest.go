@@ -1,6 +1,7 @@
 // Package apptest holds the test helpers that the tests of package app and
-// of package ui share: a loopback listener that counts the connections it
-// gets, and a SuperUser client for changing a test server.
+// of package ui share: loopback listeners standing for a remote server (one
+// counting the connections it gets, one that never answers) and a
+// SuperUser client for changing a test server.
 //
 // Only tests import it (TestOnlyTestsImport checks). It does not import
 // package app, so that app's own tests can use it.
@@ -45,6 +46,58 @@ func Tracker(t testing.TB) (base string, connections func() int64) {
 		wg.Wait()
 	})
 	return "http://" + ln.Addr().String(), n.Load
+}
+
+// Blackhole is a loopback listener that accepts connections and never
+// answers: a server or a Tor SOCKS port that keeps an attempt hanging.
+type Blackhole struct {
+	// Addr is the listener's address, host:port.
+	Addr string
+	// Accepted receives each accepted connection; the test may read it to
+	// see the client close its side. Connections not taken are closed when
+	// the test ends.
+	Accepted <-chan net.Conn
+}
+
+// NewBlackhole starts a Blackhole; it is closed, its goroutine joined and
+// its connections closed when the test ends.
+func NewBlackhole(t testing.TB) *Blackhole {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 16)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case accepted <- conn:
+			case <-done:
+				conn.Close()
+				return
+			}
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		close(done)
+		wg.Wait()
+		for {
+			select {
+			case c := <-accepted:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	return &Blackhole{Addr: ln.Addr().String(), Accepted: accepted}
 }
 
 // SuperUser connects to srv as SuperUser with package mumble, for changing

@@ -3,6 +3,7 @@ package apptest
 import (
 	"go/parser"
 	"go/token"
+	"io"
 	"io/fs"
 	"net"
 	"path/filepath"
@@ -65,5 +66,28 @@ func TestTrackerCounts(t *testing.T) {
 	}
 	if got := connections(); got != 2 {
 		t.Errorf("the tracker counted %d connections, want 2", got)
+	}
+}
+
+// TestBlackholeHandsOverConnections checks that each accepted connection
+// reaches the test, and that the client's close shows on it.
+func TestBlackholeHandsOverConnections(t *testing.T) {
+	bh := NewBlackhole(t)
+	conn, err := net.Dial("tcp", bh.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	server := <-bh.Accepted
+	if _, err := conn.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(server, buf); err != nil || string(buf) != "hello" {
+		t.Fatalf("the blackhole's side read %q, %v", buf, err)
+	}
+	conn.(*net.TCPConn).CloseWrite()
+	if n, err := io.Copy(io.Discard, server); err != nil || n != 0 {
+		t.Fatalf("after the client's close the blackhole read %d more bytes, %v", n, err)
 	}
 }
