@@ -25,27 +25,12 @@ import (
 // its goroutine joined, when the test ends.
 func Tracker(t testing.TB) (base string, connections func() int64) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var n atomic.Int64
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			conn.Close()
-		}
+	addr := listen(t, func(conn net.Conn, _ <-chan struct{}) {
+		n.Add(1)
+		conn.Close()
 	})
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	return "http://" + ln.Addr().String(), n.Load
+	return "http://" + addr, n.Load
 }
 
 // Blackhole is a loopback listener that accepts connections and never
@@ -63,31 +48,10 @@ type Blackhole struct {
 // its connections closed when the test ends.
 func NewBlackhole(t testing.TB) *Blackhole {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	accepted := make(chan net.Conn, 16)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			select {
-			case accepted <- conn:
-			case <-done:
-				conn.Close()
-				return
-			}
-		}
-	})
+	// Runs after listen's cleanup (cleanups run last added first), when
+	// nothing sends any more.
 	t.Cleanup(func() {
-		ln.Close()
-		close(done)
-		wg.Wait()
 		for {
 			select {
 			case c := <-accepted:
@@ -97,7 +61,43 @@ func NewBlackhole(t testing.TB) *Blackhole {
 			}
 		}
 	})
-	return &Blackhole{Addr: ln.Addr().String(), Accepted: accepted}
+	addr := listen(t, func(conn net.Conn, done <-chan struct{}) {
+		select {
+		case accepted <- conn:
+		case <-done:
+			conn.Close()
+		}
+	})
+	return &Blackhole{Addr: addr, Accepted: accepted}
+}
+
+// listen starts a listener on 127.0.0.1 and one goroutine that passes each
+// accepted connection to handle, and returns the listener's address. When
+// the test ends the listener is closed, done (handle's second argument)
+// is closed and the goroutine joined.
+func listen(t testing.TB, handle func(conn net.Conn, done <-chan struct{})) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			handle(conn, done)
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		close(done)
+		wg.Wait()
+	})
+	return ln.Addr().String()
 }
 
 // SuperUser connects to srv as SuperUser with package mumble, for changing
