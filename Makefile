@@ -2,6 +2,7 @@
 #
 #   make run    install what is missing, build, start the GUI
 #   make test   install what is missing, run every test (real servers, real Tor)
+#   make check  fast checks: gofmt, vet, go.mod tidy, tests needing no service
 #
 # System packages come from apt (make deps, idempotent). Things Debian does
 # not ship for bookworm are prepared once into $(TUMBLE_CACHE) and reused:
@@ -38,8 +39,8 @@ APT_PACKAGES := \
 STATICCHECK_VERSION ?= v0.6.1
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all deps apt-deps libtor murmur15 tools build run test test-unit \
-	test-integration bench fuzz lint generate clean
+.PHONY: all deps apt-deps libtor murmur15 tools build run test check \
+	fmt-check tidy-check bench fuzz lint generate clean
 
 all: build
 
@@ -91,6 +92,24 @@ test: deps check-android package-linux
 	echo "go test summary: $$pass packages ok, $$fail failures"; \
 	exit $$status
 
+## check: the fast loop: gofmt, go vet, go.mod tidy and `go test -short` of
+## every package. -short skips what needs a system service (Mumble servers,
+## the private Tor network, PulseAudio, Xvfb) and the slow builds for
+## Android; make test runs all of it. Needs only the C libraries (libopus,
+## speexdsp, the GL headers), not libtor.
+check: fmt-check tidy-check
+	$(GO) vet -tags $(GOTAGS) ./...
+	$(GO) test -tags $(GOTAGS) -short ./...
+
+## fmt-check: fails when a Go file is not gofmt-formatted.
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+
+## tidy-check: fails when go.mod or go.sum differ from what go mod tidy
+## writes (a direct dependency marked // indirect, a stale line).
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "tidy-check: go.mod/go.sum are not tidy: run go mod tidy" >&2; exit 1; }
+
 ## bench: benchmarks; lines of the form "BENCH name=value unit".
 bench: deps
 	@mkdir -p bin
@@ -107,9 +126,8 @@ fuzz:
 		done; \
 	done
 
-## lint: gofmt, go vet, staticcheck.
-lint: tools
-	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+## lint: gofmt, go.mod tidy, go vet, staticcheck.
+lint: tools fmt-check tidy-check
 	$(GO) vet -tags $(GOTAGS) ./...
 	$(GOBIN)/staticcheck -tags $(GOTAGS) ./...
 

@@ -763,14 +763,17 @@ func (c *Controller) PushToTalk(pressed bool) {
 }
 
 // SetUserVolume sets the local volume of the user with the given session,
-// linear 0-2 (1 unchanged). For a user with a certificate it is remembered
-// in the settings (Output.UserVolumeDB) for later connections.
-func (c *Controller) SetUserVolume(session uint32, v float64) {
+// linear 0-2 (1 unchanged), on every call. When final is true (the
+// user's change ended: a slider released) a user with a certificate has it
+// remembered in the settings (Output.UserVolumeDB) for later connections;
+// the steps before it only change what is heard, so dragging a slider
+// writes no file.
+func (c *Controller) SetUserVolume(session uint32, v float64, final bool) {
 	s, cn, err := c.connected()
 	if err != nil {
 		return
 	}
-	if hash, db := s.setUserVolume(cn, session, v); hash != "" {
+	if hash, db := s.setUserVolume(cn, session, v); final && hash != "" {
 		c.rememberVolume(hash, db)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tumble-voip/tumble/app/apptest"
 	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
 	"github.com/tumble-voip/tumble/tor"
@@ -295,7 +296,16 @@ func TestControllerChatJoinMuteBetweenTwoClients(t *testing.T) {
 			// Local volume and mute of another user.
 			st = b.State()
 			alice, _ := userNamed(st.Root, "alice")
-			b.SetUserVolume(alice.Session, 0.5)
+			// The steps of a drag are heard but not saved.
+			b.SetUserVolume(alice.Session, 0.25, false)
+			waitFor(t, b, "local volume of a drag step shown", func(st State) bool {
+				u, _ := userNamed(st.Root, "alice")
+				return u != nil && u.LocalVolume == 0.25
+			})
+			if db := b.Settings().Output.UserVolumeDB; len(db) != 0 {
+				t.Errorf("a drag step saved UserVolumeDB = %v", db)
+			}
+			b.SetUserVolume(alice.Session, 0.5, true)
 			b.SetUserMute(alice.Session, true)
 			st = waitFor(t, b, "local volume shown", func(st State) bool {
 				u, _ := userNamed(st.Root, "alice")
@@ -311,7 +321,7 @@ func TestControllerChatJoinMuteBetweenTwoClients(t *testing.T) {
 					}
 				}
 			}
-			b.SetUserVolume(alice.Session, 7)
+			b.SetUserVolume(alice.Session, 7, true)
 			waitFor(t, b, "local volume clamped", func(st State) bool {
 				u, _ := userNamed(st.Root, "alice")
 				return u != nil && u.LocalVolume == 2
@@ -377,44 +387,6 @@ func TestControllerWrongPassword(t *testing.T) {
 	connect(t, c, b)
 }
 
-// blackhole is a loopback listener that accepts connections and never
-// answers. closed reports, per accepted connection, when the client closed
-// it.
-type blackhole struct {
-	ln       net.Listener
-	accepted chan net.Conn
-}
-
-func newBlackhole(t *testing.T) *blackhole {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bh := &blackhole{ln: ln, accepted: make(chan net.Conn, 16)}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			bh.accepted <- conn
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		for {
-			select {
-			case c := <-bh.accepted:
-				c.Close()
-			default:
-				return
-			}
-		}
-	})
-	return bh
-}
-
 // waitClosedByPeer waits until the peer closes conn (a read returns EOF or
 // an error).
 func waitClosedByPeer(t *testing.T, conn net.Conn) {
@@ -428,14 +400,14 @@ func waitClosedByPeer(t *testing.T, conn net.Conn) {
 }
 
 func TestControllerCancelWhileConnecting(t *testing.T) {
-	bh := newBlackhole(t)
+	bh := apptest.NewBlackhole(t)
 	c := newTestController(t, ControllerConfig{})
-	b := addServerBookmark(t, c, bh.ln.Addr().String(), "erin", "")
+	b := addServerBookmark(t, c, bh.Addr, "erin", "")
 	c.Connect(b.ID)
 	waitFor(t, c, "connecting", isPhase(PhaseConnecting))
 	var conn net.Conn
 	select {
-	case conn = <-bh.accepted:
+	case conn = <-bh.Accepted:
 	case <-time.After(waitLimit):
 		t.Fatal("the controller never dialed")
 	}
@@ -455,8 +427,8 @@ func TestControllerCancelWhileConnecting(t *testing.T) {
 func TestControllerCancelWhileStartingTor(t *testing.T) {
 	// A "Tor SOCKS port" that accepts and never answers: Tor never becomes
 	// ready, so the session waits in PhaseStartingTor.
-	bh := newBlackhole(t)
-	c := newTestController(t, ControllerConfig{TorMode: "socks=" + bh.ln.Addr().String()})
+	bh := apptest.NewBlackhole(t)
+	c := newTestController(t, ControllerConfig{TorMode: "socks=" + bh.Addr})
 	if st := c.State(); !st.Tor.Protected || st.Tor.Mode != "socks" {
 		t.Fatalf("socks mode shows %+v", st.Tor)
 	}
@@ -465,7 +437,7 @@ func TestControllerCancelWhileStartingTor(t *testing.T) {
 	waitFor(t, c, "starting Tor", isPhase(PhaseStartingTor))
 	var conn net.Conn
 	select {
-	case conn = <-bh.accepted:
+	case conn = <-bh.Accepted:
 	case <-time.After(waitLimit):
 		t.Fatal("the controller never tried Tor's SOCKS port")
 	}

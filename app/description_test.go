@@ -3,54 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
-	"net"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/app/apptest"
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
 )
-
-// newTracker returns a loopback listener standing for a remote server that
-// descriptions and messages point at, and a function returning how many
-// connections it accepted. Nothing may ever connect to it.
-func newTracker(t *testing.T) (base string, connections func() int64) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int64
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			conn.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	return "http://" + ln.Addr().String(), n.Load
-}
-
-// superUser connects to srv as SuperUser with the mumble package, to change
-// what tests need changed.
-func superUser(t *testing.T, srv *murmurtest.Server) *mumble.Client {
-	t.Helper()
-	var d net.Dialer
-	c, err := mumble.Dial(t.Context(), srv.Addr, &mumble.Config{Username: "SuperUser", Password: srv.SuperUserPassword,
-		DialContext: d.DialContext, ConnectTimeout: 20 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 // TestControllerChannelDescriptions checks that channel descriptions show
 // as plain text: short ones sent with the channel, long ones (sent by hash)
@@ -60,11 +19,11 @@ func superUser(t *testing.T, srv *murmurtest.Server) *mumble.Client {
 func TestControllerChannelDescriptions(t *testing.T) {
 	for _, v := range murmurtest.Versions() {
 		t.Run(v.String(), func(t *testing.T) {
-			tracker, fetched := newTracker(t)
+			tracker, fetched := apptest.Tracker(t)
 			srv := murmurtest.Start(t, murmurtest.Options{Version: v, Channels: []string{"Rules", "Short", "Plain", "Rules/Archive"}})
 			ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
 			defer cancel()
-			admin := superUser(t, srv)
+			admin := apptest.SuperUser(t, srv)
 			rules := `<h1>House rules</h1><p>Be kind. Read <a href="https://example.com/rules">the full rules</a>.</p>` +
 				`<img src="` + tracker + `/pixel.png"><script>fetch("` + tracker + `/js")</script>` +
 				`<p style="background:url(` + tracker + `/bg.png)">` + strings.Repeat("Speak one at a time. ", 8) + `</p>`

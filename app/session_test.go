@@ -111,7 +111,7 @@ func TestSessionLocalVolumeAndMute(t *testing.T) {
 	hash := "0123456789abcdef0123456789abcdef01234567"
 	fake.addUser(mumble.User{Session: 5, Name: "bob", Hash: hash})
 	waitFor(t, c, "bob", func(st State) bool { u, _ := userNamed(st.Root, "bob"); return u != nil })
-	c.SetUserVolume(5, 0.5)
+	c.SetUserVolume(5, 0.5, true)
 	c.SetUserMute(5, true)
 	st := c.State()
 	u, _ := userNamed(st.Root, "bob")
@@ -128,7 +128,7 @@ func TestSessionLocalVolumeAndMute(t *testing.T) {
 	if db := saved.Output.UserVolumeDB[hash]; db != -6 {
 		t.Errorf("saved %d dB, want -6", db)
 	}
-	c.SetUserVolume(5, 1)
+	c.SetUserVolume(5, 1, true)
 	if _, ok := c.Settings().Output.UserVolumeDB[hash]; ok {
 		t.Error("0 dB still remembered")
 	}
@@ -161,7 +161,7 @@ func TestSetUserVolumeSavesOutsideTheStateLock(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		c.SetUserVolume(5, 1.5)
+		c.SetUserVolume(5, 1.5, true)
 	}()
 	<-bs.entered // the write has started and waits
 	st := c.State()
@@ -406,7 +406,7 @@ func BenchmarkSetUserVolumeUIBlock(b *testing.B) {
 			default:
 			}
 			t0 := time.Now()
-			c.SetUserVolume(5, 0.5+float64(i%10)/10) // a new dB value each step
+			c.SetUserVolume(5, 0.5+float64(i%10)/10, true) // a new dB value each step
 			saveTime += time.Since(t0)
 			saves++
 		}

@@ -70,14 +70,18 @@ func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
 	return b
 }
 
-// section returns the widgets as a Settings section.
-func (b *bridgeWidgets) section() fyne.CanvasObject {
+// section declares the bridges as one setting of the form f (several
+// widgets, one field: the Network's bridge settings) and lays them out.
+func (b *bridgeWidgets) section(f *settingsForm) fyne.CanvasObject {
 	return container.NewVBox(
-		section("Bridges",
-			hint(widget.NewFormItem("", b.use), "Embedded Tor only; applies from its next start"),
-			widget.NewFormItem("Bridges", b.source),
-			hint(widget.NewFormItem("Bridge lines", b.lines), "One per line: obfs4 IP:PORT FINGERPRINT cert=... (bridges.torproject.org, @GetBridgesBot)"),
-			widget.NewFormItem("", container.NewHBox(b.load))),
+		f.section("Bridges",
+			&setting{obj: b.use, hint: "Embedded Tor only; applies from its next start",
+				load:  func(s *app.Settings) { b.loadFrom(s.Network) },
+				store: func(s *app.Settings) { b.readInto(&s.Network) }},
+			&setting{label: "Bridges", obj: b.source},
+			&setting{label: "Bridge lines", obj: b.lines,
+				hint: "One per line: obfs4 IP:PORT FINGERPRINT cert=... (bridges.torproject.org, @GetBridgesBot)"},
+			&setting{obj: container.NewHBox(b.load)}),
 		b.errs)
 }
 

@@ -3,6 +3,10 @@ package ui
 import (
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/tumble-voip/tumble/app"
 )
 
@@ -25,5 +29,53 @@ func TestDescriptionText(t *testing.T) {
 	}
 	if got := channelName(&app.ChannelView{ID: 0}); got != "Root" {
 		t.Errorf("unnamed root shows as %q", got)
+	}
+}
+
+// TestUserVolumeSavedWhenDragEnds checks that the local volume slider
+// applies every step of a drag and asks to save only when it ends.
+func TestUserVolumeSavedWhenDragEnds(t *testing.T) {
+	root := app.ChannelView{Name: "Root", Users: []app.UserView{
+		{Session: 1, Name: "alice", Self: true},
+		{Session: 2, Name: "bob", LocalVolume: 1},
+	}}
+	b := app.Bookmark{ID: "lab", Label: "Lab", Address: "127.0.0.1", Username: "alice"}
+	ctrl := newFakeController(app.State{Phase: app.PhaseConnected, Bookmark: &b, Root: &root, Self: root.Users[0],
+		Tor: app.TorStatus{Mode: "off"}}, b)
+	u := newTestUI(t, ctrl, &Options{Layout: LayoutDesktop})
+
+	test.TapSecondary(treeRowFor(t, u, userUID(2, 0)))
+	var slider *widget.Slider
+	for _, o := range visibleObjects(topOverlay(u)) {
+		if s, ok := o.(*widget.Slider); ok {
+			slider = s
+		}
+	}
+	if slider == nil {
+		t.Fatal("the user menu has no volume slider")
+	}
+	if got := ctrl.volumeCalls(); len(got) != 0 {
+		t.Fatalf("opening the menu set volumes: %+v", got)
+	}
+	w, h := slider.Size().Width, slider.Size().Height
+	for _, x := range []float32{0.2, 0.4, 0.3} {
+		slider.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(w*x, h/2)}})
+	}
+	calls := ctrl.volumeCalls()
+	if len(calls) != 3 {
+		t.Fatalf("3 drag steps made %d volume calls: %+v", len(calls), calls)
+	}
+	for _, c := range calls {
+		if c.session != 2 || c.final {
+			t.Errorf("drag step %+v: want bob's volume, not final", c)
+		}
+	}
+	slider.DragEnd()
+	calls = ctrl.volumeCalls()
+	if len(calls) != 4 {
+		t.Fatalf("the end of the drag made %d calls in all, want 4: %+v", len(calls), calls)
+	}
+	if last := calls[3]; last != (volumeCall{session: 2, v: slider.Value / 100, final: true}) {
+		t.Errorf("the end of the drag made %+v, want bob's %v as final", last, slider.Value/100)
 	}
 }

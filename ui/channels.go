@@ -308,10 +308,13 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 		}
 		vol.SetValue(lv * 100)
 		showVol(vol.Value)
+		// Every step is heard at once; the volume is saved when the
+		// drag (or tap, or key press) ends.
 		vol.OnChanged = func(v float64) {
 			showVol(v)
-			u.ctrl.SetUserVolume(session, v/100)
+			u.ctrl.SetUserVolume(session, v/100, false)
 		}
+		vol.OnChangeEnded = func(v float64) { u.ctrl.SetUserVolume(session, v/100, true) }
 		mute := widget.NewCheck("Mute locally", func(on bool) { u.ctrl.SetUserMute(session, on); u.Sync() })
 		mute.SetChecked(user.LocalMute)
 		hint := widget.NewLabel("Only you hear this change.")

@@ -5,7 +5,6 @@ import (
 	"math"
 	"net"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tumble-voip/tumble/app"
+	"github.com/tumble-voip/tumble/app/apptest"
 	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
 )
@@ -199,7 +199,7 @@ func TestConnectFlow(t *testing.T) {
 	// A channel description: long, so the server sends it by hash and the
 	// controller fetches it, with an image on a loopback "tracker" and a
 	// link. Selecting the channel shows it as plain text.
-	tracker, fetched := newTracker(t)
+	tracker, fetched := apptest.Tracker(t)
 	quietDesc := `<h2>Quiet room</h2><p>Whisper only. No voice after 22:00; read ` +
 		`<a href="https://example.com/quiet">the schedule</a> first.</p><img src="` + tracker + `/pixel.png">`
 	if len(quietDesc) < 128 {
@@ -312,41 +312,13 @@ func TestConnectFlow(t *testing.T) {
 	}
 }
 
-// newTracker returns the base URL of a loopback listener standing for a
-// remote server that messages and descriptions point at, and a function
-// returning how many connections it accepted. Nothing may connect to it.
-func newTracker(t *testing.T) (base string, connections func() int64) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int64
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			conn.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	return "http://" + ln.Addr().String(), n.Load
-}
-
-// setDescription sets a channel's description as SuperUser, connected
-// with the mumble package directly.
+// setDescription sets a channel's description as SuperUser.
 func setDescription(t *testing.T, srv *murmurtest.Server, id uint32, html string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
 	defer cancel()
-	var d net.Dialer
-	c, err := mumble.Dial(ctx, srv.Addr, &mumble.Config{Username: "SuperUser", Password: srv.SuperUserPassword, DialContext: d.DialContext})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Gone again at once: the channel tree must not show SuperUser.
+	c := apptest.SuperUser(t, srv)
 	defer c.Close()
 	if err := c.SetChannelDescription(ctx, id, html); err != nil {
 		t.Fatal(err)

@@ -59,8 +59,10 @@ type Controller interface {
 	SetSelfDeaf(on bool)
 	// PushToTalk transmits while pressed is true.
 	PushToTalk(pressed bool)
-	// SetUserVolume sets a user's local volume, linear 0-2.
-	SetUserVolume(session uint32, v float64)
+	// SetUserVolume sets a user's local volume, linear 0-2. Only a final
+	// call (the slider released) is remembered in the settings: the steps
+	// of a drag change what is heard and write nothing.
+	SetUserVolume(session uint32, v float64, final bool)
 	// SetUserMute mutes a user locally.
 	SetUserMute(session uint32, muted bool)
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"net"
 	"strings"
 	"testing"
 
@@ -9,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tumble-voip/tumble/app"
+	"github.com/tumble-voip/tumble/app/apptest"
 	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
 )
@@ -166,21 +166,8 @@ func TestClientAuthDialog(t *testing.T) {
 func TestCancelWhileConnecting(t *testing.T) {
 	// A "Tor SOCKS port" that accepts and never answers keeps the attempt
 	// hanging until it is cancelled.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	ctrl := newController(t, app.ControllerConfig{TorMode: "socks=" + ln.Addr().String()})
+	bh := apptest.NewBlackhole(t)
+	ctrl := newController(t, app.ControllerConfig{TorMode: "socks=" + bh.Addr})
 	onion, _ := newOnion(t, 4)
 	addBookmark(t, ctrl, app.Bookmark{Label: "Slow", Address: onion, Username: "alice"})
 	u := newTestUI(t, ctrl, &Options{Layout: LayoutDesktop})

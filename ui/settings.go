@@ -3,8 +3,6 @@ package ui
 import (
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,28 +13,116 @@ import (
 	"github.com/tumble-voip/tumble/app"
 )
 
-// Choices of the settings dialog, named as in Mumble's own dialog.
-const (
-	transmitContinuous = "Continuous"
-	transmitVAD        = "Voice Activity"
-	transmitPTT        = "Push To Talk"
-	vadAmplitude       = "Amplitude"
-	vadSNR             = "Signal to Noise"
-	echoOff            = "Disabled"
-	echoMixed          = "Mixed echo cancellation"
-	torOptEmbedded     = "Embedded Tor (recommended)"
-	torOptSOCKS        = "External Tor (SOCKS port)"
-	torOptOff          = "Off: UNPROTECTED"
-	presetCustom       = "Custom"
+// choice is one value of an enum setting with its label in the dialog.
+type choice[T comparable] struct {
+	value T
+	label string
+	// phrase names the value inside a sentence; empty when unused.
+	phrase string
+}
+
+// enum is the one table of an enum's labels, in the order the dialog shows
+// them: the label of a value and the value of a label both come from it.
+// Values and labels outside the table stand for def.
+type enum[T comparable] struct {
+	def     T
+	choices []choice[T]
+}
+
+// labels returns the labels in order.
+func (e enum[T]) labels() []string {
+	out := make([]string, len(e.choices))
+	for i, c := range e.choices {
+		out[i] = c.label
+	}
+	return out
+}
+
+// find returns the choice of v, or def's.
+func (e enum[T]) find(v T) choice[T] {
+	for _, c := range e.choices {
+		if c.value == v {
+			return c
+		}
+	}
+	for _, c := range e.choices {
+		if c.value == e.def {
+			return c
+		}
+	}
+	return choice[T]{value: e.def}
+}
+
+// label returns the label of v.
+func (e enum[T]) label(v T) string { return e.find(v).label }
+
+// value returns the value labelled label.
+func (e enum[T]) value(label string) T {
+	for _, c := range e.choices {
+		if c.label == label {
+			return c.value
+		}
+	}
+	return e.def
+}
+
+// The choices of the settings dialog, named as in Mumble's own dialog.
+var (
+	transmitChoices = enum[app.TransmitMode]{def: app.TransmitVoiceActivity, choices: []choice[app.TransmitMode]{
+		{value: app.TransmitContinuous, label: "Continuous"},
+		{value: app.TransmitVoiceActivity, label: "Voice Activity"},
+		{value: app.TransmitPushToTalk, label: "Push To Talk"},
+	}}
+	vadChoices = enum[app.VADSource]{def: app.VADAmplitude, choices: []choice[app.VADSource]{
+		{value: app.VADAmplitude, label: "Amplitude"},
+		{value: app.VADSignalToNoise, label: "Signal to Noise"},
+	}}
+	echoChoices = enum[app.EchoCancellation]{def: app.EchoOff, choices: []choice[app.EchoCancellation]{
+		{value: app.EchoOff, label: "Disabled"},
+		{value: app.EchoMixed, label: "Mixed echo cancellation"},
+	}}
+	torChoices = enum[app.TorMode]{def: app.TorEmbedded, choices: []choice[app.TorMode]{
+		{value: app.TorEmbedded, label: "Embedded Tor (recommended)", phrase: "the embedded Tor"},
+		{value: app.TorSOCKS, label: "External Tor (SOCKS port)", phrase: "an external Tor"},
+		{value: app.TorOff, label: "Off: UNPROTECTED", phrase: "no Tor (UNPROTECTED)"},
+	}}
+	packetChoices = packetEnum()
 )
+
+// packetEnum labels app.PacketDurations in milliseconds.
+func packetEnum() enum[int] {
+	e := enum[int]{def: app.PacketDurations[0]}
+	for _, d := range app.PacketDurations {
+		e.choices = append(e.choices, choice[int]{value: d, label: fmt.Sprintf("%d ms", d)})
+	}
+	return e
+}
+
+const presetCustom = "Custom"
+
+// torModeName names a Tor mode for a sentence.
+func torModeName(mode string) string {
+	for _, c := range torChoices.choices {
+		if string(c.value) == mode {
+			return c.phrase
+		}
+	}
+	return mode
+}
 
 // settingsForm is the Settings dialog: Audio Input, Audio Output, Network
 // and Privacy, with the presets. It edits a copy of the settings; Save
 // hands the result to the controller, which validates it.
+//
+// Each setting is declared once, in build: one call makes its widget,
+// places it under its label and hint, and binds it to its field of
+// app.Settings (see setting). The fields below are the widgets that other
+// settings depend on (refreshDerived) or that tests read.
 type settingsForm struct {
 	ui      *UI
 	base    app.Settings // fields the form does not show are kept from here
 	loading bool
+	rows    []*setting // every row of every section, in order
 
 	preset     *widget.Select
 	presetDesc *widget.Label
@@ -88,17 +174,14 @@ type settingsForm struct {
 	dlg      *dialog.CustomDialog
 }
 
-// torModeName names a Tor mode for a sentence.
-func torModeName(mode string) string {
-	switch app.TorMode(mode) {
-	case app.TorEmbedded:
-		return "the embedded Tor"
-	case app.TorSOCKS:
-		return "an external Tor"
-	case app.TorOff:
-		return "no Tor (UNPROTECTED)"
-	}
-	return mode
+// setting is one row of the form: its label and hint, its widget, and how
+// the widget shows (load) and writes back (store) its field of
+// app.Settings. Rows without a field (notes, fixed checks) have neither.
+type setting struct {
+	label, hint string
+	obj         fyne.CanvasObject
+	load        func(s *app.Settings)
+	store       func(s *app.Settings)
 }
 
 // valueSlider is a slider with its value written next to it.
@@ -141,6 +224,122 @@ func (v *valueSlider) setEnabled(on bool) {
 func ms(x float64) string      { return fmt.Sprintf("%.0f ms", x) }
 func percent(x float64) string { return fmt.Sprintf("%.0f %%", x) }
 
+// Row constructors. Each makes the widget, stores it in *out for the
+// dialog's other rules, and binds it to the field that field returns for
+// a given app.Settings (nil: no field).
+
+// intSlider is a slider over an int field.
+func (f *settingsForm) intSlider(out **valueSlider, label, hint string, min, max, step float64,
+	format func(float64) string, field func(*app.Settings) *int) *setting {
+	v := newValueSlider(min, max, step, format, f.changed)
+	*out = v
+	r := &setting{label: label, hint: hint, obj: v.obj}
+	if field != nil {
+		r.load = func(s *app.Settings) { v.set(float64(*field(s))) }
+		r.store = func(s *app.Settings) { *field(s) = v.int() }
+	}
+	return r
+}
+
+// tenthSlider is a slider over a float field kept to one decimal.
+func (f *settingsForm) tenthSlider(out **valueSlider, label, hint string, min, max float64,
+	format func(float64) string, field func(*app.Settings) *float64) *setting {
+	v := newValueSlider(min, max, 0.1, format, f.changed)
+	*out = v
+	return &setting{label: label, hint: hint, obj: v.obj,
+		load:  func(s *app.Settings) { v.set(*field(s)) },
+		store: func(s *app.Settings) { *field(s) = math.Round(v.slider.Value*10) / 10 },
+	}
+}
+
+// check is a check box over a bool field, its text beside it.
+func (f *settingsForm) check(out **widget.Check, text, hint string, field func(*app.Settings) *bool) *setting {
+	c := widget.NewCheck(text, func(bool) { f.changed() })
+	*out = c
+	r := &setting{hint: hint, obj: c}
+	if field != nil {
+		r.load = func(s *app.Settings) { c.SetChecked(*field(s)) }
+		r.store = func(s *app.Settings) { *field(s) = c.Checked }
+	}
+	return r
+}
+
+// fixedCheck is a check box that shows what Tumble always does.
+func fixedCheck(out **widget.Check, text, hint string, checked bool) *setting {
+	c := widget.NewCheck(text, nil)
+	c.SetChecked(checked)
+	c.Disable()
+	*out = c
+	return &setting{hint: hint, obj: c}
+}
+
+// entry is a text field over a string field.
+func (f *settingsForm) entry(out **widget.Entry, label, placeholder string, field func(*app.Settings) *string) *setting {
+	e := widget.NewEntry()
+	e.SetPlaceHolder(placeholder)
+	e.OnChanged = func(string) { f.changed() }
+	*out = e
+	return &setting{label: label, obj: e,
+		load:  func(s *app.Settings) { e.SetText(*field(s)) },
+		store: func(s *app.Settings) { *field(s) = e.Text },
+	}
+}
+
+// device is a sound device name: typed (a device unplugged now) or picked
+// from the system's list, which loadDevices fills. Empty is the system
+// default.
+func (f *settingsForm) device(out **widget.SelectEntry, field func(*app.Settings) *string) *setting {
+	e := widget.NewSelectEntry(nil)
+	e.SetPlaceHolder("System default")
+	e.OnChanged = func(string) { f.changed() }
+	*out = e
+	return &setting{label: "Device", obj: e,
+		load:  func(s *app.Settings) { e.SetText(*field(s)) },
+		store: func(s *app.Settings) { *field(s) = e.Text },
+	}
+}
+
+// selectOf is a drop-down over an enum field.
+func selectOf[T comparable](f *settingsForm, out **widget.Select, label, hint string, e enum[T], field func(*app.Settings) *T) *setting {
+	w := widget.NewSelect(e.labels(), func(string) { f.changed() })
+	*out = w
+	return &setting{label: label, hint: hint, obj: w,
+		load:  func(s *app.Settings) { w.SetSelected(e.label(*field(s))) },
+		store: func(s *app.Settings) { *field(s) = e.value(w.Selected) },
+	}
+}
+
+// radioOf is a radio group over an enum field.
+func radioOf[T comparable](f *settingsForm, out **widget.RadioGroup, label string, e enum[T], field func(*app.Settings) *T) *setting {
+	w := widget.NewRadioGroup(e.labels(), func(string) { f.changed() })
+	w.Required = true
+	*out = w
+	return &setting{label: label, obj: w,
+		load:  func(s *app.Settings) { w.SetSelected(e.label(*field(s))) },
+		store: func(s *app.Settings) { *field(s) = e.value(w.Selected) },
+	}
+}
+
+// note is a row of text that depends on other settings.
+func note(out **widget.Label) *setting {
+	l := wrapLabel("")
+	l.SizeName = theme.SizeNameCaptionText
+	*out = l
+	return &setting{obj: l}
+}
+
+// section is a titled group of rows; the rows join the form's.
+func (f *settingsForm) section(title string, rows ...*setting) fyne.CanvasObject {
+	f.rows = append(f.rows, rows...)
+	items := make([]*widget.FormItem, len(rows))
+	for i, r := range rows {
+		items[i] = widget.NewFormItem(r.label, r.obj)
+		items[i].HintText = r.hint
+	}
+	head := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	return container.NewVBox(head, widget.NewForm(items...))
+}
+
 // loadDevices fills the device lists with the system's sound devices. The
 // sound system is asked off Fyne's goroutine: that can take a moment.
 // Without a list (stand-in devices, no sound system) the fields still
@@ -179,7 +378,6 @@ func (u *UI) showSettings() {
 
 func newSettingsForm(u *UI, s app.Settings) *settingsForm {
 	f := &settingsForm{ui: u, base: s.Clone(), devicesLoaded: make(chan struct{})}
-	changed := f.changed
 
 	var names []string
 	for _, p := range app.Presets() {
@@ -193,46 +391,6 @@ func newSettingsForm(u *UI, s app.Settings) *settingsForm {
 		f.applyPreset(app.PresetTorRecommended)
 	})
 
-	// Audio Input.
-	// Device names can be typed (a device that is unplugged now) or
-	// picked from the system's list, which loadDevices fills.
-	f.inDevice = widget.NewSelectEntry(nil)
-	f.inDevice.SetPlaceHolder("System default")
-	f.inDevice.OnChanged = func(string) { changed() }
-	f.transmit = widget.NewSelect([]string{transmitContinuous, transmitVAD, transmitPTT}, func(string) { changed() })
-	f.vadSource = widget.NewSelect([]string{vadAmplitude, vadSNR}, func(string) { changed() })
-	f.pttHold = newValueSlider(0, app.PTTHoldMaxMs, 10, ms, changed)
-	f.voiceHold = newValueSlider(app.VoiceHoldMinMs, app.VoiceHoldMaxMs, 10, ms, changed)
-	f.silence = newValueSlider(0, 100, 1, percent, changed)
-	f.speech = newValueSlider(0, 100, 1, percent, changed)
-	f.quality = newValueSlider(app.QualityMinBitrate, app.QualityMaxBitrate, 1000,
-		func(x float64) string { return fmt.Sprintf("%.1f kb/s", x/1000) }, changed)
-	var packets []string
-	for _, d := range app.PacketDurations {
-		packets = append(packets, fmt.Sprintf("%d ms", d))
-	}
-	f.packet = widget.NewSelect(packets, func(string) { changed() })
-	f.echo = widget.NewSelect([]string{echoOff, echoMixed}, func(string) { changed() })
-	f.noiseOn = widget.NewCheck("Noise suppression", func(bool) { changed() })
-	f.noise = newValueSlider(app.NoiseSuppressionMin, app.NoiseSuppressionMax, 1,
-		func(x float64) string { return fmt.Sprintf("%.0f dB", x) }, changed)
-	f.maxAmp = newValueSlider(app.MaxAmplificationMin, app.MaxAmplificationMax, 0.1,
-		func(x float64) string { return fmt.Sprintf("%.1f", x) }, changed)
-
-	// Audio Output.
-	f.outDevice = widget.NewSelectEntry(nil)
-	f.outDevice.SetPlaceHolder("System default")
-	f.outDevice.OnChanged = func(string) { changed() }
-	f.jitter = newValueSlider(app.JitterBufferMinMs, app.JitterBufferMaxMs, 10, ms, changed)
-	f.delay = newValueSlider(app.OutputDelayMinMs, app.OutputDelayMaxMs, 10, ms, changed)
-	f.volume = newValueSlider(0, app.VolumeMaxPercent, 1, percent, changed)
-
-	// Network.
-	f.torMode = widget.NewRadioGroup([]string{torOptEmbedded, torOptSOCKS, torOptOff}, func(string) { changed() })
-	f.torMode.Required = true
-	f.socks = widget.NewEntry()
-	f.socks.SetPlaceHolder("127.0.0.1:9050")
-	f.socks.OnChanged = func(string) { changed() }
 	f.torWarning = wrapLabel("UNPROTECTED: without Tor the server and everyone on the way see your IP address, " +
 		"and .onion servers cannot be reached.")
 	f.torWarning.Importance = widget.DangerImportance
@@ -244,90 +402,113 @@ func newSettingsForm(u *UI, s app.Settings) *settingsForm {
 			"the choice here applies when Tumble starts without --tor.", torModeName(cur)))
 		f.torFlag.Show()
 	}
-	f.forceTCP = widget.NewCheck("Force TCP mode", func(bool) { changed() })
-	f.forceNote = wrapLabel("")
-	f.forceNote.SizeName = theme.SizeNameCaptionText
-	f.reconnect = widget.NewCheck("Reconnect automatically", func(bool) { changed() })
-	f.attempts = newValueSlider(1, app.ReconnectMaxAttemptsLimit, 1,
-		func(x float64) string { return fmt.Sprintf("%.0f tries", x) }, changed)
-	f.bridges = newBridgeWidgets(f, changed)
-
-	// Privacy.
-	f.noOSInfo = widget.NewCheck("Do not send OS information", nil)
-	f.noOSInfo.SetChecked(true)
-	f.noOSInfo.Disable()
-	f.noStats = widget.NewCheck("Submit anonymous statistics", nil)
-	f.noStats.Disable()
-	f.amnesic = widget.NewCheck("Amnesic mode: write nothing to disk from the next start on", func(bool) { changed() })
 
 	f.errLabel = widget.NewLabel("")
 	f.errLabel.Importance = widget.DangerImportance
 	f.errLabel.Wrapping = fyne.TextWrapWord
 	f.errLabel.Hide()
 
-	f.load(s)
 	f.build()
+	f.load(s)
 	return f
 }
 
-// section is a titled group of form rows.
-func section(title string, items ...*widget.FormItem) fyne.CanvasObject {
-	head := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	return container.NewVBox(head, widget.NewForm(items...))
-}
-
-func hint(item *widget.FormItem, text string) *widget.FormItem {
-	item.HintText = text
-	return item
-}
-
-// build lays the dialog out.
+// build declares every setting (widget, place, field) and lays the dialog
+// out.
 func (f *settingsForm) build() {
+	in := func(s *app.Settings) *app.AudioInput { return &s.Input }
+	out := func(s *app.Settings) *app.AudioOutput { return &s.Output }
+	net := func(s *app.Settings) *app.Network { return &s.Network }
+
+	noise := f.intSlider(&f.noise, "Noise suppression", "", app.NoiseSuppressionMin, app.NoiseSuppressionMax, 1,
+		func(x float64) string { return fmt.Sprintf("%.0f dB", x) }, nil)
+	// 0 dB is "off": the check box says so, the slider keeps its place.
+	noise.load = func(s *app.Settings) {
+		db := s.Input.NoiseSuppressionDB
+		f.noiseOn.SetChecked(db != 0)
+		if db == 0 {
+			db = app.NoiseSuppressionMin
+		}
+		f.noise.set(float64(db))
+	}
+	noise.store = func(s *app.Settings) {
+		s.Input.NoiseSuppressionDB = 0
+		if f.noiseOn.Checked {
+			s.Input.NoiseSuppressionDB = f.noise.int()
+		}
+	}
+
 	input := container.NewVBox(
-		section("Interface",
-			widget.NewFormItem("Device", f.inDevice)),
-		section("Transmission",
-			widget.NewFormItem("Transmit", f.transmit),
-			hint(widget.NewFormItem("Push to talk hold", f.pttHold.obj), "Keeps sending this long after the key is released"),
-			widget.NewFormItem("Voice activity", f.vadSource),
-			hint(widget.NewFormItem("Voice hold", f.voiceHold.obj), "Keeps sending this long after speech stops"),
-			widget.NewFormItem("Silence below", f.silence.obj),
-			widget.NewFormItem("Speech above", f.speech.obj)),
-		section("Compression",
-			hint(widget.NewFormItem("Quality", f.quality.obj), "Opus bit rate; the server may lower it"),
-			hint(widget.NewFormItem("Audio per packet", f.packet), "Each packet costs at least one Tor cell")),
-		section("Audio Processing",
-			widget.NewFormItem("Echo cancellation", f.echo),
-			widget.NewFormItem("", f.noiseOn),
-			widget.NewFormItem("Noise suppression", f.noise.obj),
-			widget.NewFormItem("Max. amplification", f.maxAmp.obj)),
+		f.section("Interface",
+			f.device(&f.inDevice, func(s *app.Settings) *string { return &in(s).Device })),
+		f.section("Transmission",
+			selectOf(f, &f.transmit, "Transmit", "", transmitChoices,
+				func(s *app.Settings) *app.TransmitMode { return &in(s).Transmit }),
+			f.intSlider(&f.pttHold, "Push to talk hold", "Keeps sending this long after the key is released",
+				0, app.PTTHoldMaxMs, 10, ms, func(s *app.Settings) *int { return &in(s).PTTHoldMs }),
+			selectOf(f, &f.vadSource, "Voice activity", "", vadChoices,
+				func(s *app.Settings) *app.VADSource { return &in(s).VADSource }),
+			f.intSlider(&f.voiceHold, "Voice hold", "Keeps sending this long after speech stops",
+				app.VoiceHoldMinMs, app.VoiceHoldMaxMs, 10, ms, func(s *app.Settings) *int { return &in(s).VoiceHoldMs }),
+			f.intSlider(&f.silence, "Silence below", "", 0, 100, 1, percent,
+				func(s *app.Settings) *int { return &in(s).SilenceBelowPercent }),
+			f.intSlider(&f.speech, "Speech above", "", 0, 100, 1, percent,
+				func(s *app.Settings) *int { return &in(s).SpeechAbovePercent })),
+		f.section("Compression",
+			f.intSlider(&f.quality, "Quality", "Opus bit rate; the server may lower it",
+				app.QualityMinBitrate, app.QualityMaxBitrate, 1000,
+				func(x float64) string { return fmt.Sprintf("%.1f kb/s", x/1000) },
+				func(s *app.Settings) *int { return &in(s).QualityBitrate }),
+			selectOf(f, &f.packet, "Audio per packet", "Each packet costs at least one Tor cell", packetChoices,
+				func(s *app.Settings) *int { return &in(s).PacketMs })),
+		f.section("Audio Processing",
+			selectOf(f, &f.echo, "Echo cancellation", "", echoChoices,
+				func(s *app.Settings) *app.EchoCancellation { return &in(s).EchoCancellation }),
+			f.check(&f.noiseOn, "Noise suppression", "", nil),
+			noise,
+			f.tenthSlider(&f.maxAmp, "Max. amplification", "", app.MaxAmplificationMin, app.MaxAmplificationMax,
+				func(x float64) string { return fmt.Sprintf("%.1f", x) },
+				func(s *app.Settings) *float64 { return &in(s).MaxAmplification })),
 	)
 	output := container.NewVBox(
-		section("Interface",
-			widget.NewFormItem("Device", f.outDevice)),
-		section("Audio Output",
-			hint(widget.NewFormItem("Default jitter buffer", f.jitter.obj), "Grows by itself when Tor delivers in bursts"),
-			hint(widget.NewFormItem("Output delay", f.delay.obj), "20-40 ms recommended over Tor"),
-			hint(widget.NewFormItem("Volume", f.volume.obj), "Starts low; adjust single speakers in their menu")),
+		f.section("Interface",
+			f.device(&f.outDevice, func(s *app.Settings) *string { return &out(s).Device })),
+		f.section("Audio Output",
+			f.intSlider(&f.jitter, "Default jitter buffer", "Grows by itself when Tor delivers in bursts",
+				app.JitterBufferMinMs, app.JitterBufferMaxMs, 10, ms, func(s *app.Settings) *int { return &out(s).JitterBufferMs }),
+			f.intSlider(&f.delay, "Output delay", "20-40 ms recommended over Tor",
+				app.OutputDelayMinMs, app.OutputDelayMaxMs, 10, ms, func(s *app.Settings) *int { return &out(s).OutputDelayMs }),
+			f.intSlider(&f.volume, "Volume", "Starts low; adjust single speakers in their menu",
+				0, app.VolumeMaxPercent, 1, percent, func(s *app.Settings) *int { return &out(s).VolumePercent })),
 	)
+	f.bridges = newBridgeWidgets(f, f.changed)
 	network := container.NewVBox(
-		section("Tor",
-			widget.NewFormItem("Connect through", f.torMode),
-			widget.NewFormItem("SOCKS address", f.socks)),
+		f.section("Tor",
+			radioOf(f, &f.torMode, "Connect through", torChoices,
+				func(s *app.Settings) *app.TorMode { return &net(s).TorMode }),
+			f.entry(&f.socks, "SOCKS address", "127.0.0.1:9050",
+				func(s *app.Settings) *string { return &net(s).SOCKSAddress })),
 		f.torFlag,
 		f.torWarning,
-		f.bridges.section(),
-		section("Connection",
-			widget.NewFormItem("", f.forceTCP),
-			widget.NewFormItem("", f.forceNote),
-			widget.NewFormItem("", f.reconnect),
-			hint(widget.NewFormItem("Attempts", f.attempts.obj), "Waits double after each failed attempt")),
+		f.bridges.section(f),
+		f.section("Connection",
+			// Tor carries only TCP: read keeps this on while Tor is on.
+			f.check(&f.forceTCP, "Force TCP mode", "", func(s *app.Settings) *bool { return &net(s).ForceTCP }),
+			note(&f.forceNote),
+			f.check(&f.reconnect, "Reconnect automatically", "", func(s *app.Settings) *bool { return &net(s).Reconnect }),
+			f.intSlider(&f.attempts, "Attempts", "Waits double after each failed attempt",
+				1, app.ReconnectMaxAttemptsLimit, 1, func(x float64) string { return fmt.Sprintf("%.0f tries", x) },
+				func(s *app.Settings) *int { return &net(s).ReconnectMaxAttempts })),
 	)
 	privacy := container.NewVBox(
-		section("Privacy",
-			hint(widget.NewFormItem("", f.noOSInfo), "Tumble never sends the operating system's name or version"),
-			hint(widget.NewFormItem("", f.noStats), "Tumble has no statistics or telemetry of any kind"),
-			hint(widget.NewFormItem("", f.amnesic), "Bookmarks and settings then live in memory only")),
+		f.section("Privacy",
+			fixedCheck(&f.noOSInfo, "Do not send OS information",
+				"Tumble never sends the operating system's name or version", true),
+			fixedCheck(&f.noStats, "Submit anonymous statistics",
+				"Tumble has no statistics or telemetry of any kind", false),
+			f.check(&f.amnesic, "Amnesic mode: write nothing to disk from the next start on",
+				"Bookmarks and settings then live in memory only",
+				func(s *app.Settings) *bool { return &s.Privacy.Amnesic })),
 	)
 	f.tabs = container.NewAppTabs(
 		container.NewTabItem("Audio Input", container.NewVScroll(input)),
@@ -356,122 +537,22 @@ func (f *settingsForm) load(s app.Settings) {
 		f.refreshDerived()
 	}()
 	f.base = s.Clone()
-	in, out, net, priv := s.Input, s.Output, s.Network, s.Privacy
-
-	f.inDevice.SetText(in.Device)
-	switch in.Transmit {
-	case app.TransmitContinuous:
-		f.transmit.SetSelected(transmitContinuous)
-	case app.TransmitPushToTalk:
-		f.transmit.SetSelected(transmitPTT)
-	default:
-		f.transmit.SetSelected(transmitVAD)
+	for _, r := range f.rows {
+		if r.load != nil {
+			r.load(&s)
+		}
 	}
-	if in.VADSource == app.VADSignalToNoise {
-		f.vadSource.SetSelected(vadSNR)
-	} else {
-		f.vadSource.SetSelected(vadAmplitude)
-	}
-	f.pttHold.set(float64(in.PTTHoldMs))
-	f.voiceHold.set(float64(in.VoiceHoldMs))
-	f.silence.set(float64(in.SilenceBelowPercent))
-	f.speech.set(float64(in.SpeechAbovePercent))
-	f.quality.set(float64(in.QualityBitrate))
-	f.packet.SetSelected(fmt.Sprintf("%d ms", in.PacketMs))
-	if in.EchoCancellation == app.EchoMixed {
-		f.echo.SetSelected(echoMixed)
-	} else {
-		f.echo.SetSelected(echoOff)
-	}
-	f.noiseOn.SetChecked(in.NoiseSuppressionDB != 0)
-	if in.NoiseSuppressionDB != 0 {
-		f.noise.set(float64(in.NoiseSuppressionDB))
-	} else {
-		f.noise.set(app.NoiseSuppressionMin)
-	}
-	f.maxAmp.set(in.MaxAmplification)
-
-	f.outDevice.SetText(out.Device)
-	f.jitter.set(float64(out.JitterBufferMs))
-	f.delay.set(float64(out.OutputDelayMs))
-	f.volume.set(float64(out.VolumePercent))
-
-	switch net.TorMode {
-	case app.TorSOCKS:
-		f.torMode.SetSelected(torOptSOCKS)
-	case app.TorOff:
-		f.torMode.SetSelected(torOptOff)
-	default:
-		f.torMode.SetSelected(torOptEmbedded)
-	}
-	f.socks.SetText(net.SOCKSAddress)
-	f.forceTCP.SetChecked(net.ForceTCP)
-	f.reconnect.SetChecked(net.Reconnect)
-	f.attempts.set(float64(net.ReconnectMaxAttempts))
-	f.bridges.loadFrom(net)
-
-	f.amnesic.SetChecked(priv.Amnesic)
 }
 
 // read returns the settings the widgets show.
 func (f *settingsForm) read() app.Settings {
 	s := f.base.Clone()
-	in := &s.Input
-	in.Device = f.inDevice.Text
-	switch f.transmit.Selected {
-	case transmitContinuous:
-		in.Transmit = app.TransmitContinuous
-	case transmitPTT:
-		in.Transmit = app.TransmitPushToTalk
-	default:
-		in.Transmit = app.TransmitVoiceActivity
+	for _, r := range f.rows {
+		if r.store != nil {
+			r.store(&s)
+		}
 	}
-	if f.vadSource.Selected == vadSNR {
-		in.VADSource = app.VADSignalToNoise
-	} else {
-		in.VADSource = app.VADAmplitude
-	}
-	in.PTTHoldMs = f.pttHold.int()
-	in.VoiceHoldMs = f.voiceHold.int()
-	in.SilenceBelowPercent = f.silence.int()
-	in.SpeechAbovePercent = f.speech.int()
-	in.QualityBitrate = f.quality.int()
-	if n, err := strconv.Atoi(strings.TrimSuffix(f.packet.Selected, " ms")); err == nil {
-		in.PacketMs = n
-	}
-	if f.echo.Selected == echoMixed {
-		in.EchoCancellation = app.EchoMixed
-	} else {
-		in.EchoCancellation = app.EchoOff
-	}
-	in.NoiseSuppressionDB = 0
-	if f.noiseOn.Checked {
-		in.NoiseSuppressionDB = f.noise.int()
-	}
-	in.MaxAmplification = math.Round(f.maxAmp.slider.Value*10) / 10
-
-	out := &s.Output
-	out.Device = f.outDevice.Text
-	out.JitterBufferMs = f.jitter.int()
-	out.OutputDelayMs = f.delay.int()
-	out.VolumePercent = f.volume.int()
-
-	net := &s.Network
-	switch f.torMode.Selected {
-	case torOptSOCKS:
-		net.TorMode = app.TorSOCKS
-	case torOptOff:
-		net.TorMode = app.TorOff
-	default:
-		net.TorMode = app.TorEmbedded
-	}
-	net.SOCKSAddress = f.socks.Text
-	net.ForceTCP = f.forceTCP.Checked || net.TorEnabled()
-	net.Reconnect = f.reconnect.Checked
-	net.ReconnectMaxAttempts = f.attempts.int()
-	f.bridges.readInto(net)
-
-	s.Privacy.Amnesic = f.amnesic.Checked
+	s.Network.ForceTCP = s.Network.ForceTCP || s.Network.TorEnabled()
 	return s
 }
 

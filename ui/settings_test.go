@@ -53,14 +53,14 @@ func TestSettingsDialog(t *testing.T) {
 		"speech above":  {f.speech.label.Text, "50 %"},
 		"quality":       {f.quality.label.Text, "13.0 kb/s"},
 		"packet":        {f.packet.Selected, "20 ms"},
-		"echo":          {f.echo.Selected, echoMixed},
+		"echo":          {f.echo.Selected, echoChoices.label(app.EchoMixed)},
 		"noise":         {f.noise.label.Text, "-60 dB"},
 		"amplification": {f.maxAmp.label.Text, "2.5"},
 		"jitter":        {f.jitter.label.Text, "10 ms"},
 		"output delay":  {f.delay.label.Text, "30 ms"},
 		"volume":        {f.volume.label.Text, "10 %"},
-		"transmit":      {f.transmit.Selected, transmitVAD},
-		"Tor":           {f.torMode.Selected, torOptEmbedded},
+		"transmit":      {f.transmit.Selected, transmitChoices.label(app.TransmitVoiceActivity)},
+		"Tor":           {f.torMode.Selected, torChoices.label(app.TorEmbedded)},
 	}
 	for name, c := range checks {
 		if c[0] != c[1] {
@@ -80,7 +80,7 @@ func TestSettingsDialog(t *testing.T) {
 	test.AssertImageMatches(t, "settings_input.png", capture(u))
 
 	f.tabs.SelectIndex(2)
-	f.torMode.SetSelected(torOptOff)
+	f.torMode.SetSelected(torChoices.label(app.TorOff))
 	if f.forceTCP.Disabled() {
 		t.Error("Force TCP stays locked with Tor off")
 	}
@@ -88,7 +88,7 @@ func TestSettingsDialog(t *testing.T) {
 		t.Error("no UNPROTECTED warning when Tor is switched off")
 	}
 	test.AssertImageMatches(t, "settings_network.png", capture(u))
-	f.torMode.SetSelected(torOptEmbedded)
+	f.torMode.SetSelected(torChoices.label(app.TorEmbedded))
 	if !f.forceTCP.Checked || !f.forceTCP.Disabled() {
 		t.Error("Force TCP is not locked on again with Tor back on")
 	}
@@ -132,7 +132,7 @@ func TestSettingsInvalid(t *testing.T) {
 	if !f.torFlag.Visible() || !strings.Contains(f.torFlag.Text, "no Tor (UNPROTECTED)") {
 		t.Errorf("the --tor off override is not explained: %q", f.torFlag.Text)
 	}
-	f.torMode.SetSelected(torOptSOCKS)
+	f.torMode.SetSelected(torChoices.label(app.TorSOCKS))
 	f.socks.SetText("no port here")
 	test.Tap(findButton(t, topOverlay(u), "Save"))
 	if u.settingsOpen == nil {
@@ -155,7 +155,9 @@ func TestSettingsInvalid(t *testing.T) {
 }
 
 func TestSettingsMobile(t *testing.T) {
-	ctrl := newController(t, app.ControllerConfig{})
+	// Tor off by --tor while the settings say embedded: the dialog
+	// explains that too.
+	ctrl := newFakeController(app.State{Tor: app.TorStatus{Mode: "off"}})
 	u := newTestUI(t, ctrl, &Options{Layout: LayoutMobile})
 	u.win.Resize(u.win.Canvas().Size().SubtractWidthHeight(820, 0))
 	openSettings(t, u)

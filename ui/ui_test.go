@@ -12,13 +12,15 @@ import (
 )
 
 // idleUI is the main window with two bookmarks, Tor embedded (this test
-// build has none) and nothing connected.
-func idleUI(t *testing.T, opts *Options) (*UI, *app.Controller) {
+// build has none) and nothing connected: what an idle app.Controller
+// shows, served by a fake.
+func idleUI(t *testing.T, opts *Options) (*UI, *fakeController) {
 	t.Helper()
-	ctrl := newController(t, app.ControllerConfig{TorMode: "embedded"})
 	onion, _ := newOnion(t, 1)
-	addBookmark(t, ctrl, app.Bookmark{Label: "Hidden lab", Address: onion, Username: "alice"})
-	addBookmark(t, ctrl, app.Bookmark{Label: "Club", Address: "mumble.example.org", Port: 64739, Username: "bob"})
+	ctrl := newFakeController(app.State{Tor: app.TorStatus{Mode: "embedded", Protected: true},
+		Audio: "No sound devices: voice is received but not played, and nothing is sent."},
+		app.Bookmark{Label: "Hidden lab", Address: onion, Username: "alice", Isolation: fixedIsolation(t, 0)},
+		app.Bookmark{Label: "Club", Address: "mumble.example.org", Port: 64739, Username: "bob", Isolation: fixedIsolation(t, 1)})
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -132,14 +134,15 @@ func TestForcedMobileLayout(t *testing.T) {
 }
 
 func TestTorBootstrapShown(t *testing.T) {
-	u, _ := idleUI(t, &Options{Layout: LayoutDesktop})
+	u, ctrl := idleUI(t, &Options{Layout: LayoutDesktop})
 	// The states the controller reports while its Tor bootstraps (the
 	// bootstrap itself runs against a private Tor network in the app and
 	// tor tests).
-	st := u.ctrl.State()
+	st := ctrl.State()
 	st.Phase = app.PhaseStartingTor
 	st.Tor = app.TorStatus{Mode: "embedded", Protected: true, Progress: 45, Summary: "Loading relay descriptors"}
-	u.apply(st)
+	ctrl.setState(st)
+	u.Sync()
 	if !u.tor.progress.Visible() || u.tor.progress.Value != 0.45 {
 		t.Errorf("progress bar visible %v at %v, want 0.45", u.tor.progress.Visible(), u.tor.progress.Value)
 	}
@@ -153,13 +156,15 @@ func TestTorBootstrapShown(t *testing.T) {
 		t.Error("no Cancel while Tor starts")
 	}
 	st.Tor.Warning = "No route to host; reason: NOROUTE"
-	u.apply(st)
+	ctrl.setState(st)
+	u.Sync()
 	if !u.tor.warning.Visible() || u.tor.warning.Text != st.Tor.Warning {
 		t.Errorf("Tor's warning is not shown in its words: %q", u.tor.warning.Text)
 	}
 	st.Tor = app.TorStatus{Mode: "embedded", Protected: true, Progress: 100, Summary: "Done", Ready: true}
 	st.Phase = app.PhaseConnecting
-	u.apply(st)
+	ctrl.setState(st)
+	u.Sync()
 	if u.tor.progress.Value != 1 || u.tor.warning.Visible() || !strings.Contains(u.tor.detail.Text, "ready") {
 		t.Errorf("ready Tor shows %v, warning %v, %q", u.tor.progress.Value, u.tor.warning.Visible(), u.tor.detail.Text)
 	}

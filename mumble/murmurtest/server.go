@@ -107,9 +107,13 @@ type Server struct {
 // server is also killed if the test process dies.
 //
 // If the server binary is missing, Start skips the test, or fails it if the
-// environment variable TUMBLE_REQUIRE_SERVERS is 1 (as in make test).
+// environment variable TUMBLE_REQUIRE_SERVERS is 1 (as in make test). With
+// -short (make check) it skips the test: servers are for the full suite.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a Mumble server; skipped with -short")
+	}
 	if err := Available(opts.Version); err != nil {
 		if os.Getenv("TUMBLE_REQUIRE_SERVERS") == "1" {
 			t.Fatalf("%v (TUMBLE_REQUIRE_SERVERS=1)", err)

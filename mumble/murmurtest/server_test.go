@@ -297,6 +297,9 @@ func TestChannels(t *testing.T) {
 }
 
 func TestStartProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Mumble server; skipped with -short")
+	}
 	if err := Available(V13); err != nil {
 		t.Skip(err)
 	}
@@ -336,6 +339,9 @@ func TestStartProcess(t *testing.T) {
 // recognised as such, and that a retry on another port (what StartProcess
 // does) works.
 func TestPortInUse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Mumble servers; skipped with -short")
+	}
 	forEachVersion(t, func(t *testing.T, v Version) {
 		bin, err := serverBinary(v)
 		if err != nil {

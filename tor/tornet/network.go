@@ -139,9 +139,13 @@ func binaries(opts Options) (tor, gencert string) {
 // logs are written with t.Log.
 //
 // If tor is missing, StartT skips the test, or fails it if the environment
-// variable TUMBLE_REQUIRE_SERVERS is 1 (as in make test).
+// variable TUMBLE_REQUIRE_SERVERS is 1 (as in make test). With -short
+// (make check) it skips the test: Tor networks are for the full suite.
 func StartT(t testing.TB, opts Options) *Network {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a private Tor network; skipped with -short")
+	}
 	if err := Available(opts); err != nil {
 		if os.Getenv("TUMBLE_REQUIRE_SERVERS") == "1" {
 			t.Fatalf("%v (TUMBLE_REQUIRE_SERVERS=1)", err)

@@ -13,9 +13,14 @@ import (
 // process's PulseAudio clients at it (t.Setenv, so not in parallel tests)
 // and stops it when the test ends, logging the server's output if the
 // test failed. Without pulseaudio the test is skipped, or fails when
-// TUMBLE_REQUIRE_SERVERS=1 (make test demands every dependency).
+// TUMBLE_REQUIRE_SERVERS=1 (make test demands every dependency). With
+// -short (make check) it skips the test: sound servers are for the full
+// suite.
 func StartT(t *testing.T, sinks ...string) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a PulseAudio server; skipped with -short")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := Start(ctx, Config{Sinks: sinks})
