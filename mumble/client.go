@@ -85,6 +85,10 @@ type Config struct {
 	// server, in bytes. If zero, DefaultMaxFrameSize.
 	MaxFrameSize int
 
+	// Limits bound what the client accepts from the server; the zero
+	// value means the defaults.
+	Limits Limits
+
 	// RateLimit is the server's per-user message rate limit; the zero
 	// value is Murmur's default. Messages the server would drop for going
 	// over it (text messages, changes to oneself, channel edits) wait
@@ -96,17 +100,25 @@ type Config struct {
 type state struct {
 	session  uint32
 	channels map[uint32]*Channel
-	users    map[uint32]*User
-	server   ServerInfo
-	perms    map[uint32]Permission
+	// kids indexes channels by parent: kids[p] holds the IDs of the
+	// channels whose Parent is p (the root excluded).
+	kids   map[uint32]map[uint32]struct{}
+	users  map[uint32]*User
+	server ServerInfo
+	perms  map[uint32]Permission
+	lim    Limits
+	// stored is the size of the avatars, comments and descriptions held.
+	stored int
 }
 
-func newState() state {
+func newState(lim Limits) state {
 	return state{
 		channels: make(map[uint32]*Channel),
+		kids:     make(map[uint32]map[uint32]struct{}),
 		users:    make(map[uint32]*User),
 		perms:    make(map[uint32]Permission),
 		server:   ServerInfo{MaxBandwidth: DefaultMaxBandwidth, AllowHTML: true, RecordingAllowed: true},
+		lim:      lim.withDefaults(),
 	}
 }
 
@@ -145,6 +157,7 @@ type Client struct {
 	voiceSubs map[*VoiceSubscription]struct{}
 	waiters   map[*waiter]struct{}
 	ping      pingState
+	overflow  error       // a subscription's queue is full: disconnect
 	rxVoice   VoicePacket // scratch for decoding, used by the reader only
 
 	synced      chan struct{} // closed when the initial state transfer is complete
@@ -166,7 +179,7 @@ func newClient(addr string, cfg *Config) (*Client, error) {
 		addr:      addr,
 		now:       time.Now,
 		wsem:      make(chan struct{}, 1),
-		st:        newState(),
+		st:        newState(cfg.Limits),
 		subs:      make(map[*Subscription]struct{}),
 		voiceSubs: make(map[*VoiceSubscription]struct{}),
 		waiters:   make(map[*waiter]struct{}),
@@ -369,8 +382,7 @@ func (c *Client) shutdown(reason error) {
 		}
 		ev := &DisconnectedEvent{Err: reason}
 		for s := range subs {
-			s.q.push(ev)
-			s.q.finish()
+			s.q.pushLast(ev)
 		}
 		for s := range voiceSubs {
 			s.q.finish()
@@ -544,9 +556,13 @@ func (c *Client) notify(v any) {
 }
 
 // publish delivers ev to the subscribers and waiters. c.mu must be held.
+// A full subscription queue sets c.overflow, on which the reader
+// disconnects.
 func (c *Client) publish(ev Event) {
 	for s := range c.subs {
-		s.q.push(ev)
+		if !s.q.push(ev) && c.overflow == nil {
+			c.overflow = &LimitError{What: "events waiting for a subscriber", Limit: c.st.lim.MaxQueuedEvents}
+		}
 	}
 	c.notify(ev)
 }
@@ -560,7 +576,7 @@ func (c *Client) wantEvents() bool {
 // is a ConnectedEvent with the current state (or, if the connection has
 // ended, a DisconnectedEvent).
 func (c *Client) Subscribe() *Subscription {
-	s := &Subscription{q: newQueue[Event](), c: c}
+	s := &Subscription{q: newQueue[Event](c.st.lim.MaxQueuedEvents+1, false), c: c}
 	s.C = s.q.out
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -586,7 +602,7 @@ func (c *Client) Subscribe() *Subscription {
 // SubscribeVoice returns a subscription to the voice packets the client
 // receives.
 func (c *Client) SubscribeVoice() *VoiceSubscription {
-	s := &VoiceSubscription{q: newQueue[VoicePacket](), c: c}
+	s := &VoiceSubscription{q: newQueue[VoicePacket](DefaultMaxQueuedVoice, true), c: c}
 	s.C = s.q.out
 	c.mu.Lock()
 	defer c.mu.Unlock()
