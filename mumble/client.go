@@ -30,8 +30,6 @@ const (
 	// DefaultPingTimeout is how long the client tolerates silence from the
 	// server (a dozen lost pings) before giving up on the connection.
 	DefaultPingTimeout = 60 * time.Second
-	// DefaultClientName is the release name sent to the server.
-	DefaultClientName = "Tumble"
 )
 
 // A Config configures a Client. Only DialContext is required.
@@ -71,8 +69,9 @@ type Config struct {
 	// bounds each write. If zero, DefaultPingTimeout.
 	PingTimeout time.Duration
 
-	// ClientName is the release name sent to the server. If empty,
-	// DefaultClientName.
+	// ClientName is the release name sent to the server. If empty, the
+	// one the official client of the advertised version sends, so that
+	// the server cannot tell Tumble from it.
 	ClientName string
 	// SendOSInfo sends OS and OSVersion to the server. By default nothing
 	// about the operating system is sent.
@@ -137,6 +136,8 @@ type Client struct {
 	addr        string
 	conn        net.Conn
 	fingerprint string
+	tlsVersion  uint16 // negotiated
+	certSent    bool   // a client certificate was presented
 	epoch       time.Time // ping timestamps count from here
 	now         func() time.Time
 
@@ -208,7 +209,7 @@ func newClient(addr string, cfg *Config) (*Client, error) {
 		c.cfg.PingTimeout = DefaultPingTimeout
 	}
 	if c.cfg.ClientName == "" {
-		c.cfg.ClientName = DefaultClientName
+		c.cfg.ClientName = advertisedRelease
 	}
 	if c.cfg.MaxFrameSize <= 0 {
 		c.cfg.MaxFrameSize = DefaultMaxFrameSize
@@ -252,6 +253,8 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Client, error) {
 		raw.Close()
 		return nil, opError(op, fmt.Errorf("TLS handshake: %w", err))
 	}
+	cs := conn.ConnectionState()
+	c.tlsVersion = cs.Version
 	c.start(ctx, conn)
 
 	if err := c.send(connectCtx, c.versionMessage()); err != nil {

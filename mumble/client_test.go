@@ -3,6 +3,7 @@ package mumble
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"strings"
@@ -115,7 +116,7 @@ func TestLoginMessages(t *testing.T) {
 			t.Fatal("peer saw no login")
 		}
 		v := got.ver
-		if v.GetVersionV1() != 0x010500 || v.GetVersionV2() != 1<<48|5<<32 || v.GetRelease() != "Tumble" {
+		if v.GetVersionV1() != 0x0105FF || v.GetVersionV2() != 1<<48|5<<32|735<<16 || v.GetRelease() != "1.5.735" {
 			t.Errorf("Version %v", v)
 		}
 		if !sendOS && (v.Os != nil || v.OsVersion != nil) {
@@ -877,5 +878,36 @@ func TestSelfMuteDeaf(t *testing.T) {
 	}
 	if u := c.Self(); !u.SelfMute || !u.SelfDeaf {
 		t.Errorf("self %+v", u)
+	}
+}
+
+// TestCertificateExposedWithTLS12: with a server that speaks only TLS 1.2
+// the client certificate crosses in clear, and the client says so; with
+// TLS 1.3, or without a certificate, it does not.
+func TestCertificateExposedWithTLS12(t *testing.T) {
+	cert, _ := selfSignedCert(t)
+	for _, tt := range []struct {
+		max     uint16
+		cert    bool
+		exposed bool
+	}{
+		{tls.VersionTLS12, true, true},
+		{tls.VersionTLS12, false, false},
+		{0, true, false},
+	} {
+		s := newFakeServer(t)
+		s.maxTLS = tt.max
+		cfg := &Config{Username: "me"}
+		if tt.cert {
+			cfg.Certificate = &cert
+		}
+		c, _ := dialFake(t, s, cfg, defaultSync(Version{1, 5, 0}), nil)
+		want := uint16(tls.VersionTLS13)
+		if tt.max != 0 {
+			want = tt.max
+		}
+		if c.TLSVersion() != want || c.CertificateExposed() != tt.exposed {
+			t.Errorf("max %x cert %v: version %x exposed %v, want %x %v", tt.max, tt.cert, c.TLSVersion(), c.CertificateExposed(), want, tt.exposed)
+		}
 	}
 }

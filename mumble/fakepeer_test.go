@@ -36,6 +36,8 @@ type fakeServer struct {
 
 	mu    sync.Mutex
 	dials []string // addresses DialContext was called with
+
+	maxTLS uint16 // if set, the highest TLS version the peer speaks
 }
 
 func newFakeServer(t testing.TB) *fakeServer {
@@ -87,6 +89,7 @@ func (s *fakeServer) Dial(ctx context.Context, network, addr string) (net.Conn, 
 	p := &fakePeer{t: s.t, in: make(chan fakeFrame, 64), readDone: make(chan struct{})}
 	p.conn = tls.Server(b, &tls.Config{
 		Certificates: []tls.Certificate{s.cert},
+		MaxVersion:   s.maxTLS,
 		ClientAuth:   tls.RequestClientCert,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			p.clientCerts = cs.PeerCertificates

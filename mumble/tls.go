@@ -27,6 +27,19 @@ func normalizeFingerprint(s string) (string, error) {
 	return fp, nil
 }
 
+// TLSVersion returns the negotiated TLS version (tls.VersionTLS13 or
+// tls.VersionTLS12).
+func (c *Client) TLSVersion() uint16 { return c.tlsVersion }
+
+// CertificateExposed reports whether the client certificate crossed the
+// network unencrypted: TLS 1.2 sends it before encryption starts, so anyone
+// on the path (a Tor exit relay, for a server reached by host name) can read
+// the user's identity on the server. With TLS 1.3 it is encrypted. It is
+// false when no certificate was presented.
+func (c *Client) CertificateExposed() bool {
+	return c.certSent && c.tlsVersion < tls.VersionTLS13
+}
+
 // tlsConfig returns the client TLS configuration: TLS 1.2 or later, no CA
 // verification, the server certificate checked against the pinned
 // fingerprint, the optional client certificate, no session resumption.
@@ -43,10 +56,14 @@ func (c *Client) tlsConfig() *tls.Config {
 		// check, VerifyConnection pins the certificate.
 		InsecureSkipVerify: true,
 		VerifyConnection:   c.verifyConnection,
+		// TLS 1.3 is offered and preferred (Go's default maximum); 1.2
+		// remains for old servers, with CertificateExposed telling.
+		MaxVersion: tls.VersionTLS13,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			if cert == nil {
 				return new(tls.Certificate), nil // send none
 			}
+			c.certSent = true
 			return cert, nil
 		},
 	}
