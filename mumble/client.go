@@ -136,8 +136,8 @@ type Client struct {
 	addr        string
 	conn        net.Conn
 	fingerprint string
-	tlsVersion  uint16 // negotiated
-	certSent    bool   // a client certificate was presented
+	tlsVersion  uint16    // negotiated
+	certSent    bool      // a client certificate was presented
 	epoch       time.Time // ping timestamps count from here
 	now         func() time.Time
 
