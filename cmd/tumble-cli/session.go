@@ -78,7 +78,7 @@ func (s *session) run(ctx context.Context) (err error) {
 		s.ev.emit("user", field{"session", u.Session}, field{"name", u.Name}, field{"channel", u.ChannelID})
 	}
 
-	rec, err := newRecorder(o.recordDir, func(session uint32) string { return userName(c, session) })
+	rec, err := newRecorder(o.recordDir, func(session uint32) string { return userName(c, session) }, o.recordMax<<20)
 	if err != nil {
 		return err
 	}
@@ -132,6 +132,8 @@ func (s *session) run(ctx context.Context) (err error) {
 			return s.finish(printer, printerDone, nil)
 		case <-timer:
 			return s.finish(printer, printerDone, nil)
+		case <-rec.Failed():
+			return s.finish(printer, printerDone, rec.Err())
 		case <-c.Done():
 			err := c.Err()
 			if err == nil {
