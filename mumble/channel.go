@@ -326,7 +326,7 @@ func (s *state) applyChannelState(m *mumbleproto.ChannelState) (ch *Channel, add
 		s.setParent(ch, *m.Parent)
 	}
 	if m.Name != nil {
-		ch.Name = *m.Name
+		ch.Name = cleanLine(*m.Name)
 	}
 	if m.DescriptionHash != nil {
 		if !bytes.Equal(m.DescriptionHash, ch.DescriptionHash) {

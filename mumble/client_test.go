@@ -911,3 +911,26 @@ func TestCertificateExposedWithTLS12(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesSanitized: control and bidi override characters in names from
+// the server are dropped where they enter, so a newline in a user name
+// cannot forge a chat line and an override cannot reverse a name.
+func TestNamesSanitized(t *testing.T) {
+	s := newFakeServer(t)
+	o := defaultSync(Version{1, 5, 0})
+	o.users[0].Name = proto.String("eve\n[12:00] alice: my password is \u202Eabc\x00\xff")
+	o.channels[1].Name = proto.String("La\u2066b\r")
+	c, _ := dialFake(t, s, nil, o, nil)
+	u, _ := c.User(1)
+	if want := "eve[12:00] alice: my password is abc\uFFFD"; u.Name != want {
+		t.Errorf("user name %q, want %q", u.Name, want)
+	}
+	if ch, _ := c.Channel(1); ch.Name != "Lab" {
+		t.Errorf("channel name %q, want Lab", ch.Name)
+	}
+	for _, in := range []string{"plain", "ünïcödé 名前", "tab\there"} {
+		if got := cleanLine(in); (got != in) != strings.ContainsRune(in, '\t') {
+			t.Errorf("cleanLine(%q) = %q", in, got)
+		}
+	}
+}

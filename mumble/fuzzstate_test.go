@@ -115,6 +115,9 @@ func checkState(t *testing.T, s *state) {
 	stored := 0
 	for _, u := range s.users {
 		stored += len(u.Texture) + len(u.Comment)
+		if cleanLine(u.Name) != u.Name {
+			t.Fatalf("user name %q not clean", u.Name)
+		}
 		if len(u.Texture) > lim.MaxTextureSize || len(u.Comment) > lim.MaxTextSize || len(u.Name) > lim.MaxTextSize {
 			t.Fatalf("user %d over a size limit", u.Session)
 		}

@@ -31,6 +31,7 @@ func (c *Client) handle(t MessageType, payload []byte) {
 	case *mumbleproto.Ping:
 		c.handlePing(m)
 	case *mumbleproto.Reject:
+		cleanLinePtr(m.Reason)
 		closeReason = &RejectError{Type: RejectType(m.GetType()), Reason: m.GetReason()}
 	case *mumbleproto.ServerSync:
 		c.handleServerSync(m)
@@ -49,6 +50,7 @@ func (c *Client) handle(t MessageType, payload []byte) {
 	case *mumbleproto.UserState:
 		closeReason = c.handleUserState(m)
 	case *mumbleproto.UserRemove:
+		cleanLinePtr(m.Reason)
 		closeReason = c.handleUserRemove(m)
 	case *mumbleproto.TextMessage:
 		c.handleTextMessage(m)
@@ -264,7 +266,7 @@ func (c *Client) handlePermissionDenied(m *mumbleproto.PermissionDenied) {
 		ChannelID:  m.GetChannelId(),
 		HasChannel: m.ChannelId != nil,
 		Session:    m.GetSession(),
-		Reason:     m.GetReason(),
-		Name:       m.GetName(),
+		Reason:     cleanLine(m.GetReason()),
+		Name:       cleanLine(m.GetName()),
 	}})
 }

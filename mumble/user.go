@@ -191,7 +191,7 @@ func (s *state) applyUserState(m *mumbleproto.UserState) (u *User, added, ok boo
 		added = true
 	}
 	if m.Name != nil {
-		u.Name = *m.Name
+		u.Name = cleanLine(*m.Name)
 	}
 	if m.UserId != nil {
 		u.UserID = *m.UserId
