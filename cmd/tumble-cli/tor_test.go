@@ -405,3 +405,43 @@ func TestTwoEmbeddedTorsShareADataDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestAmnesicTempDirRemovedAfterKill: an amnesic tumble-cli keeps Tor's
+// state in $XDG_RUNTIME_DIR/tumble-tor-*; killed with SIGKILL it cannot
+// remove it, and the next start removes it.
+func TestAmnesicTempDirRemovedAfterKill(t *testing.T) {
+	w := setupTorWorld(t)
+	rt := t.TempDir()
+	if err := os.Chmod(rt, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_RUNTIME_DIR", rt)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
+	args := append([]string{"--json", "--server", server}, w.embedded()...)
+	cmd := exec.CommandContext(ctx, cliPath, append(args, "--user", "killed", "--for", "2m")...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && !w.userOnline("killed") {
+		time.Sleep(200 * time.Millisecond)
+	}
+	stale, _ := filepath.Glob(filepath.Join(rt, "tumble-tor-*"))
+	if len(stale) != 1 {
+		t.Fatalf("amnesic Tor directories in XDG_RUNTIME_DIR: %v, want 1", stale)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Stat(stale[0]); err != nil {
+		t.Fatalf("the killed run's directory is gone already: %v", err)
+	}
+	r := startCLI(ctx, t, append(args[1:], "--user", "next")...)()
+	if r.err != nil {
+		t.Fatalf("next run: %v\n%s", r.err, r.stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(rt, "tumble-tor-*")); len(left) != 0 {
+		t.Errorf("left after the next run: %v", left)
+	}
+}
