@@ -3,6 +3,7 @@ package mumble
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -54,9 +55,28 @@ type Config struct {
 	// PinnedFingerprint is the hex SHA-256 of the DER encoding of the
 	// server's certificate (colons and case ignored). If set, a server
 	// presenting another certificate is refused with a
-	// *CertificateMismatchError. If empty, any certificate is accepted (trust
-	// on first use): store Client.Fingerprint and pin it next time.
+	// *CertificateMismatchError, and no other check is made.
+	//
+	// If empty, a server reached by a DNS name must present a certificate
+	// valid for that name under the system's certificate authorities (as
+	// the official client checks), else the connection stops after the
+	// TLS handshake and before anything is sent: VerifyServer decides, and
+	// without it Dial fails with an *UnverifiedCertificateError. Onion
+	// addresses (the address authenticates the service) and IP addresses
+	// are accepted on first use. Store Client.Fingerprint and pin it next
+	// time.
 	PinnedFingerprint string
+	// VerifyServer, if set, is asked about a server reached by a DNS name
+	// whose certificate is not pinned and not verified (the
+	// *UnverifiedCertificateError Dial would return otherwise). It runs
+	// after the TLS handshake and before the client sends anything: return
+	// nil to go on (trust once; pin Client.Fingerprint to trust for
+	// good), or an error to stop. It may block (to ask the user), within
+	// ctx and ConnectTimeout.
+	VerifyServer func(ctx context.Context, e *UnverifiedCertificateError) error
+	// RootCAs are the certificate authorities for DNS names; nil means the
+	// system's.
+	RootCAs *x509.CertPool
 
 	// ConnectTimeout bounds Dial (dial, TLS handshake, state transfer). If
 	// zero, DefaultConnectTimeout.
@@ -221,9 +241,11 @@ func newClient(addr string, cfg *Config) (*Client, error) {
 // cfg.DialContext, authenticates and returns once the server has sent its
 // complete state (channels, users, ServerSync and ServerConfig).
 //
-// The connection uses TLS 1.2 or later. The server certificate is not
-// checked against certificate authorities (Mumble servers use self-signed
-// certificates) but against cfg.PinnedFingerprint; see Client.Fingerprint.
+// The connection uses TLS 1.3, or 1.2 with old servers. The server
+// certificate is checked against cfg.PinnedFingerprint if set; otherwise a
+// server reached by a DNS name needs a certificate valid for it or
+// cfg.VerifyServer's consent, before anything is sent (see
+// Config.PinnedFingerprint and Client.Fingerprint).
 //
 // If the server refuses the connection the error wraps a *RejectError
 // (errors.Is(err, ErrWrongServerPW) and so on).
@@ -255,6 +277,10 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Client, error) {
 	}
 	cs := conn.ConnectionState()
 	c.tlsVersion = cs.Version
+	if err := c.checkServer(connectCtx, cs); err != nil {
+		conn.Close()
+		return nil, opError(op, err)
+	}
 	c.start(ctx, conn)
 
 	if err := c.send(connectCtx, c.versionMessage()); err != nil {

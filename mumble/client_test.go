@@ -104,7 +104,7 @@ func TestLoginMessages(t *testing.T) {
 			p.next() // until the client closes
 		}()
 		c, err := Dial(context.Background(), "fake.example:64738", &Config{
-			Username: "me", Password: "secret", Tokens: []string{"a", "b"}, DialContext: s.Dial,
+			Username: "me", Password: "secret", Tokens: []string{"a", "b"}, DialContext: s.Dial, RootCAs: s.roots,
 			SendOSInfo: sendOS, OS: "TestOS", OSVersion: "9",
 		})
 		if err != nil {
@@ -187,7 +187,7 @@ func TestGarbageTolerated(t *testing.T) {
 		p.sendRaw(MessageTextMessage, []byte{0x08, 0x07}) // no message field
 		p.next()
 	}()
-	c, err := Dial(context.Background(), "fake:1", &Config{Username: "me", DialContext: s.Dial})
+	c, err := Dial(context.Background(), "fake:1", &Config{Username: "me", DialContext: s.Dial, RootCAs: s.roots})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ func TestReject(t *testing.T) {
 			p.send(&mumbleproto.Reject{Type: tc.typ.Enum(), Reason: proto.String("because")})
 			p.close()
 		}()
-		_, err := Dial(context.Background(), "fake:1", &Config{Username: "me", DialContext: s.Dial})
+		_, err := Dial(context.Background(), "fake:1", &Config{Username: "me", DialContext: s.Dial, RootCAs: s.roots})
 		var re *RejectError
 		if !errors.Is(err, tc.want) || !errors.Is(err, ErrRejected) || !errors.As(err, &re) || re.Reason != "because" || int32(re.Type) != int32(tc.typ) {
 			t.Errorf("%v: Dial error %v", tc.typ, err)
@@ -461,7 +461,7 @@ func TestContextCancelCloses(t *testing.T) {
 			p.next()
 		}
 	}()
-	c, err := Dial(ctx, "fake:1", &Config{Username: "me", DialContext: s.Dial})
+	c, err := Dial(ctx, "fake:1", &Config{Username: "me", DialContext: s.Dial, RootCAs: s.roots})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,7 +494,7 @@ func TestDialContextCancelDuringSync(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	_, err := Dial(ctx, "fake:1", &Config{Username: "me", DialContext: s.Dial})
+	_, err := Dial(ctx, "fake:1", &Config{Username: "me", DialContext: s.Dial, RootCAs: s.roots})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Dial: %v", err)
 	}

@@ -38,6 +38,10 @@ type fakeServer struct {
 	dials []string // addresses DialContext was called with
 
 	maxTLS uint16 // if set, the highest TLS version the peer speaks
+
+	// roots trusts cert, which is valid for the names fake.example and
+	// fake that the tests dial.
+	roots *x509.CertPool
 }
 
 func newFakeServer(t testing.TB) *fakeServer {
@@ -48,7 +52,13 @@ func newFakeServer(t testing.TB) *fakeServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	return &fakeServer{t: t, cert: cert, fp: fp, peers: make(chan *fakePeer, 4), ln: ln}
+	roots := x509.NewCertPool()
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots.AddCert(leaf)
+	return &fakeServer{t: t, cert: cert, fp: fp, peers: make(chan *fakePeer, 4), ln: ln, roots: roots}
 }
 
 func selfSignedCert(t testing.TB) (tls.Certificate, string) {
@@ -60,6 +70,7 @@ func selfSignedCert(t testing.TB) (tls.Certificate, string) {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
 		Subject:      pkix.Name{CommonName: "fake mumble"},
+		DNSNames:     []string{"fake.example", "fake"},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(time.Hour),
 	}
@@ -262,8 +273,13 @@ func (p *fakePeer) login(o syncOptions) (*mumbleproto.Version, *mumbleproto.Auth
 		return nil, nil
 	}
 	var ver mumbleproto.Version
-	var auth mumbleproto.Authenticate
 	p.expect(MessageVersion, &ver)
+	return &ver, p.loginAfterVersion(o)
+}
+
+// loginAfterVersion is login once the client's Version was read.
+func (p *fakePeer) loginAfterVersion(o syncOptions) *mumbleproto.Authenticate {
+	var auth mumbleproto.Authenticate
 	p.expect(MessageAuthenticate, &auth)
 	// CryptSetup before Version, as some servers do.
 	p.send(&mumbleproto.CryptSetup{Key: make([]byte, 16), ClientNonce: make([]byte, 16), ServerNonce: make([]byte, 16)})
@@ -278,7 +294,7 @@ func (p *fakePeer) login(o syncOptions) (*mumbleproto.Version, *mumbleproto.Auth
 	if o.config != nil {
 		p.send(o.config)
 	}
-	return &ver, &auth
+	return &auth
 }
 
 // dialFake connects a client to a peer of s that logs in with o; script
@@ -289,6 +305,9 @@ func dialFake(t testing.TB, s *fakeServer, cfg *Config, o syncOptions, script fu
 		cfg = &Config{Username: "me"}
 	}
 	cfg.DialContext = s.Dial
+	if cfg.RootCAs == nil {
+		cfg.RootCAs = s.roots
+	}
 	peerc := make(chan *fakePeer, 1)
 	done := make(chan struct{})
 	go func() {

@@ -285,7 +285,7 @@ func TestHostileLimitDuringSync(t *testing.T) {
 		}
 	}()
 	_, err := Dial(context.Background(), "fake.example:64738",
-		&Config{Username: "me", DialContext: s.Dial, Limits: Limits{MaxChannels: 2}, ConnectTimeout: 20 * time.Second})
+		&Config{Username: "me", DialContext: s.Dial, RootCAs: s.roots, Limits: Limits{MaxChannels: 2}, ConnectTimeout: 20 * time.Second})
 	if !errors.Is(err, ErrServerTooMuch) || !strings.Contains(err.Error(), "more than 2 channels") {
 		t.Errorf("Dial: %v, want more than 2 channels", err)
 	}

@@ -1,8 +1,10 @@
 package mumble
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -79,4 +81,50 @@ func (c *Client) verifyConnection(cs tls.ConnectionState) error {
 	}
 	c.fingerprint = got
 	return nil
+}
+
+// checkServer verifies the certificate of a server reached by a DNS name
+// when none is pinned, once the handshake is done and before anything is
+// sent (see Config.PinnedFingerprint).
+func (c *Client) checkServer(ctx context.Context, cs tls.ConnectionState) error {
+	if c.cfg.PinnedFingerprint != "" || len(cs.PeerCertificates) == 0 {
+		return nil // the pin was checked in the handshake
+	}
+	host, _, err := net.SplitHostPort(c.addr)
+	if err != nil {
+		host = c.addr
+	}
+	if !isDNSName(host) {
+		return nil
+	}
+	inter := x509.NewCertPool()
+	for _, ic := range cs.PeerCertificates[1:] {
+		inter.AddCert(ic)
+	}
+	_, verr := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+		DNSName:       strings.TrimSuffix(host, "."),
+		Roots:         c.cfg.RootCAs,
+		Intermediates: inter,
+	})
+	if verr == nil {
+		return nil
+	}
+	e := &UnverifiedCertificateError{Host: host, Fingerprint: c.fingerprint, Err: verr}
+	if c.cfg.VerifyServer == nil {
+		return e
+	}
+	if err := c.cfg.VerifyServer(ctx, e); err != nil {
+		return fmt.Errorf("server certificate for %s refused: %w", host, err)
+	}
+	return nil
+}
+
+// isDNSName reports whether host is a DNS name other than an onion
+// address: not an IP address, not .onion.
+func isDNSName(host string) bool {
+	if net.ParseIP(host) != nil {
+		return false
+	}
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	return h != "" && h != "onion" && !strings.HasSuffix(h, ".onion")
 }
