@@ -31,6 +31,7 @@ type options struct {
 	whisper         string
 	recordDir       string
 	recordMax       int64 // MB
+	trustFirstUse   bool
 	say             string
 	duration        time.Duration
 	bitrate         int
@@ -100,6 +101,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.Float64Var(&o.maxAmplify, "max-amplification", 0, "automatic gain control for --send-wav: Mumble's max amplification `X`, 1 to 20\n(the gain stops at floor(20*log10(1.5*X)) dB); 0 is off")
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object per line for every event")
 	fs.StringVar(&o.pin, "pin", "", "expected server certificate SHA-256 `HEX` (a mismatch is an error)")
+	fs.BoolVar(&o.trustFirstUse, "trust-first-use", false, "accept a certificate that is neither pinned nor valid for the server's DNS name\n(without it or --pin such a server is refused, with its fingerprint, before anything is sent)")
 	fs.StringVar(&o.certFile, "cert", "", "client certificate and key `FILE` (PEM) to identify with")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "connection `TIMEOUT` (default suits onion services)")
 	if err := fs.Parse(args); err != nil {

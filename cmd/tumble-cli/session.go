@@ -46,6 +46,11 @@ func (s *session) run(ctx context.Context) (err error) {
 		PinnedFingerprint: o.pin,
 		ConnectTimeout:    o.connectTimeout,
 	}
+	if o.trustFirstUse {
+		// Explicitly asked for: accept an unverified certificate once.
+		// Without it (or --pin) Dial refuses before sending anything.
+		cfg.VerifyServer = func(context.Context, *mumble.UnverifiedCertificateError) error { return nil }
+	}
 	if o.certFile != "" {
 		cert, err := tls.LoadX509KeyPair(o.certFile, o.certFile)
 		if err != nil {
@@ -221,7 +226,12 @@ func (s *session) sayInChannel(ctx context.Context, text string) error {
 // explainDialError adds what the user can do to the errors a user can fix.
 func explainDialError(err error) error {
 	var mismatch *mumble.CertificateMismatchError
+	var unverified *mumble.UnverifiedCertificateError
 	switch {
+	case errors.As(err, &unverified):
+		return fmt.Errorf("refusing to send anything to %s: its certificate is not verified (%v) and anyone on the way could have presented it; "+
+			"check the SHA-256 fingerprint %s with the server's operator, then connect with --pin %s (or accept it unchecked with --trust-first-use)",
+			unverified.Host, unverified.Err, unverified.Fingerprint, unverified.Fingerprint)
 	case errors.Is(err, mumble.ErrWrongServerPW):
 		return fmt.Errorf("wrong server password (give it with --password-file or TUMBLE_PASSWORD): %w", err)
 	case errors.Is(err, mumble.ErrWrongUserPW):
