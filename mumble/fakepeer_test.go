@@ -2,15 +2,10 @@ package mumble
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"runtime"
 	"sync"
@@ -21,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tumble-voip/tumble/mumble/mumbleproto"
+	"github.com/tumble-voip/tumble/mumble/murmurtest"
 )
 
 // A fakeServer hands out in-process peers speaking TLS over loopback TCP. It
@@ -63,22 +59,8 @@ func newFakeServer(t testing.TB) *fakeServer {
 
 func selfSignedCert(t testing.TB) (tls.Certificate, string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "fake mumble"},
-		DNSNames:     []string{"fake.example", "fake"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, Fingerprint(der)
+	cert := murmurtest.SelfSignedCert(t, "fake mumble", "fake.example", "fake")
+	return cert, Fingerprint(cert.Certificate[0])
 }
 
 // Dial is a Config.DialContext: it connects to a new fake peer.

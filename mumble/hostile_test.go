@@ -13,9 +13,9 @@ import (
 	"github.com/tumble-voip/tumble/mumble/mumbleproto"
 )
 
-// floodFrames writes the frames built by next (nil: done) to the peer in
-// large chunks, stopping when the client hangs up.
-func floodFrames(p *fakePeer, next func(dst []byte) []byte) {
+// flood writes msg(1) .. msg(n) and then a TextMessage "marker" to the
+// peer in large chunks, stopping when the client hangs up.
+func flood(p *fakePeer, n int, msg func(i int) proto.Message) {
 	var buf []byte
 	flush := func() bool {
 		p.wmu.Lock()
@@ -24,17 +24,17 @@ func floodFrames(p *fakePeer, next func(dst []byte) []byte) {
 		buf = buf[:0]
 		return err == nil
 	}
-	for {
-		n := len(buf)
-		buf = next(buf)
-		if len(buf) == n {
-			flush()
-			return
+	for i := 1; i <= n+1; i++ {
+		m := proto.Message(&mumbleproto.TextMessage{Actor: proto.Uint32(1), Message: proto.String("marker")})
+		if i <= n {
+			m = msg(i)
 		}
+		buf = appendMsg(buf, m)
 		if len(buf) >= 1<<20 && !flush() {
 			return
 		}
 	}
+	flush()
 }
 
 func appendMsg(dst []byte, m proto.Message) []byte {
@@ -82,17 +82,8 @@ func TestHostileChannelsAndToggles(t *testing.T) {
 	flooded := make(chan struct{})
 	c, _ := dialFake(t, s, nil, o, func(p *fakePeer) {
 		<-flooded
-		i := 0
-		floodFrames(p, func(dst []byte) []byte {
-			switch {
-			case i < toggles:
-				i++
-				return appendMsg(dst, &mumbleproto.UserState{Session: proto.Uint32(1), Mute: proto.Bool(i%2 == 1)})
-			case i == toggles:
-				i++
-				return appendMsg(dst, &mumbleproto.TextMessage{Actor: proto.Uint32(1), Message: proto.String("marker")})
-			}
-			return dst
+		flood(p, toggles, func(i int) proto.Message {
+			return &mumbleproto.UserState{Session: proto.Uint32(1), Mute: proto.Bool(i%2 == 1)}
 		})
 	})
 	if n := len(c.Channels()); n != channels {
@@ -130,13 +121,8 @@ func TestHostileReadingSubscriberKeepsUp(t *testing.T) {
 	flooded := make(chan struct{})
 	c, _ := dialFake(t, s, nil, defaultSync(Version{1, 5, 0}), func(p *fakePeer) {
 		<-flooded
-		i := 0
-		floodFrames(p, func(dst []byte) []byte {
-			if i < toggles {
-				i++
-				return appendMsg(dst, &mumbleproto.UserState{Session: proto.Uint32(1), Mute: proto.Bool(i%2 == 1)})
-			}
-			return dst
+		flood(p, toggles, func(i int) proto.Message {
+			return &mumbleproto.UserState{Session: proto.Uint32(1), Mute: proto.Bool(i%2 == 1)}
 		})
 	})
 	sub := c.Subscribe()
@@ -168,24 +154,15 @@ func TestHostileDeepChain(t *testing.T) {
 			flooded := make(chan struct{})
 			c, _ := dialFake(t, s, nil, defaultSync(Version{1, 5, 0}), func(p *fakePeer) {
 				<-flooded
-				i := 0
-				floodFrames(p, func(dst []byte) []byte {
-					switch {
-					case i < depth:
-						i++
-						// IDs 3 .. depth+2, each the child of the one before
-						// (channel 2 exists).
-						id := uint32(2 + i)
-						if reverse {
-							id = uint32(depth + 3 - i)
-						}
-						return appendMsg(dst, &mumbleproto.ChannelState{ChannelId: proto.Uint32(id),
-							Parent: proto.Uint32(id - 1), Name: proto.String("d"), Position: proto.Int32(0)})
-					case i == depth:
-						i++
-						return appendMsg(dst, &mumbleproto.TextMessage{Actor: proto.Uint32(1), Message: proto.String("marker")})
+				flood(p, depth, func(i int) proto.Message {
+					// IDs 3 .. depth+2, each the child of the one before
+					// (channel 2 exists).
+					id := uint32(2 + i)
+					if reverse {
+						id = uint32(depth + 3 - i)
 					}
-					return dst
+					return &mumbleproto.ChannelState{ChannelId: proto.Uint32(id),
+						Parent: proto.Uint32(id - 1), Name: proto.String("d"), Position: proto.Int32(0)}
 				})
 			})
 			w := addMarkerWaiter(c)
