@@ -127,9 +127,66 @@ func (s *state) children(id uint32) []*Channel {
 	for k := range s.kids[id] {
 		out = append(out, s.channels[k])
 	}
-	slices.SortFunc(out, func(a, b *Channel) int {
-		return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-	})
+	slices.SortFunc(out, compareChannels)
+	return out
+}
+
+// compareChannels orders siblings for display: Position, then name, then
+// ID.
+func compareChannels(a, b *Channel) int {
+	return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+}
+
+// A TreeChannel is a channel with its nesting level, as ChannelTree lists
+// them.
+type TreeChannel struct {
+	Channel
+	Depth int // 0 for the root channel
+}
+
+// ChannelTree orders channels as a tree is displayed: the root channel,
+// then depth first each channel followed by its children in display order
+// (Position, then name, then ID). It uses no recursion, so a deep tree
+// costs no stack, and O(n log n) time. Channels not below the root (a
+// missing parent, a cycle) are left out; a Client's channels are always
+// below the root, at most Limits.MaxDepth deep.
+func ChannelTree(channels []Channel) []TreeChannel {
+	kids := make(map[uint32][]*Channel)
+	var root *Channel
+	for i := range channels {
+		ch := &channels[i]
+		if ch.IsRoot() {
+			root = ch
+			continue
+		}
+		kids[ch.Parent] = append(kids[ch.Parent], ch)
+	}
+	if root == nil {
+		return nil
+	}
+	for _, k := range kids {
+		slices.SortFunc(k, compareChannels)
+	}
+	out := make([]TreeChannel, 0, len(channels))
+	type item struct {
+		ch    *Channel
+		depth int
+	}
+	stack := []item{{root, 0}}
+	seen := make(map[uint32]bool, len(channels))
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[it.ch.ID] {
+			continue // a duplicate ID in the list
+		}
+		seen[it.ch.ID] = true
+		out = append(out, TreeChannel{Channel: it.ch.clone(), Depth: it.depth})
+		k := kids[it.ch.ID]
+		for i := len(k) - 1; i >= 0; i-- {
+			stack = append(stack, item{k[i], it.depth + 1})
+		}
+	}
 	return out
 }
 

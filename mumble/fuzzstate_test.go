@@ -99,10 +99,32 @@ func FuzzClientState(f *testing.F) {
 				break
 			}
 		}
+		checkTree(t, c.Channels())
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		checkState(t, &c.st)
 	})
+}
+
+// checkTree fails t unless ChannelTree lists every channel once, each
+// after its parent and one level deeper.
+func checkTree(t *testing.T, chs []Channel) {
+	t.Helper()
+	tree := ChannelTree(chs)
+	if len(chs) > 0 && len(tree) != len(chs) {
+		t.Fatalf("ChannelTree lists %d of %d channels", len(tree), len(chs))
+	}
+	depth := make(map[uint32]int)
+	for i, tc := range tree {
+		if i == 0 {
+			if !tc.IsRoot() || tc.Depth != 0 {
+				t.Fatalf("tree starts with %d at depth %d", tc.ID, tc.Depth)
+			}
+		} else if d, ok := depth[tc.Parent]; !ok || d+1 != tc.Depth {
+			t.Fatalf("channel %d at depth %d before its parent %d", tc.ID, tc.Depth, tc.Parent)
+		}
+		depth[tc.ID] = tc.Depth
+	}
 }
 
 // checkState fails t if s breaks an invariant.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +285,30 @@ func TestVoiceQueueDropsOldest(t *testing.T) {
 	}
 	if len(got) > 4 || len(got) < 2 || got[len(got)-1] != 9 || got[len(got)-2] != 8 {
 		t.Errorf("delivered %v, want at most 4 ending with 8, 9", got)
+	}
+}
+
+// TestChannelTreeOrder: ChannelTree lists the root, then each channel
+// followed by its children in display order, with depths, and leaves out
+// channels not below the root.
+func TestChannelTreeOrder(t *testing.T) {
+	chs := []Channel{
+		{ID: 4, Parent: 1, Name: "b"}, {ID: 0, Name: "Root"}, {ID: 1, Parent: 0, Name: "Lab", Position: 1},
+		{ID: 2, Parent: 0, Name: "Bar"}, {ID: 3, Parent: 1, Name: "a"}, {ID: 9, Parent: 8, Name: "orphan"},
+	}
+	var got []string
+	for _, tc := range ChannelTree(chs) {
+		got = append(got, strings.Repeat(" ", tc.Depth)+tc.Name)
+	}
+	if want := []string{"Root", " Bar", " Lab", "  a", "  b"}; !slices.Equal(got, want) {
+		t.Errorf("ChannelTree = %q, want %q", got, want)
+	}
+	// A chain at the depth limit costs no recursion.
+	deep := []Channel{{ID: 0}}
+	for i := uint32(1); i <= 100000; i++ {
+		deep = append(deep, Channel{ID: i, Parent: i - 1})
+	}
+	if tree := ChannelTree(deep); len(tree) != len(deep) || tree[len(tree)-1].Depth != 100000 {
+		t.Errorf("deep chain: %d entries", len(tree))
 	}
 }
