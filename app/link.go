@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/tumble-voip/tumble/mumble"
 )
 
 // maxLinkLen bounds the mumble:// links ParseLink accepts.
@@ -22,7 +24,10 @@ const linkProtocolVersion = "1.2.0"
 //
 // Parts may be percent-encoded; an IPv6 host is written in brackets; the
 // port defaults to 64738. The path names a channel below the root channel.
-// The "title" query parameter becomes the label, "version" and any other
+// The "title" query parameter becomes the label; "pin" (Tumble's own, which
+// other clients ignore) is the server certificate's SHA-256 fingerprint,
+// kept as the bookmark's PinnedFingerprint so that a link kept somewhere
+// safe authenticates the server on first use too; "version" and any other
 // parameter are ignored.
 //
 // The result has the server fields (label, address, port, user name,
@@ -78,6 +83,13 @@ func ParseLink(s string) (Bookmark, error) {
 		return Bookmark{}, fmt.Errorf("app: parse link: query: %w", err)
 	}
 	b.Label = q.Get("title")
+	if pin := q.Get("pin"); pin != "" {
+		fp, err := mumble.ParseFingerprint(pin)
+		if err != nil {
+			return Bookmark{}, fmt.Errorf("app: parse link: pin: %w", err)
+		}
+		b.PinnedFingerprint = fp
+	}
 	b.Normalize()
 	var errs fieldErrs
 	b.validateServerFields(&errs, false)
@@ -102,8 +114,9 @@ type LinkOptions struct {
 
 // FormatLink renders b as a mumble:// link that ParseLink and the official
 // Mumble client understand. The password is included only if asked; the
-// client authorization key, isolation credentials, identity and pinned
-// fingerprint never are.
+// pinned fingerprint is, as the "pin" parameter (it is public: it only
+// lets the importer recognise the server); the client authorization key,
+// isolation credentials and identity never are.
 func FormatLink(b Bookmark, opt LinkOptions) string {
 	u := url.URL{Scheme: "mumble"}
 	addr := NormalizeAddress(b.Address)
@@ -145,6 +158,9 @@ func FormatLink(b Bookmark, opt LinkOptions) string {
 	q.Set("version", linkProtocolVersion)
 	if b.Label != "" && b.Label != addr {
 		q.Set("title", b.Label)
+	}
+	if !b.PinnedFingerprint.IsZero() {
+		q.Set("pin", b.PinnedFingerprint.String())
 	}
 	u.RawQuery = q.Encode()
 	return u.String()

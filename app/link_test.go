@@ -83,12 +83,12 @@ func TestFormatLink(t *testing.T) {
 	b.PinnedFingerprint = mumble.FingerprintOf([]byte("x"))
 
 	plain := FormatLink(b, LinkOptions{})
-	want := "mumble://alice@" + onion + "/Lab/a%2Fb?title=Lab+server&version=1.2.0"
+	want := "mumble://alice@" + onion + "/Lab/a%2Fb?pin=" + b.PinnedFingerprint.String() + "&title=Lab+server&version=1.2.0"
 	if plain != want {
 		t.Errorf("FormatLink = %q\n          want %q", plain, want)
 	}
 	key := strings.Split(b.ClientAuthKey.String(), ":")[3]
-	for _, secret := range []string{b.Password, "p%40ss", key, strings.ToLower(key), b.Isolation.Username(), b.Isolation.Password(), b.PinnedFingerprint.String(), b.ID} {
+	for _, secret := range []string{b.Password, "p%40ss", key, strings.ToLower(key), b.Isolation.Username(), b.Isolation.Password(), b.ID} {
 		if strings.Contains(plain, secret) {
 			t.Errorf("exported link %q contains a secret %q", plain, secret)
 		}
@@ -98,7 +98,7 @@ func TestFormatLink(t *testing.T) {
 		t.Errorf("FormatLink with password = %q", withPW)
 	}
 	anon := FormatLink(b, LinkOptions{OmitUsername: true, Channel: []string{"Other"}})
-	if anon != "mumble://"+onion+"/Other?title=Lab+server&version=1.2.0" {
+	if anon != "mumble://"+onion+"/Other?pin="+b.PinnedFingerprint.String()+"&title=Lab+server&version=1.2.0" {
 		t.Errorf("FormatLink anonymous = %q", anon)
 	}
 	v6 := Bookmark{Address: "2001:db8::1", Port: 1234}
@@ -171,4 +171,30 @@ func FuzzParseLink(f *testing.F) {
 			t.Fatalf("round trip of %q via %q:\n got %+v\nwant %+v", s, link, again, b)
 		}
 	})
+}
+
+// TestLinkKeepsPin: a link carries the pinned fingerprint, so a link kept
+// in a safe place authenticates the server in every fresh session;
+// ParseLink(FormatLink(b)) keeps it, in any spelling, and refuses a bad one.
+func TestLinkKeepsPin(t *testing.T) {
+	b := Bookmark{Address: "mumble.example.org", Port: DefaultPort, Username: "alice",
+		PinnedFingerprint: mumble.FingerprintOf([]byte("server cert"))}
+	got, err := ParseLink(FormatLink(b, LinkOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PinnedFingerprint != b.PinnedFingerprint {
+		t.Errorf("pin after a round trip %q, want %q", got.PinnedFingerprint, b.PinnedFingerprint)
+	}
+	hex := b.PinnedFingerprint.String()
+	upper := strings.ToUpper(hex[:2]) + ":" + hex[2:]
+	if got, err := ParseLink("mumble://h.example/?pin=" + upper); err != nil || got.PinnedFingerprint != b.PinnedFingerprint {
+		t.Errorf("pin %q: %q, %v", upper, got.PinnedFingerprint, err)
+	}
+	if _, err := ParseLink("mumble://h.example/?pin=abc"); err == nil || !strings.Contains(err.Error(), "pin") {
+		t.Errorf("bad pin accepted: %v", err)
+	}
+	if got, err := ParseLink("mumble://h.example/"); err != nil || !got.PinnedFingerprint.IsZero() {
+		t.Errorf("no pin: %q, %v", got.PinnedFingerprint, err)
+	}
 }

@@ -123,15 +123,70 @@ func (s *state) channelList() []Channel {
 }
 
 func (s *state) children(id uint32) []*Channel {
-	var out []*Channel
-	for _, ch := range s.channels {
-		if ch.ID != RootChannelID && ch.Parent == id {
-			out = append(out, ch)
+	out := make([]*Channel, 0, len(s.kids[id]))
+	for k := range s.kids[id] {
+		out = append(out, s.channels[k])
+	}
+	slices.SortFunc(out, compareChannels)
+	return out
+}
+
+// compareChannels orders siblings for display: Position, then name, then
+// ID.
+func compareChannels(a, b *Channel) int {
+	return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+}
+
+// A TreeChannel is a channel with its nesting level, as ChannelTree lists
+// them.
+type TreeChannel struct {
+	Channel
+	Depth int // 0 for the root channel
+}
+
+// ChannelTree orders channels as a tree is displayed: the root channel,
+// then depth first each channel followed by its children in display order
+// (Position, then name, then ID). It uses no recursion, so a deep tree
+// costs no stack, and O(n log n) time. Channels not below the root (a
+// missing parent, a cycle) are left out; a Client's channels are always
+// below the root, at most Limits.MaxDepth deep.
+func ChannelTree(channels []Channel) []TreeChannel {
+	kids := make(map[uint32][]*Channel)
+	var root *Channel
+	for i := range channels {
+		ch := &channels[i]
+		if ch.IsRoot() {
+			root = ch
+			continue
+		}
+		kids[ch.Parent] = append(kids[ch.Parent], ch)
+	}
+	if root == nil {
+		return nil
+	}
+	for _, k := range kids {
+		slices.SortFunc(k, compareChannels)
+	}
+	out := make([]TreeChannel, 0, len(channels))
+	type item struct {
+		ch    *Channel
+		depth int
+	}
+	stack := []item{{root, 0}}
+	seen := make(map[uint32]bool, len(channels))
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[it.ch.ID] {
+			continue // a duplicate ID in the list
+		}
+		seen[it.ch.ID] = true
+		out = append(out, TreeChannel{Channel: it.ch.clone(), Depth: it.depth})
+		k := kids[it.ch.ID]
+		for i := len(k) - 1; i >= 0; i-- {
+			stack = append(stack, item{k[i], it.depth + 1})
 		}
 	}
-	slices.SortFunc(out, func(a, b *Channel) int {
-		return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-	})
 	return out
 }
 
@@ -146,9 +201,9 @@ func (s *state) channelByPath(path string) *Channel {
 	names := strings.Split(path, "/")
 	for _, name := range names[1:] {
 		var next *Channel
-		for _, k := range s.channels {
-			if k.ID != RootChannelID && k.Parent == ch.ID && k.Name == name && (next == nil || k.ID < next.ID) {
-				next = k
+		for k := range s.kids[ch.ID] {
+			if kc := s.channels[k]; kc.Name == name && (next == nil || k < next.ID) {
+				next = kc
 			}
 		}
 		if next == nil {
@@ -161,7 +216,7 @@ func (s *state) channelByPath(path string) *Channel {
 
 func (s *state) channelPath(id uint32) (string, bool) {
 	var names []string
-	for range len(s.channels) {
+	for range s.lim.MaxDepth + 1 {
 		ch := s.channels[id]
 		if ch == nil {
 			return "", false
@@ -173,16 +228,59 @@ func (s *state) channelPath(id uint32) (string, bool) {
 		}
 		id = ch.Parent
 	}
-	return "", false // a cycle, or a parent that does not exist
+	return "", false // a parent that does not exist
+}
+
+// depth returns the number of ancestors of channel id up to the root (or
+// to a channel whose parent is missing), stopping early once it exceeds
+// the depth limit.
+func (s *state) depth(id uint32) int {
+	d := 0
+	for d <= s.lim.MaxDepth {
+		ch := s.channels[id]
+		if ch == nil || ch.ID == RootChannelID {
+			return d
+		}
+		if s.channels[ch.Parent] == nil {
+			return d
+		}
+		id = ch.Parent
+		d++
+	}
+	return d
+}
+
+// height returns the number of levels below channel id, stopping early
+// once it exceeds limit. It costs the size of the subtree, walked without
+// recursion.
+func (s *state) height(id uint32, limit int) int {
+	type item struct {
+		id uint32
+		h  int
+	}
+	stack := []item{{id, 0}}
+	best := 0
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		best = max(best, it.h)
+		if best > limit {
+			return best
+		}
+		for k := range s.kids[it.id] {
+			stack = append(stack, item{k, it.h + 1})
+		}
+	}
+	return best
 }
 
 // canReparent reports whether making parent the parent of channel id keeps
-// the tree a tree.
+// the tree a tree: parent exists and is not id or below it.
 func (s *state) canReparent(id, parent uint32) bool {
-	if id == RootChannelID {
+	if id == RootChannelID || s.channels[parent] == nil {
 		return false
 	}
-	for range len(s.channels) + 1 {
+	for range s.lim.MaxDepth + 2 {
 		if parent == id {
 			return false
 		}
@@ -192,39 +290,112 @@ func (s *state) canReparent(id, parent uint32) bool {
 		}
 		parent = p.Parent
 	}
-	return false
+	return false // deeper than the limit: refused below anyway
+}
+
+// setParent moves channel ch below parent in the index.
+func (s *state) setParent(ch *Channel, parent uint32) {
+	if old := s.kids[ch.Parent]; old != nil {
+		delete(old, ch.ID)
+		if len(old) == 0 {
+			delete(s.kids, ch.Parent)
+		}
+	}
+	ch.Parent = parent
+	k := s.kids[parent]
+	if k == nil {
+		k = make(map[uint32]struct{})
+		s.kids[parent] = k
+	}
+	k[ch.ID] = struct{}{}
+}
+
+// store accounts for replacing old bytes of stored text or data by n.
+func (s *state) store(old, n int) error {
+	if n > s.lim.MaxStoredBytes || s.stored-old+n > s.lim.MaxStoredBytes {
+		return &LimitError{What: "bytes of avatars, comments and descriptions", Limit: s.lim.MaxStoredBytes}
+	}
+	s.stored += n - old
+	return nil
+}
+
+func (s *state) checkText(what string, v *string) error {
+	if v != nil && len(*v) > s.lim.MaxTextSize {
+		return &LimitError{What: "bytes in a " + what, Limit: s.lim.MaxTextSize}
+	}
+	return nil
+}
+
+// maxHashSize bounds the hashes a server sends (SHA-1 in practice).
+const maxHashSize = 64
+
+func checkHash(h []byte) error {
+	if len(h) > maxHashSize {
+		return &LimitError{What: "bytes in a hash", Limit: maxHashSize}
+	}
+	return nil
 }
 
 // applyChannelState merges a ChannelState into the state. It returns the
 // changed channel and whether it is new; ok is false if the message was
-// ignored. Links are kept symmetric, so other channels may change too.
-func (s *state) applyChannelState(m *mumbleproto.ChannelState) (ch *Channel, added, ok bool) {
+// ignored. Links are kept symmetric, so other channels may change too. A
+// message going over the Limits returns a *LimitError and changes nothing
+// that would break the state's invariants.
+func (s *state) applyChannelState(m *mumbleproto.ChannelState) (ch *Channel, added, ok bool, err error) {
 	if m.ChannelId == nil {
-		return nil, false, false
+		return nil, false, false, nil
+	}
+	if err := cmp.Or(s.checkText("channel name", m.Name), s.checkText("channel description", m.Description),
+		checkHash(m.DescriptionHash)); err != nil {
+		return nil, false, false, err
 	}
 	id := *m.ChannelId
 	ch = s.channels[id]
 	if ch == nil {
-		if id != RootChannelID && m.Name == nil {
-			return nil, false, false // a partial update for a channel we never saw
+		if id != RootChannelID {
+			if m.Name == nil {
+				return nil, false, false, nil // a partial update for a channel we never saw
+			}
+			// Servers announce parents before their children; like the
+			// official client, ignore a channel whose parent is unknown,
+			// so that every channel hangs below the root.
+			if s.channels[m.GetParent()] == nil {
+				return nil, false, false, nil
+			}
+			if s.depth(m.GetParent())+1 > s.lim.MaxDepth {
+				return nil, false, false, &LimitError{What: "levels of channels", Limit: s.lim.MaxDepth}
+			}
+		}
+		if len(s.channels) >= s.lim.MaxChannels {
+			return nil, false, false, &LimitError{What: "channels", Limit: s.lim.MaxChannels}
 		}
 		ch = &Channel{ID: id}
 		s.channels[id] = ch
+		if id != RootChannelID {
+			s.setParent(ch, m.GetParent())
+		}
 		added = true
-	}
-	if m.Parent != nil && s.canReparent(id, *m.Parent) {
-		ch.Parent = *m.Parent
+	} else if m.Parent != nil && *m.Parent != ch.Parent && s.canReparent(id, *m.Parent) {
+		room := s.lim.MaxDepth - s.depth(*m.Parent) - 1
+		if room < 0 || s.height(id, room) > room {
+			return nil, false, false, &LimitError{What: "levels of channels", Limit: s.lim.MaxDepth}
+		}
+		s.setParent(ch, *m.Parent)
 	}
 	if m.Name != nil {
-		ch.Name = *m.Name
+		ch.Name = cleanLine(*m.Name)
 	}
 	if m.DescriptionHash != nil {
 		if !bytes.Equal(m.DescriptionHash, ch.DescriptionHash) {
+			s.stored -= len(ch.Description)
 			ch.Description = "" // stale; the client may ask for the new one
 		}
 		ch.DescriptionHash = bytes.Clone(m.DescriptionHash)
 	}
 	if m.Description != nil {
+		if err := s.store(len(ch.Description), len(*m.Description)); err != nil {
+			return ch, added, true, err
+		}
 		ch.Description = *m.Description
 		ch.DescriptionHash = textHash(ch.Description)
 	}
@@ -238,32 +409,83 @@ func (s *state) applyChannelState(m *mumbleproto.ChannelState) (ch *Channel, add
 		ch.MaxUsers = *m.MaxUsers
 	}
 	if len(m.Links) > 0 {
-		for _, l := range slices.Clone(ch.Links) {
-			if !slices.Contains(m.Links, l) {
-				s.unlink(ch, l)
-			}
-		}
-		for _, l := range m.Links {
-			s.link(ch, l)
+		if err := s.setLinks(ch, m.Links); err != nil {
+			return ch, added, true, err
 		}
 	}
 	for _, l := range m.LinksRemove {
 		s.unlink(ch, l)
 	}
 	for _, l := range m.LinksAdd {
-		s.link(ch, l)
+		if err := s.link(ch, l); err != nil {
+			return ch, added, true, err
+		}
 	}
-	return ch, added, true
+	return ch, added, true, nil
+}
+
+// setLinks makes ids (those that exist) the links of ch. It costs
+// O((n + len(ch.Links)) log n) plus the changed channels' own links, where
+// a pairwise comparison would be quadratic.
+func (s *state) setLinks(ch *Channel, ids []uint32) error {
+	want := make([]uint32, 0, min(len(ids), s.lim.MaxLinks+1))
+	for _, l := range ids {
+		if l != ch.ID && s.channels[l] != nil {
+			want = append(want, l)
+		}
+	}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	if len(want) > s.lim.MaxLinks {
+		return &LimitError{What: "links of a channel", Limit: s.lim.MaxLinks}
+	}
+	old := ch.Links
+	var gone, added []uint32
+	i, j := 0, 0
+	for i < len(old) || j < len(want) {
+		switch {
+		case j == len(want) || (i < len(old) && old[i] < want[j]):
+			gone = append(gone, old[i])
+			i++
+		case i == len(old) || want[j] < old[i]:
+			if len(s.channels[want[j]].Links) >= s.lim.MaxLinks {
+				return &LimitError{What: "links of a channel", Limit: s.lim.MaxLinks}
+			}
+			added = append(added, want[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	for _, l := range gone {
+		if o := s.channels[l]; o != nil {
+			o.Links = removeSorted(o.Links, ch.ID)
+		}
+	}
+	for _, l := range added {
+		o := s.channels[l]
+		o.Links = insertSorted(o.Links, ch.ID)
+	}
+	ch.Links = want
+	return nil
 }
 
 // link links ch and channel id both ways, as links are symmetric.
-func (s *state) link(ch *Channel, id uint32) {
+func (s *state) link(ch *Channel, id uint32) error {
 	o := s.channels[id]
 	if o == nil || o == ch {
-		return
+		return nil
+	}
+	if _, found := slices.BinarySearch(ch.Links, id); found {
+		return nil
+	}
+	if len(ch.Links) >= s.lim.MaxLinks || len(o.Links) >= s.lim.MaxLinks {
+		return &LimitError{What: "links of a channel", Limit: s.lim.MaxLinks}
 	}
 	ch.Links = insertSorted(ch.Links, id)
 	o.Links = insertSorted(o.Links, ch.ID)
+	return nil
 }
 
 func (s *state) unlink(ch *Channel, id uint32) {
@@ -273,19 +495,38 @@ func (s *state) unlink(ch *Channel, id uint32) {
 	}
 }
 
-// removeChannel deletes channel id and the links to it. It returns the
-// removed channel, or nil.
-func (s *state) removeChannel(id uint32) *Channel {
+// removeChannel deletes channel id with the channels below it and their
+// links, as servers do. It returns the removed channels, children before
+// their parents, or nil.
+func (s *state) removeChannel(id uint32) []*Channel {
 	ch := s.channels[id]
 	if ch == nil || id == RootChannelID {
 		return nil
 	}
-	for _, l := range slices.Clone(ch.Links) {
-		s.unlink(ch, l)
+	// Collect the subtree without recursion, parents first.
+	order := []*Channel{ch}
+	for i := 0; i < len(order); i++ {
+		for k := range s.kids[order[i].ID] {
+			order = append(order, s.channels[k])
+		}
 	}
-	delete(s.channels, id)
-	delete(s.perms, id)
-	return ch
+	slices.Reverse(order)
+	for _, c := range order {
+		for _, l := range slices.Clone(c.Links) {
+			s.unlink(c, l)
+		}
+		if p := s.kids[c.Parent]; p != nil {
+			delete(p, c.ID)
+			if len(p) == 0 {
+				delete(s.kids, c.Parent)
+			}
+		}
+		delete(s.kids, c.ID)
+		s.stored -= len(c.Description)
+		delete(s.channels, c.ID)
+		delete(s.perms, c.ID)
+	}
+	return order
 }
 
 func insertSorted(s []uint32, v uint32) []uint32 {

@@ -3,6 +3,7 @@ package mumble
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -30,8 +31,6 @@ const (
 	// DefaultPingTimeout is how long the client tolerates silence from the
 	// server (a dozen lost pings) before giving up on the connection.
 	DefaultPingTimeout = 60 * time.Second
-	// DefaultClientName is the release name sent to the server.
-	DefaultClientName = "Tumble"
 )
 
 // A Config configures a Client. Only DialContext is required.
@@ -54,11 +53,30 @@ type Config struct {
 	// user's identity on it. If nil, none is presented.
 	Certificate *tls.Certificate
 	// PinnedFingerprint is the SHA-256 of the DER encoding of the server's
-	// certificate. If set, a server presenting another certificate is
-	// refused with a *CertificateMismatchError. If zero, any certificate is
-	// accepted (trust on first use): store Client.Fingerprint and pin it
-	// next time.
+	// certificate. If set (not zero), a server presenting another
+	// certificate is refused with a
+	// *CertificateMismatchError, and no other check is made.
+	//
+	// If zero, a server reached by a DNS name must present a certificate
+	// valid for that name under the system's certificate authorities (as
+	// the official client checks), else the connection stops after the
+	// TLS handshake and before anything is sent: VerifyServer decides, and
+	// without it Dial fails with an *UnverifiedCertificateError. Onion
+	// addresses (the address authenticates the service) and IP addresses
+	// are accepted on first use. Store Client.Fingerprint and pin it next
+	// time.
 	PinnedFingerprint Fingerprint
+	// VerifyServer, if set, is asked about a server reached by a DNS name
+	// whose certificate is not pinned and not verified (the
+	// *UnverifiedCertificateError Dial would return otherwise). It runs
+	// after the TLS handshake and before the client sends anything: return
+	// nil to go on (trust once; pin Client.Fingerprint to trust for
+	// good), or an error to stop. It may block (to ask the user), within
+	// ctx and ConnectTimeout.
+	VerifyServer func(ctx context.Context, e *UnverifiedCertificateError) error
+	// RootCAs are the certificate authorities for DNS names; nil means the
+	// system's.
+	RootCAs *x509.CertPool
 
 	// ConnectTimeout bounds Dial (dial, TLS handshake, state transfer). If
 	// zero, DefaultConnectTimeout.
@@ -71,8 +89,9 @@ type Config struct {
 	// bounds each write. If zero, DefaultPingTimeout.
 	PingTimeout time.Duration
 
-	// ClientName is the release name sent to the server. If empty,
-	// DefaultClientName.
+	// ClientName is the release name sent to the server. If empty, the
+	// one the official client of the advertised version sends, so that
+	// the server cannot tell Tumble from it.
 	ClientName string
 	// SendOSInfo sends OS and OSVersion to the server. By default nothing
 	// about the operating system is sent.
@@ -84,6 +103,10 @@ type Config struct {
 	// MaxFrameSize is the largest control message accepted from the
 	// server, in bytes. If zero, DefaultMaxFrameSize.
 	MaxFrameSize int
+
+	// Limits bound what the client accepts from the server; the zero
+	// value means the defaults.
+	Limits Limits
 
 	// RateLimit is the server's per-user message rate limit; the zero
 	// value is Murmur's default. Messages the server would drop for going
@@ -103,17 +126,25 @@ type Config struct {
 type state struct {
 	session  uint32
 	channels map[uint32]*Channel
-	users    map[uint32]*User
-	server   ServerInfo
-	perms    map[uint32]Permission
+	// kids indexes channels by parent: kids[p] holds the IDs of the
+	// channels whose Parent is p (the root excluded).
+	kids   map[uint32]map[uint32]struct{}
+	users  map[uint32]*User
+	server ServerInfo
+	perms  map[uint32]Permission
+	lim    Limits
+	// stored is the size of the avatars, comments and descriptions held.
+	stored int
 }
 
-func newState() state {
+func newState(lim Limits) state {
 	return state{
 		channels: make(map[uint32]*Channel),
+		kids:     make(map[uint32]map[uint32]struct{}),
 		users:    make(map[uint32]*User),
 		perms:    make(map[uint32]Permission),
 		server:   ServerInfo{MaxBandwidth: DefaultMaxBandwidth, AllowHTML: true, RecordingAllowed: true},
+		lim:      lim.withDefaults(),
 	}
 }
 
@@ -132,6 +163,8 @@ type Client struct {
 	addr        string
 	conn        net.Conn
 	fingerprint Fingerprint
+	tlsVersion  uint16    // negotiated
+	certSent    bool      // a client certificate was presented
 	epoch       time.Time // ping timestamps count from here
 	now         func() time.Time
 
@@ -152,6 +185,7 @@ type Client struct {
 	voiceSubs map[*VoiceSubscription]struct{}
 	waiters   map[*waiter]struct{}
 	ping      pingState
+	overflow  error       // a subscription's queue is full: disconnect
 	rxVoice   VoicePacket // scratch for decoding, used by the reader only
 
 	synced      chan struct{} // closed when the initial state transfer is complete
@@ -173,7 +207,7 @@ func newClient(addr string, cfg *Config) (*Client, error) {
 		addr:      addr,
 		now:       time.Now,
 		wsem:      make(chan struct{}, 1),
-		st:        newState(),
+		st:        newState(cfg.Limits),
 		subs:      make(map[*Subscription]struct{}),
 		voiceSubs: make(map[*VoiceSubscription]struct{}),
 		waiters:   make(map[*waiter]struct{}),
@@ -196,7 +230,7 @@ func newClient(addr string, cfg *Config) (*Client, error) {
 		c.cfg.PingTimeout = DefaultPingTimeout
 	}
 	if c.cfg.ClientName == "" {
-		c.cfg.ClientName = DefaultClientName
+		c.cfg.ClientName = advertisedRelease
 	}
 	if c.cfg.MaxFrameSize <= 0 {
 		c.cfg.MaxFrameSize = DefaultMaxFrameSize
@@ -208,9 +242,11 @@ func newClient(addr string, cfg *Config) (*Client, error) {
 // cfg.DialContext, authenticates and returns once the server has sent its
 // complete state (channels, users, ServerSync and ServerConfig).
 //
-// The connection uses TLS 1.2 or later. The server certificate is not
-// checked against certificate authorities (Mumble servers use self-signed
-// certificates) but against cfg.PinnedFingerprint; see Client.Fingerprint.
+// The connection uses TLS 1.3, or 1.2 with old servers. The server
+// certificate is checked against cfg.PinnedFingerprint if set; otherwise a
+// server reached by a DNS name needs a certificate valid for it or
+// cfg.VerifyServer's consent, before anything is sent (see
+// Config.PinnedFingerprint and Client.Fingerprint).
 //
 // If the server refuses the connection the error wraps a *RejectError
 // (errors.Is(err, ErrWrongServerPW) and so on).
@@ -239,6 +275,12 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Client, error) {
 	if err := conn.HandshakeContext(connectCtx); err != nil {
 		raw.Close()
 		return nil, opError(op, fmt.Errorf("TLS handshake: %w", err))
+	}
+	cs := conn.ConnectionState()
+	c.tlsVersion = cs.Version
+	if err := c.checkServer(connectCtx, cs); err != nil {
+		conn.Close()
+		return nil, opError(op, err)
 	}
 	c.start(ctx, conn)
 
@@ -370,8 +412,7 @@ func (c *Client) shutdown(reason error) {
 		}
 		ev := &DisconnectedEvent{Err: reason}
 		for s := range subs {
-			s.q.push(ev)
-			s.q.finish()
+			s.q.pushLast(ev)
 		}
 		for s := range voiceSubs {
 			s.q.finish()
@@ -545,9 +586,13 @@ func (c *Client) notify(v any) {
 }
 
 // publish delivers ev to the subscribers and waiters. c.mu must be held.
+// A full subscription queue sets c.overflow, on which the reader
+// disconnects.
 func (c *Client) publish(ev Event) {
 	for s := range c.subs {
-		s.q.push(ev)
+		if !s.q.push(ev) && c.overflow == nil {
+			c.overflow = &LimitError{What: "events waiting for a subscriber", Limit: c.st.lim.MaxQueuedEvents}
+		}
 	}
 	c.notify(ev)
 }
@@ -561,7 +606,7 @@ func (c *Client) wantEvents() bool {
 // is a ConnectedEvent with the current state (or, if the connection has
 // ended, a DisconnectedEvent).
 func (c *Client) Subscribe() *Subscription {
-	s := &Subscription{q: newQueue[Event](), c: c}
+	s := &Subscription{q: newQueue[Event](c.st.lim.MaxQueuedEvents+1, false), c: c}
 	s.C = s.q.out
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -587,7 +632,7 @@ func (c *Client) Subscribe() *Subscription {
 // SubscribeVoice returns a subscription to the voice packets the client
 // receives.
 func (c *Client) SubscribeVoice() *VoiceSubscription {
-	s := &VoiceSubscription{q: newQueue[VoicePacket](), c: c}
+	s := &VoiceSubscription{q: newQueue[VoicePacket](DefaultMaxQueuedVoice, true), c: c}
 	s.C = s.q.out
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -3,6 +3,7 @@ package mumble_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -423,4 +424,37 @@ func TestServerKilled(t *testing.T) {
 		c.Close()
 		goroutinesSettle(t, before)
 	})
+}
+
+// TestLooksLikeOfficialClient: the server logs for a Tumble user what it
+// logs for the official 1.5.735 client with its OS hidden: version 1.5.735
+// (1.5.255 for 1.3, which reads only the 32-bit field), release "1.5.735",
+// no OS; nothing names Tumble. TLS 1.3 is negotiated, so the client
+// certificate is encrypted.
+func TestLooksLikeOfficialClient(t *testing.T) {
+	forEachServer(t, func(t *testing.T, v murmurtest.Version) {
+		srv := murmurtest.Start(t, murmurtest.Options{Version: v})
+		cert := clientCert(t)
+		c := connect(t, srv, "alice", func(cfg *mumble.Config) { cfg.Certificate = &cert })
+		if c.TLSVersion() != tls.VersionTLS13 || c.CertificateExposed() {
+			t.Errorf("TLS version %x, certificate exposed %v; want TLS 1.3, not exposed", c.TLSVersion(), c.CertificateExposed())
+		}
+		c.Close()
+		if err := srv.Stop(); err != nil { // the log is complete once it exits
+			t.Fatal(err)
+		}
+		log := srv.Log()
+		want := map[murmurtest.Version]string{
+			murmurtest.V13: "Client version 1.5.255 (: 1.5.735)",
+			murmurtest.V15: "Client version 1.5.735 ( : 1.5.735)",
+		}[v]
+		if !strings.Contains(log, want) || strings.Contains(log, "Tumble") {
+			t.Errorf("server log lacks %q or names Tumble:\n%s", want, log)
+		}
+	})
+}
+
+func clientCert(t *testing.T) tls.Certificate {
+	t.Helper()
+	return murmurtest.SelfSignedCert(t, "alice")
 }

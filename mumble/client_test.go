@@ -3,6 +3,7 @@ package mumble
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"strings"
@@ -99,7 +100,7 @@ func TestLoginMessages(t *testing.T) {
 			p.next() // until the client closes
 		}()
 		c, err := Dial(context.Background(), "fake.example:64738", &Config{
-			Username: "me", Password: "secret", Tokens: []string{"a", "b"}, DialContext: s.Dial,
+			Username: "me", Password: "secret", Tokens: []string{"a", "b"}, DialContext: s.Dial, RootCAs: s.roots,
 			SendOSInfo: sendOS, OS: "TestOS", OSVersion: "9",
 		})
 		if err != nil {
@@ -111,7 +112,7 @@ func TestLoginMessages(t *testing.T) {
 			t.Fatal("peer saw no login")
 		}
 		v := got.ver
-		if v.GetVersionV1() != 0x010500 || v.GetVersionV2() != 1<<48|5<<32 || v.GetRelease() != "Tumble" {
+		if v.GetVersionV1() != 0x0105FF || v.GetVersionV2() != 1<<48|5<<32|735<<16 || v.GetRelease() != "1.5.735" {
 			t.Errorf("Version %v", v)
 		}
 		if !sendOS && (v.Os != nil || v.OsVersion != nil) {
@@ -182,7 +183,7 @@ func TestGarbageTolerated(t *testing.T) {
 		p.sendRaw(MessageTextMessage, []byte{0x08, 0x07}) // no message field
 		p.next()
 	}()
-	c, err := Dial(context.Background(), "fake:1", &Config{Username: "me", DialContext: s.Dial})
+	c, err := Dial(context.Background(), "fake:1", &Config{Username: "me", DialContext: s.Dial, RootCAs: s.roots})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +314,7 @@ func TestReject(t *testing.T) {
 			p.send(&mumbleproto.Reject{Type: tc.typ.Enum(), Reason: proto.String("because")})
 			p.close()
 		}()
-		_, err := Dial(context.Background(), "fake:1", &Config{Username: "me", DialContext: s.Dial})
+		_, err := Dial(context.Background(), "fake:1", &Config{Username: "me", DialContext: s.Dial, RootCAs: s.roots})
 		var re *RejectError
 		if !errors.Is(err, tc.want) || !errors.Is(err, ErrRejected) || !errors.As(err, &re) || re.Reason != "because" || int32(re.Type) != int32(tc.typ) {
 			t.Errorf("%v: Dial error %v", tc.typ, err)
@@ -487,7 +488,7 @@ func TestContextCancelCloses(t *testing.T) {
 			p.next()
 		}
 	}()
-	c, err := Dial(ctx, "fake:1", &Config{Username: "me", DialContext: s.Dial})
+	c, err := Dial(ctx, "fake:1", &Config{Username: "me", DialContext: s.Dial, RootCAs: s.roots})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,7 +521,7 @@ func TestDialContextCancelDuringSync(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	_, err := Dial(ctx, "fake:1", &Config{Username: "me", DialContext: s.Dial})
+	_, err := Dial(ctx, "fake:1", &Config{Username: "me", DialContext: s.Dial, RootCAs: s.roots})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Dial: %v", err)
 	}
@@ -975,5 +976,59 @@ func TestVoiceReceivePacketNumbering(t *testing.T) {
 		}
 		vs.Close()
 		c.Close()
+	}
+}
+
+// TestCertificateExposedWithTLS12: with a server that speaks only TLS 1.2
+// the client certificate crosses in clear, and the client says so; with
+// TLS 1.3, or without a certificate, it does not.
+func TestCertificateExposedWithTLS12(t *testing.T) {
+	cert, _ := selfSignedCert(t)
+	for _, tt := range []struct {
+		max     uint16
+		cert    bool
+		exposed bool
+	}{
+		{tls.VersionTLS12, true, true},
+		{tls.VersionTLS12, false, false},
+		{0, true, false},
+	} {
+		s := newFakeServer(t)
+		s.maxTLS = tt.max
+		cfg := &Config{Username: "me"}
+		if tt.cert {
+			cfg.Certificate = &cert
+		}
+		c, _ := dialFake(t, s, cfg, defaultSync(Version{1, 5, 0}), nil)
+		want := uint16(tls.VersionTLS13)
+		if tt.max != 0 {
+			want = tt.max
+		}
+		if c.TLSVersion() != want || c.CertificateExposed() != tt.exposed {
+			t.Errorf("max %x cert %v: version %x exposed %v, want %x %v", tt.max, tt.cert, c.TLSVersion(), c.CertificateExposed(), want, tt.exposed)
+		}
+	}
+}
+
+// TestNamesSanitized: control and bidi override characters in names from
+// the server are dropped where they enter, so a newline in a user name
+// cannot forge a chat line and an override cannot reverse a name.
+func TestNamesSanitized(t *testing.T) {
+	s := newFakeServer(t)
+	o := defaultSync(Version{1, 5, 0})
+	o.users[0].Name = proto.String("eve\n[12:00] alice: my password is \u202Eabc\x00\xff")
+	o.channels[1].Name = proto.String("La\u2066b\r")
+	c, _ := dialFake(t, s, nil, o, nil)
+	u, _ := c.User(1)
+	if want := "eve[12:00] alice: my password is abc\uFFFD"; u.Name != want {
+		t.Errorf("user name %q, want %q", u.Name, want)
+	}
+	if ch, _ := c.Channel(1); ch.Name != "Lab" {
+		t.Errorf("channel name %q, want Lab", ch.Name)
+	}
+	for _, in := range []string{"plain", "ünïcödé 名前", "tab\there"} {
+		if got := cleanLine(in); (got != in) != strings.ContainsRune(in, '\t') {
+			t.Errorf("cleanLine(%q) = %q", in, got)
+		}
 	}
 }

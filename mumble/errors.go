@@ -187,6 +187,27 @@ func (e *CertificateMismatchError) Error() string {
 	return fmt.Sprintf("server certificate changed: pinned SHA-256 %s, server presented %s", e.Pinned, e.Got)
 }
 
+// An UnverifiedCertificateError stops a connection to a server reached by
+// a DNS name whose certificate is neither pinned nor valid for that name
+// under the system's certificate authorities (self-signed certificates are
+// common on Mumble servers). It comes after the TLS handshake and before
+// anything was sent to the server: no user name, password or token left.
+// Anyone between the client and the server (a Tor exit relay) could have
+// presented this certificate: compare Fingerprint with one obtained from
+// the server's operator, then pin it (Config.PinnedFingerprint) or accept
+// it with Config.VerifyServer.
+type UnverifiedCertificateError struct {
+	Host        string
+	Fingerprint Fingerprint // the certificate's SHA-256
+	Err         error       // why verification failed
+}
+
+func (e *UnverifiedCertificateError) Error() string {
+	return fmt.Sprintf("server certificate for %s is not verified (%v); its SHA-256 fingerprint is %s", e.Host, e.Err, e.Fingerprint)
+}
+
+func (e *UnverifiedCertificateError) Unwrap() error { return e.Err }
+
 // A KickedError is the reason for a disconnection when the server removed
 // this client (UserRemove for our own session).
 type KickedError struct {

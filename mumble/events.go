@@ -99,10 +99,12 @@ func (*PermissionDeniedEvent) event() {}
 func (*ServerConfigEvent) event()     {}
 func (*DisconnectedEvent) event()     {}
 
-// A Subscription delivers a client's events in order on C. Its queue is
-// unbounded, so a slow subscriber never blocks the connection (it only costs
-// memory). After the DisconnectedEvent, C is closed. A subscriber that stops
-// reading before that must call Close.
+// A Subscription delivers a client's events in order on C. A slow
+// subscriber never blocks the connection: events wait in a queue of up to
+// Limits.MaxQueuedEvents, and a server that sends more than that before the
+// subscriber takes them is disconnected with a *LimitError (a hostile server
+// could otherwise fill memory). After the DisconnectedEvent, C is closed. A
+// subscriber that stops reading before that must call Close.
 type Subscription struct {
 	C <-chan Event
 
@@ -121,8 +123,9 @@ func (s *Subscription) Close() {
 }
 
 // A VoiceSubscription delivers every voice packet the client receives, in
-// order, on C; each packet's Opus data is its own copy. The queue is
-// unbounded, like a Subscription's. C is closed when the connection ends;
+// order, on C; each packet's Opus data is its own copy. At most
+// DefaultMaxQueuedVoice packets wait for the subscriber; beyond that the
+// oldest are dropped, as late voice is worth nothing. C is closed when the connection ends;
 // a subscriber that stops reading before that must call Close.
 type VoiceSubscription struct {
 	C <-chan VoicePacket
@@ -140,9 +143,12 @@ func (s *VoiceSubscription) Close() {
 	s.q.stop()
 }
 
-// A queue is an unbounded FIFO feeding a channel from its own goroutine, so
-// that pushing never blocks.
+// A queue is a FIFO feeding a channel from its own goroutine, so that
+// pushing never blocks. It holds at most max items (see push).
 type queue[T any] struct {
+	max        int
+	dropOldest bool
+
 	out  chan T
 	wake chan struct{} // one slot: items were pushed or the queue was finished
 	quit chan struct{} // closed by stop
@@ -155,25 +161,51 @@ type queue[T any] struct {
 	stopOnce sync.Once
 }
 
-func newQueue[T any]() *queue[T] {
+func newQueue[T any](limit int, dropOldest bool) *queue[T] {
 	q := &queue[T]{
-		out:  make(chan T),
-		wake: make(chan struct{}, 1),
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
+		max:        limit,
+		dropOldest: dropOldest,
+		out:        make(chan T),
+		wake:       make(chan struct{}, 1),
+		quit:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	go q.pump()
 	return q
 }
 
-// push appends v; it never blocks.
-func (q *queue[T]) push(v T) {
+// push appends v; it never blocks. If the queue is full it drops the
+// oldest item (dropOldest) or v, and returns false.
+func (q *queue[T]) push(v T) bool {
 	q.mu.Lock()
 	if q.finished {
 		q.mu.Unlock()
-		return
+		return true
 	}
-	q.items = append(q.items, v)
+	ok := len(q.items)-q.head < q.max
+	switch {
+	case ok:
+		q.items = append(q.items, v)
+	case q.dropOldest:
+		var zero T
+		q.items[q.head] = zero
+		q.head++
+		q.compact()
+		q.items = append(q.items, v)
+	}
+	q.mu.Unlock()
+	q.signal()
+	return ok
+}
+
+// pushLast appends v and finishes the queue, whatever its length: the last
+// event always arrives.
+func (q *queue[T]) pushLast(v T) {
+	q.mu.Lock()
+	if !q.finished {
+		q.items = append(q.items, v)
+		q.finished = true
+	}
 	q.mu.Unlock()
 	q.signal()
 }
@@ -191,6 +223,19 @@ func (q *queue[T]) finish() {
 func (q *queue[T]) stop() {
 	q.stopOnce.Do(func() { close(q.quit) })
 	<-q.done
+}
+
+// compact reclaims the space of delivered or dropped items. q.mu must be
+// held.
+func (q *queue[T]) compact() {
+	switch {
+	case q.head == len(q.items):
+		q.items, q.head = q.items[:0], 0
+	case q.head >= 256 && q.head*2 >= len(q.items):
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
 }
 
 func (q *queue[T]) signal() {
@@ -222,14 +267,7 @@ func (q *queue[T]) pump() {
 		v := q.items[q.head]
 		q.items[q.head] = zero
 		q.head++
-		switch {
-		case q.head == len(q.items):
-			q.items, q.head = q.items[:0], 0
-		case q.head >= 256 && q.head*2 >= len(q.items):
-			n := copy(q.items, q.items[q.head:])
-			clear(q.items[n:])
-			q.items, q.head = q.items[:n], 0
-		}
+		q.compact()
 		q.mu.Unlock()
 		select {
 		case q.out <- v:

@@ -2,15 +2,10 @@ package mumble
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"runtime"
 	"sync"
@@ -21,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tumble-voip/tumble/mumble/mumbleproto"
+	"github.com/tumble-voip/tumble/mumble/murmurtest"
 )
 
 // A fakeServer hands out in-process peers speaking TLS over loopback TCP. It
@@ -36,6 +32,12 @@ type fakeServer struct {
 
 	mu    sync.Mutex
 	dials []string // addresses DialContext was called with
+
+	maxTLS uint16 // if set, the highest TLS version the peer speaks
+
+	// roots trusts cert, which is valid for the names fake.example and
+	// fake that the tests dial.
+	roots *x509.CertPool
 }
 
 func newFakeServer(t testing.TB) *fakeServer {
@@ -46,26 +48,19 @@ func newFakeServer(t testing.TB) *fakeServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	return &fakeServer{t: t, cert: cert, fp: fp, peers: make(chan *fakePeer, 4), ln: ln}
+	roots := x509.NewCertPool()
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots.AddCert(leaf)
+	return &fakeServer{t: t, cert: cert, fp: fp, peers: make(chan *fakePeer, 4), ln: ln, roots: roots}
 }
 
 func selfSignedCert(t testing.TB) (tls.Certificate, Fingerprint) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "fake mumble"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, FingerprintOf(der)
+	cert := murmurtest.SelfSignedCert(t, "fake mumble", "fake.example", "fake")
+	return cert, FingerprintOf(cert.Certificate[0])
 }
 
 // Dial is a Config.DialContext: it connects to a new fake peer.
@@ -87,6 +82,7 @@ func (s *fakeServer) Dial(ctx context.Context, network, addr string) (net.Conn, 
 	p := &fakePeer{t: s.t, in: make(chan fakeFrame, 64), readDone: make(chan struct{})}
 	p.conn = tls.Server(b, &tls.Config{
 		Certificates: []tls.Certificate{s.cert},
+		MaxVersion:   s.maxTLS,
 		ClientAuth:   tls.RequestClientCert,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			p.clientCerts = cs.PeerCertificates
@@ -259,8 +255,13 @@ func (p *fakePeer) login(o syncOptions) (*mumbleproto.Version, *mumbleproto.Auth
 		return nil, nil
 	}
 	var ver mumbleproto.Version
-	var auth mumbleproto.Authenticate
 	p.expect(MessageVersion, &ver)
+	return &ver, p.loginAfterVersion(o)
+}
+
+// loginAfterVersion is login once the client's Version was read.
+func (p *fakePeer) loginAfterVersion(o syncOptions) *mumbleproto.Authenticate {
+	var auth mumbleproto.Authenticate
 	p.expect(MessageAuthenticate, &auth)
 	// CryptSetup before Version, as some servers do.
 	p.send(&mumbleproto.CryptSetup{Key: make([]byte, 16), ClientNonce: make([]byte, 16), ServerNonce: make([]byte, 16)})
@@ -275,7 +276,7 @@ func (p *fakePeer) login(o syncOptions) (*mumbleproto.Version, *mumbleproto.Auth
 	if o.config != nil {
 		p.send(o.config)
 	}
-	return &ver, &auth
+	return &auth
 }
 
 // dialFake connects a client to a peer of s that logs in with o; script
@@ -286,6 +287,9 @@ func dialFake(t testing.TB, s *fakeServer, cfg *Config, o syncOptions, script fu
 		cfg = &Config{Username: "me"}
 	}
 	cfg.DialContext = s.Dial
+	if cfg.RootCAs == nil {
+		cfg.RootCAs = s.roots
+	}
 	peerc := make(chan *fakePeer, 1)
 	done := make(chan struct{})
 	go func() {

@@ -31,6 +31,7 @@ func (c *Client) handle(t MessageType, payload []byte) {
 	case *mumbleproto.Ping:
 		c.handlePing(m)
 	case *mumbleproto.Reject:
+		cleanLinePtr(m.Reason)
 		closeReason = &RejectError{Type: RejectType(m.GetType()), Reason: m.GetReason()}
 	case *mumbleproto.ServerSync:
 		c.handleServerSync(m)
@@ -43,12 +44,13 @@ func (c *Client) handle(t MessageType, payload []byte) {
 			c.publish(&ServerConfigEvent{Server: c.st.server})
 		}
 	case *mumbleproto.ChannelState:
-		c.handleChannelState(m)
+		closeReason = c.handleChannelState(m)
 	case *mumbleproto.ChannelRemove:
 		c.handleChannelRemove(m)
 	case *mumbleproto.UserState:
-		c.handleUserState(m)
+		closeReason = c.handleUserState(m)
 	case *mumbleproto.UserRemove:
+		cleanLinePtr(m.Reason)
 		closeReason = c.handleUserRemove(m)
 	case *mumbleproto.TextMessage:
 		c.handleTextMessage(m)
@@ -66,6 +68,9 @@ func (c *Client) handle(t MessageType, payload []byte) {
 	default:
 		// CryptSetup (UDP keys: TCP only here), CodecVersion (CELT),
 		// SuggestConfig, ACL, BanList, ... are not used.
+	}
+	if closeReason == nil {
+		closeReason = c.overflow
 	}
 	c.mu.Unlock()
 	if closeReason != nil {
@@ -134,10 +139,10 @@ func (c *Client) publishLinkChanges(snap map[uint32]Channel, skip uint32) {
 	}
 }
 
-func (c *Client) handleChannelState(m *mumbleproto.ChannelState) {
+func (c *Client) handleChannelState(m *mumbleproto.ChannelState) error {
 	if !c.wantEvents() {
-		c.st.applyChannelState(m)
-		return
+		_, _, _, err := c.st.applyChannelState(m)
+		return err
 	}
 	var snap map[uint32]Channel
 	if m.ChannelId != nil {
@@ -147,9 +152,9 @@ func (c *Client) handleChannelState(m *mumbleproto.ChannelState) {
 		}
 		snap = c.snapshotChannels([]uint32{*m.ChannelId}, cur, m.Links, m.LinksAdd, m.LinksRemove)
 	}
-	ch, added, ok := c.st.applyChannelState(m)
-	if !ok {
-		return
+	ch, added, ok, err := c.st.applyChannelState(m)
+	if err != nil || !ok {
+		return err
 	}
 	if added {
 		c.publish(&ChannelAddedEvent{Channel: ch.clone()})
@@ -157,44 +162,58 @@ func (c *Client) handleChannelState(m *mumbleproto.ChannelState) {
 		c.publish(&ChannelChangedEvent{Channel: ch.clone(), Prev: prev})
 	}
 	c.publishLinkChanges(snap, ch.ID)
+	return nil
 }
 
 func (c *Client) handleChannelRemove(m *mumbleproto.ChannelRemove) {
 	if m.ChannelId == nil {
 		return
 	}
-	want := c.wantEvents()
-	var snap map[uint32]Channel
-	if ch := c.st.channels[*m.ChannelId]; want && ch != nil {
-		snap = c.snapshotChannels(ch.Links)
-	}
-	ch := c.st.removeChannel(*m.ChannelId)
-	if ch == nil || !want {
+	if !c.wantEvents() {
+		c.st.removeChannel(*m.ChannelId)
 		return
 	}
-	c.publish(&ChannelRemovedEvent{Channel: ch.clone()})
-	c.publishLinkChanges(snap, ch.ID)
+	// Snapshot the channels linked to the subtree that goes.
+	var linked [][]uint32
+	order := []uint32{*m.ChannelId}
+	for i := 0; i < len(order) && c.st.channels[order[i]] != nil; i++ {
+		linked = append(linked, c.st.channels[order[i]].Links)
+		for k := range c.st.kids[order[i]] {
+			order = append(order, k)
+		}
+	}
+	snap := c.snapshotChannels(linked...)
+	removed := c.st.removeChannel(*m.ChannelId)
+	for _, ch := range removed {
+		delete(snap, ch.ID)
+		c.publish(&ChannelRemovedEvent{Channel: ch.clone()})
+	}
+	c.publishLinkChanges(snap, *m.ChannelId)
 }
 
-func (c *Client) handleUserState(m *mumbleproto.UserState) {
+func (c *Client) handleUserState(m *mumbleproto.UserState) error {
 	want := c.wantEvents()
+	// Events share the user's byte slices with the state: the state
+	// replaces them on change and never writes into them, and events are
+	// read-only. So an event costs no copy of the avatar.
 	var prev User
 	if want && m.Session != nil {
 		if u := c.st.users[*m.Session]; u != nil {
-			prev = u.clone()
+			prev = *u
 		}
 	}
-	u, added, ok := c.st.applyUserState(m)
-	if !ok || !want {
-		return
+	u, added, ok, err := c.st.applyUserState(m)
+	if err != nil || !ok || !want {
+		return err
 	}
 	if added {
-		c.publish(&UserJoinedEvent{User: u.clone()})
-		return
+		c.publish(&UserJoinedEvent{User: *u})
+		return nil
 	}
 	if change := u.diff(&prev); change != 0 {
-		c.publish(&UserChangedEvent{User: u.clone(), Prev: prev, Change: change, Actor: m.GetActor()})
+		c.publish(&UserChangedEvent{User: *u, Prev: prev, Change: change, Actor: m.GetActor()})
 	}
+	return nil
 }
 
 // handleUserRemove removes a user. If the user is this client, it returns
@@ -203,11 +222,10 @@ func (c *Client) handleUserRemove(m *mumbleproto.UserRemove) error {
 	if m.Session == nil {
 		return nil
 	}
-	u := c.st.users[*m.Session]
+	u := c.st.removeUser(*m.Session)
 	if u == nil {
 		return nil
 	}
-	delete(c.st.users, u.Session)
 	if c.stage != stageAuthenticating && u.Session == c.st.session {
 		kick := &KickedError{Actor: m.GetActor(), Reason: m.GetReason(), Ban: m.GetBan()}
 		if a := c.st.users[kick.Actor]; a != nil && m.Actor != nil {
@@ -216,7 +234,7 @@ func (c *Client) handleUserRemove(m *mumbleproto.UserRemove) error {
 		return &OpError{Op: "disconnected", Err: kick}
 	}
 	if c.wantEvents() {
-		c.publish(&UserLeftEvent{User: u.clone(), Actor: m.GetActor(), Reason: m.GetReason(), Ban: m.GetBan()})
+		c.publish(&UserLeftEvent{User: *u, Actor: m.GetActor(), Reason: m.GetReason(), Ban: m.GetBan()})
 	}
 	return nil
 }
@@ -248,7 +266,7 @@ func (c *Client) handlePermissionDenied(m *mumbleproto.PermissionDenied) {
 		ChannelID:  m.GetChannelId(),
 		HasChannel: m.ChannelId != nil,
 		Session:    m.GetSession(),
-		Reason:     m.GetReason(),
-		Name:       m.GetName(),
+		Reason:     cleanLine(m.GetReason()),
+		Name:       cleanLine(m.GetName()),
 	}})
 }

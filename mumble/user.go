@@ -165,22 +165,33 @@ func (s *state) userList(keep func(*User) bool) []User {
 }
 
 // applyUserState merges a UserState into the state. It returns the user and
-// whether it is new; ok is false if the message was ignored.
-func (s *state) applyUserState(m *mumbleproto.UserState) (u *User, added, ok bool) {
+// whether it is new; ok is false if the message was ignored. A message going
+// over the Limits returns a *LimitError.
+func (s *state) applyUserState(m *mumbleproto.UserState) (u *User, added, ok bool, err error) {
 	if m.Session == nil {
-		return nil, false, false
+		return nil, false, false, nil
+	}
+	if err := cmp.Or(s.checkText("user name", m.Name), s.checkText("comment", m.Comment),
+		s.checkText("certificate hash", m.Hash), checkHash(m.CommentHash), checkHash(m.TextureHash)); err != nil {
+		return nil, false, false, err
+	}
+	if len(m.Texture) > s.lim.MaxTextureSize {
+		return nil, false, false, &LimitError{What: "bytes in an avatar", Limit: s.lim.MaxTextureSize}
 	}
 	u = s.users[*m.Session]
 	if u == nil {
 		if m.Name == nil {
-			return nil, false, false // a partial update for a user we never saw
+			return nil, false, false, nil // a partial update for a user we never saw
+		}
+		if len(s.users) >= s.lim.MaxUsers {
+			return nil, false, false, &LimitError{What: "users", Limit: s.lim.MaxUsers}
 		}
 		u = &User{Session: *m.Session}
 		s.users[u.Session] = u
 		added = true
 	}
 	if m.Name != nil {
-		u.Name = *m.Name
+		u.Name = cleanLine(*m.Name)
 	}
 	if m.UserId != nil {
 		u.UserID = *m.UserId
@@ -201,21 +212,29 @@ func (s *state) applyUserState(m *mumbleproto.UserState) (u *User, added, ok boo
 	setBool(&u.Recording, m.Recording)
 	if m.CommentHash != nil {
 		if !bytes.Equal(m.CommentHash, u.CommentHash) {
+			s.stored -= len(u.Comment)
 			u.Comment = ""
 		}
 		u.CommentHash = bytes.Clone(m.CommentHash)
 	}
 	if m.Comment != nil {
+		if err := s.store(len(u.Comment), len(*m.Comment)); err != nil {
+			return u, added, true, err
+		}
 		u.Comment = *m.Comment
 		u.CommentHash = textHash(u.Comment)
 	}
 	if m.TextureHash != nil {
 		if !bytes.Equal(m.TextureHash, u.TextureHash) {
+			s.stored -= len(u.Texture)
 			u.Texture = nil
 		}
 		u.TextureHash = bytes.Clone(m.TextureHash)
 	}
 	if m.Texture != nil {
+		if err := s.store(len(u.Texture), len(m.Texture)); err != nil {
+			return u, added, true, err
+		}
 		u.Texture = nil
 		if len(m.Texture) > 0 {
 			u.Texture = bytes.Clone(m.Texture)
@@ -225,7 +244,18 @@ func (s *state) applyUserState(m *mumbleproto.UserState) (u *User, added, ok boo
 	if m.Hash != nil {
 		u.Hash = *m.Hash
 	}
-	return u, added, true
+	return u, added, true, nil
+}
+
+// removeUser deletes the user with the given session and returns it, or
+// nil.
+func (s *state) removeUser(session uint32) *User {
+	u := s.users[session]
+	if u != nil {
+		s.stored -= len(u.Texture) + len(u.Comment)
+		delete(s.users, session)
+	}
+	return u
 }
 
 func setBool(dst *bool, v *bool) {

@@ -7,9 +7,16 @@ type Version struct {
 	Major, Minor, Patch uint16
 }
 
-// advertisedVersion is the version the client advertises: 1.5.0, the first
-// with the protobuf voice format.
-var advertisedVersion = Version{1, 5, 0}
+// advertisedVersion is the version the client advertises: that of a
+// released official client (1.5.735, Debian trixie's and upstream's stable
+// 1.5), so that a Tumble user looks like a user of it. It speaks the
+// protobuf voice format, as every version from 1.5.0 does.
+var advertisedVersion = Version{1, 5, 735}
+
+// advertisedRelease is the release string the official client of
+// advertisedVersion sends (its build's version string; a 1.5.735 server
+// reports "1.5.735" too).
+var advertisedRelease = advertisedVersion.String()
 
 // protobufVoiceVersion is the first version speaking VoiceProtobuf.
 var protobufVoiceVersion = Version{1, 5, 0}

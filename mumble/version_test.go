@@ -36,7 +36,7 @@ func TestVersionEncodings(t *testing.T) {
 }
 
 func TestQueueOrderAndStop(t *testing.T) {
-	q := newQueue[int]()
+	q := newQueue[int](1<<20, false)
 	for i := range 10000 { // never blocks, nobody reading yet
 		q.push(i)
 	}
@@ -53,7 +53,7 @@ func TestQueueOrderAndStop(t *testing.T) {
 		t.Fatalf("delivered %d", n)
 	}
 
-	q = newQueue[int]()
+	q = newQueue[int](1<<20, false)
 	q.push(1)
 	done := make(chan struct{})
 	go func() {

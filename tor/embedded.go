@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/cretz/bine/control"
+
 	bine "github.com/cretz/bine/tor"
 
+	"github.com/tumble-voip/tumble/tor/lockdir"
 	"github.com/tumble-voip/tumble/tor/atomicfile"
 )
 
@@ -22,7 +24,8 @@ import (
 type embedded struct {
 	t       *bine.Tor
 	dataDir string
-	amnesic bool // dataDir is ours to remove
+	lock    *lockdir.Lock // held on dataDir until Tor has exited
+	amnesic bool          // dataDir is ours to remove
 
 	// ctlMu serialises requests on the control connection.
 	ctlMu sync.Mutex
@@ -80,34 +83,81 @@ func torrcHasKey(lines []string, name string) bool {
 	return false
 }
 
-// dataDirectory creates and returns the embedded Tor's data directory.
-func (s *Server) dataDirectory() (dir string, amnesic bool, err error) {
-	if s.Amnesic {
-		dir, err := os.MkdirTemp("", "tumble-tor-")
+// maxDataDirs bounds the data directories tried when others are in use.
+const maxDataDirs = 8
+
+// dataDirectory creates, locks and returns the embedded Tor's data
+// directory.
+//
+// Tor allows one process per data directory (its own lock), so a second
+// Tumble with the same directory used to die at start. Each process now
+// takes a directory of its own: the base directory if free, else
+// "BASE-2", "BASE-3", ..., each locked for the process's lifetime
+// (lockdir: released even by kill -9) and each keeping its own Tor state,
+// so that every directory has persistent guards. Reusing the first
+// process's Tor over a unix SOCKS socket was the alternative; it was not
+// chosen because the second process would lose its connections when the
+// first exits, could not own onion services or apply its own torrc, and
+// would share the first's guards and circuits' lifetime.
+//
+// A test network (TestingTorNetwork in Torrc) without an explicit DataDir
+// gets a temporary directory, so that its state never lands in the user's
+// real data directory.
+func (s *Server) dataDirectory() (dir string, lock *lockdir.Lock, amnesic bool, err error) {
+	if s.Amnesic || (s.DataDir == "" && s.testingTorrc()) {
+		dir, lock, err := lockdir.TempDir("tumble-tor-")
 		if err != nil {
-			return "", false, fmt.Errorf("tor: amnesic data directory: %w", err)
+			return "", nil, false, fmt.Errorf("tor: amnesic data directory: %w", err)
 		}
-		return dir, true, nil
+		return dir, lock, true, nil
 	}
-	dir = s.DataDir
-	if dir == "" {
+	base := s.DataDir
+	if base == "" {
 		cfg, err := os.UserConfigDir()
 		if err != nil {
-			return "", false, fmt.Errorf("tor: no data directory: set Server.DataDir: %w", err)
+			return "", nil, false, fmt.Errorf("tor: no data directory: set Server.DataDir: %w", err)
 		}
-		dir = filepath.Join(cfg, "tumble", "tor")
+		base = filepath.Join(cfg, "tumble", "tor")
 	}
-	dir, err = filepath.Abs(dir)
+	base, err = filepath.Abs(base)
 	if err != nil {
-		return "", false, fmt.Errorf("tor: data directory: %w", err)
+		return "", nil, false, fmt.Errorf("tor: data directory: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", false, fmt.Errorf("tor: data directory: %w", err)
+	for i := 1; i <= maxDataDirs; i++ {
+		dir := base
+		if i > 1 {
+			dir = fmt.Sprintf("%s-%d", base, i)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", nil, false, fmt.Errorf("tor: data directory: %w", err)
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return "", nil, false, fmt.Errorf("tor: data directory: %w", err)
+		}
+		lock, err := lockdir.TryLock(dir)
+		if errors.Is(err, lockdir.ErrLocked) {
+			continue
+		}
+		if err != nil {
+			return "", nil, false, fmt.Errorf("tor: data directory: %w", err)
+		}
+		if i > 1 {
+			s.logf("tor: data directory %s is in use by another Tumble; using %s", base, dir)
+		}
+		return dir, lock, false, nil
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return "", false, fmt.Errorf("tor: data directory: %w", err)
+	return "", nil, false, fmt.Errorf("tor: data directories %s to %s-%d are all in use by other Tumble processes: close one, or give this one its own (amnesic mode or another data directory)",
+		base, base, maxDataDirs)
+}
+
+// testingTorrc reports whether Torrc turns on TestingTorNetwork.
+func (s *Server) testingTorrc() bool {
+	for _, l := range s.Torrc {
+		if k, v := torrcKeyVal(l); strings.EqualFold(k, "TestingTorNetwork") && v != "0" {
+			return true
+		}
 	}
-	return dir, false, nil
+	return false
 }
 
 func (s *Server) startEmbedded(ctx context.Context) (err error) {
@@ -121,13 +171,16 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	dir, amnesic, err := s.dataDirectory()
+	dir, lock, amnesic, err := s.dataDirectory()
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil && amnesic {
 			os.RemoveAll(dir)
+		}
+		if err != nil {
+			lock.Release()
 		}
 	}()
 
@@ -180,6 +233,7 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 	emb := &embedded{
 		t:        t,
 		dataDir:  dir,
+		lock:     lock,
 		amnesic:  amnesic,
 		pumpDone: make(chan struct{}),
 		procDone: make(chan struct{}),
@@ -499,5 +553,6 @@ func (s *Server) stopEmbedded(emb *embedded) error {
 			errs = append(errs, fmt.Errorf("remove amnesic data directory: %w", err))
 		}
 	}
+	emb.lock.Release()
 	return errors.Join(errs...)
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -370,5 +371,50 @@ func TestCreateChannel(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "permission denied") || !strings.Contains(r.stderr, "Root/Lab/Mine") {
 		t.Errorf("want a clear permission error naming the channel, got %q", r.stderr)
+	}
+}
+
+// TestNoSecretToUnverifiedServer puts a TLS-terminating proxy with its own
+// self-signed certificate in front of murmur (what a Tor exit relay can do
+// to a server reached by host name) and connects to it by the name
+// localhost. Without --pin or --trust-first-use tumble-cli refuses with the
+// proxy's fingerprint, and the proxy receives nothing: no user name, no
+// password. With --trust-first-use the proxy sees the password (so the
+// check above can fail); with the server's real pin the change is caught.
+func TestNoSecretToUnverifiedServer(t *testing.T) {
+	const password = "s3cret-pw-7f3a"
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13, Password: password})
+	run := func(extra ...string) (string, []byte, string, error) {
+		proxy := murmurtest.StartInterceptor(t, srv.Addr)
+		_, port, _ := net.SplitHostPort(proxy.Addr)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		args := append([]string{"--server", "localhost:" + port, "--tor", "off", "--user", "victim"}, extra...)
+		cmd := exec.CommandContext(ctx, cliPath, args...)
+		cmd.Env = append(os.Environ(), "TUMBLE_PASSWORD="+password)
+		out, err := cmd.CombinedOutput()
+		proxy.Close()
+		return string(out), proxy.Received(), proxy.Fingerprint, err
+	}
+
+	out, got, fp, err := run()
+	if err == nil || !strings.Contains(out, "--pin "+fp) || !strings.Contains(out, "--trust-first-use") {
+		t.Errorf("unverified certificate accepted, or no way out named: %v\n%s", err, out)
+	}
+	if len(got) != 0 {
+		t.Errorf("the proxy received %d bytes of plaintext (password leaked: %v)", len(got), bytes.Contains(got, []byte(password)))
+	}
+
+	out, got, fp, err = run("--pin", srv.Fingerprint())
+	if err == nil || !strings.Contains(out, srv.Fingerprint()) || !strings.Contains(out, fp) || len(got) != 0 {
+		t.Errorf("with the real pin: %v, %d bytes to the proxy\n%s", err, len(got), out)
+	}
+
+	out, got, _, err = run("--trust-first-use")
+	if err != nil {
+		t.Fatalf("--trust-first-use: %v\n%s", err, out)
+	}
+	if !bytes.Contains(got, []byte(password)) {
+		t.Error("with --trust-first-use the proxy did not see the password: the check above is blind")
 	}
 }

@@ -32,6 +32,8 @@ type options struct {
 	sendWAV         string
 	whisper         string
 	recordDir       string
+	recordMax       int64 // MB
+	trustFirstUse   bool
 	say             string
 	duration        time.Duration
 	bitrate         int
@@ -94,7 +96,8 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.StringVar(&o.isolation, "isolation", "", "SOCKS isolation `USER:PASS` for this server's circuits (default: random per run)")
 	fs.StringVar(&o.sendWAV, "send-wav", "", "send `FILE` (48 kHz mono 16-bit WAV) as voice in real time, through the app's send path\n(see --transmit, --noise-suppression, --max-amplification)")
 	fs.StringVar(&o.whisper, "whisper", "", "send --send-wav only to the user `NAME` (whisper) instead of the channel")
-	fs.StringVar(&o.recordDir, "record-dir", "", "record each speaker to `DIR`/NAME.wav (48 kHz mono, silence-filled gaps)")
+	fs.StringVar(&o.recordDir, "record-dir", "", "record each known speaker to `DIR`/NAME.wav (48 kHz mono; silence is a hole in the file, taking no disk space)")
+	fs.Int64Var(&o.recordMax, "record-max", 1024, "stop with an error once the recordings hold `MB` megabytes")
 	fs.StringVar(&o.say, "say", "", "send `TEXT` to the channel")
 	fs.DurationVar(&o.duration, "for", 0, "stay connected for `DURATION`, then disconnect (default: until --send-wav ends; with --record-dir until interrupted; otherwise once connected, joined and --say sent)")
 	fs.IntVar(&o.bitrate, "bitrate", 13000, "Opus bitrate in `bit/s` (lowered to fit the server's bandwidth limit)")
@@ -109,6 +112,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.Float64Var(&o.maxAmplify, "max-amplification", 0, "automatic gain control for --send-wav: Mumble's max amplification `X`, 1 to 20\n(the gain stops at floor(20*log10(1.5*X)) dB); 0 is off")
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object per line for every event")
 	fs.TextVar(&o.pin, "pin", mumble.Fingerprint{}, "expected server certificate SHA-256 `HEX` (a mismatch is an error)")
+	fs.BoolVar(&o.trustFirstUse, "trust-first-use", false, "accept a certificate that is neither pinned nor valid for the server's DNS name\n(without it or --pin such a server is refused, with its fingerprint, before anything is sent)")
 	fs.StringVar(&o.certFile, "cert", "", "client certificate and key `FILE` (PEM) to identify with")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "connection `TIMEOUT` (default suits onion services)")
 	if err := fs.Parse(args); err != nil {
@@ -137,6 +141,9 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	}
 	if o.bitrate < 6000 || o.bitrate > 510000 {
 		return nil, fmt.Errorf("--bitrate %d: want 6000 to 510000 bit/s", o.bitrate)
+	}
+	if o.recordMax < 1 || o.recordMax > 1<<30 {
+		return nil, fmt.Errorf("--record-max %d: want 1 to %d MB", o.recordMax, 1<<30)
 	}
 	if o.duration < 0 {
 		return nil, fmt.Errorf("--for %v: must not be negative", o.duration)

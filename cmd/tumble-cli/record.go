@@ -22,15 +22,24 @@ const playbackPeriod = 10 * time.Millisecond
 // writes each speaker to DIR/NAME.wav, with silence where the speaker was
 // not talking. All files start at the same moment (Origin), so sample n of
 // every file is the same wall-clock time.
+//
+// Only users the server announced are recorded (a voice packet from an
+// unknown session is dropped), silence is a hole in the file (a speaker
+// first heard after an hour costs no disk space for that hour), and the
+// samples written are bounded by max bytes: reaching it stops the
+// recording with an error (Failed).
 type recorder struct {
 	dir   string
 	names func(session uint32) string
 	rx    *voice.Receiver
+	max   int64
 
 	mu      sync.Mutex
 	files   map[uint32]*speakerFile
 	used    map[string]bool
+	written int64 // bytes written to disk (headers and samples; holes not counted)
 	err     error
+	failed  chan struct{} // closed when err is set
 	stop    chan struct{}
 	stopped chan struct{}
 	origin  time.Time
@@ -43,9 +52,10 @@ type speakerFile struct {
 }
 
 // newRecorder creates dir and starts the playback clock. names maps a
-// session id to the user's name. With an empty dir the receive path still
-// runs (for talking events) and nothing is written.
-func newRecorder(dir string, names func(uint32) string) (*recorder, error) {
+// session id to the user's name ("" for a session the server never
+// announced). max bounds the bytes written. With an empty dir the receive
+// path still runs (for talking events) and nothing is written.
+func newRecorder(dir string, names func(uint32) string, max int64) (*recorder, error) {
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("--record-dir: %w", err)
@@ -54,6 +64,8 @@ func newRecorder(dir string, names func(uint32) string) (*recorder, error) {
 	r := &recorder{
 		dir:     dir,
 		names:   names,
+		max:     max,
+		failed:  make(chan struct{}),
 		files:   make(map[uint32]*speakerFile),
 		used:    make(map[string]bool),
 		stop:    make(chan struct{}),
@@ -117,9 +129,16 @@ func (r *recorder) record(speaker uint32, at int64, pcm []int16) {
 	}
 	f := r.files[speaker]
 	if f == nil {
-		w, err := wav.Create(filepath.Join(r.dir, r.fileName(speaker)))
+		name := r.names(speaker)
+		if name == "" {
+			return // not a user the server announced
+		}
+		if !r.spend(wavHeaderBytes) {
+			return
+		}
+		w, err := wav.Create(filepath.Join(r.dir, r.fileName(name)))
 		if err != nil {
-			r.err = err
+			r.setErr(err)
 			return
 		}
 		// Every file starts at the timeline's origin (silence until the
@@ -127,26 +146,61 @@ func (r *recorder) record(speaker uint32, at int64, pcm []int16) {
 		f = &speakerFile{w: w}
 		r.files[speaker] = f
 	}
+	if !r.spend(2 * int64(len(pcm))) {
+		return
+	}
 	if gap := at - f.pos; gap > 0 {
-		if err := writeSilence(f.w, gap); err != nil {
-			r.err = err
+		// Silence is a hole: no bytes written.
+		if err := f.w.Skip(gap); err != nil {
+			r.setErr(err)
 			return
 		}
 		f.pos = at
 	}
 	if err := f.w.WriteSamples(pcm); err != nil {
-		r.err = err
+		r.setErr(err)
 		return
 	}
 	f.pos += int64(len(pcm))
 }
 
-// fileName picks NAME.wav for a speaker, unique within this run.
-func (r *recorder) fileName(speaker uint32) string {
-	name := r.names(speaker)
-	if name == "" {
-		name = fmt.Sprintf("session-%d", speaker)
+// wavHeaderBytes is the size of a WAV file's header.
+const wavHeaderBytes = 44
+
+// spend accounts for n more bytes written; past the limit it records the
+// error and returns false. r.mu must be held.
+func (r *recorder) spend(n int64) bool {
+	if r.written+n > r.max {
+		r.setErr(fmt.Errorf("recordings reached --record-max (%d MB): recording stopped", r.max>>20))
+		return false
 	}
+	r.written += n
+	return true
+}
+
+// setErr records the recorder's first error. r.mu must be held.
+func (r *recorder) setErr(err error) {
+	if r.err == nil {
+		r.err = err
+		close(r.failed)
+	}
+}
+
+// Failed is closed when recording stopped on an error (Err).
+func (r *recorder) Failed() <-chan struct{} { return r.failed }
+
+// Err returns why recording stopped, or nil.
+func (r *recorder) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return fmt.Errorf("--record-dir: %w", r.err)
+	}
+	return nil
+}
+
+// fileName picks NAME.wav for a speaker's name, unique within this run.
+func (r *recorder) fileName(name string) string {
 	name = strings.Map(func(c rune) rune {
 		if c == '/' || c == 0 || c == '\\' {
 			return '_'
@@ -164,23 +218,9 @@ func (r *recorder) fileName(speaker uint32) string {
 	return file
 }
 
-func writeSilence(w *wav.Writer, n int64) error {
-	zero := make([]int16, 4800)
-	for n > 0 {
-		k := min(n, int64(len(zero)))
-		if err := w.WriteSamples(zero[:k]); err != nil {
-			return err
-		}
-		n -= k
-	}
-	return nil
-}
-
 func (r *recorder) fail(err error) {
 	r.mu.Lock()
-	if r.err == nil {
-		r.err = err
-	}
+	r.setErr(err)
 	r.mu.Unlock()
 }
 

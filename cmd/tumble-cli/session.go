@@ -58,6 +58,11 @@ func (s *session) run(ctx context.Context) (err error) {
 		ConnectTimeout:    o.connectTimeout,
 		PacketSequence:    o.seqPerPacket,
 	}
+	if o.trustFirstUse {
+		// Explicitly asked for: accept an unverified certificate once.
+		// Without it (or --pin) Dial refuses before sending anything.
+		cfg.VerifyServer = func(context.Context, *mumble.UnverifiedCertificateError) error { return nil }
+	}
 	if o.certFile != "" {
 		cert, err := tls.LoadX509KeyPair(o.certFile, o.certFile)
 		if err != nil {
@@ -88,7 +93,7 @@ func (s *session) run(ctx context.Context) (err error) {
 		s.ev.emit("user", field{"session", u.Session}, field{"name", u.Name}, field{"channel", u.ChannelID})
 	}
 
-	rec, err := newRecorder(o.recordDir, func(session uint32) string { return userName(c, session) })
+	rec, err := newRecorder(o.recordDir, func(session uint32) string { return userName(c, session) }, o.recordMax<<20)
 	if err != nil {
 		return err
 	}
@@ -151,6 +156,8 @@ func (s *session) run(ctx context.Context) (err error) {
 			return nil
 		case <-timer:
 			return nil
+		case <-rec.Failed():
+			return rec.Err()
 		case <-c.Done():
 			err := c.Err()
 			if err == nil {
@@ -232,7 +239,12 @@ func (s *session) sayInChannel(ctx context.Context, text string) error {
 // explainDialError adds what the user can do to the errors a user can fix.
 func explainDialError(err error) error {
 	var mismatch *mumble.CertificateMismatchError
+	var unverified *mumble.UnverifiedCertificateError
 	switch {
+	case errors.As(err, &unverified):
+		return fmt.Errorf("refusing to send anything to %s: its certificate is not verified (%v) and anyone on the way could have presented it; "+
+			"check the SHA-256 fingerprint %s with the server's operator, then connect with --pin %s (or accept it unchecked with --trust-first-use)",
+			unverified.Host, unverified.Err, unverified.Fingerprint, unverified.Fingerprint)
 	case errors.Is(err, mumble.ErrWrongServerPW):
 		return fmt.Errorf("wrong server password (give it with --password-file or TUMBLE_PASSWORD): %w", err)
 	case errors.Is(err, mumble.ErrWrongUserPW):

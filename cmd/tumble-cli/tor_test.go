@@ -20,6 +20,7 @@ import (
 
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
 	"github.com/tumble-voip/tumble/tor/tornet"
+	"github.com/tumble-voip/tumble/voice/wav"
 )
 
 // cliBuildTags are the tags TestMain builds tumble-cli with: with the
@@ -349,5 +350,103 @@ func BenchmarkTorConnect(b *testing.B) {
 			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "start_to_connected_ms")
 			b.ReportMetric(0, "ns/op")
 		})
+	}
+}
+
+// TestTwoEmbeddedTorsShareADataDirectory: two tumble-cli processes with an
+// embedded Tor and the same --tor-data-dir run at once (before, the second
+// Tor died on the data directory's lock): both join the onion and hear each
+// other. Bob's WAV is 15 s of silence and then a 660 Hz tone, so that Alice
+// is connected when his tone comes; Alice sends 440 Hz when she connects.
+func TestTwoEmbeddedTorsShareADataDirectory(t *testing.T) {
+	w := setupTorWorld(t)
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "tor")
+	bobWAV := filepath.Join(dir, "bob.wav")
+	pcm := make([]int16, 18*48000)
+	for i := 15 * 48000; i < len(pcm); i++ {
+		pcm[i] = int16(0.3 * 32767 * math.Sin(2*math.Pi*660*float64(i)/48000))
+	}
+	if err := wav.WriteFile(bobWAV, pcm); err != nil {
+		t.Fatal(err)
+	}
+	aliceWAV := filepath.Join(dir, "alice.wav")
+	writeTone(t, aliceWAV, 440, 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
+	common := []string{"--server", server, "--channel", "Root/Lab", "--tor", "embedded", "--torrc", w.torrc, "--tor-data-dir", dataDir}
+	recBob, recAlice := filepath.Join(dir, "rec-bob"), filepath.Join(dir, "rec-alice")
+	bob := startCLI(ctx, t, append(common, "--user", "bob", "--record-dir", recBob, "--send-wav", bobWAV, "--for", "40s")...)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && !w.userOnline("bob") {
+		time.Sleep(200 * time.Millisecond)
+	}
+	alice := startCLI(ctx, t, append(common, "--user", "alice", "--record-dir", recAlice, "--send-wav", aliceWAV, "--for", "25s")...)
+	a, b := alice(), bob()
+	if a.err != nil {
+		t.Fatalf("alice: %v\n%s", a.err, a.stderr)
+	}
+	if b.err != nil {
+		t.Fatalf("bob: %v\n%s", b.err, b.stderr)
+	}
+	if late := eventTime(t, a, "connected", "time").Sub(eventTime(t, b, "connected", "time")); late > 14*time.Second {
+		t.Fatalf("alice connected %v after bob: too late to hear his tone at 15 s", late)
+	}
+	for _, c := range []struct {
+		rec, from string
+		freq      float64
+	}{{recBob, "alice", 440}, {recAlice, "bob", 660}} {
+		voiced, freq := toneStats(readWAV(t, filepath.Join(c.rec, c.from+".wav")))
+		t.Logf("%s heard: %v voiced at %.1f Hz", c.from, voiced, freq)
+		if math.Abs(freq-c.freq) > 5 || voiced < 3*time.Second*90/100 {
+			t.Errorf("%s's tone recorded %v at %.1f Hz, want >= 2.7 s at %.0f Hz", c.from, voiced, freq, c.freq)
+		}
+	}
+	// Each Tor had a data directory of its own, derived from the one given.
+	for _, d := range []string{dataDir, dataDir + "-2"} {
+		if _, err := os.Stat(filepath.Join(d, "lock")); err != nil {
+			t.Errorf("no Tor state in %s: %v", d, err)
+		}
+	}
+}
+
+// TestAmnesicTempDirRemovedAfterKill: an amnesic tumble-cli keeps Tor's
+// state in $XDG_RUNTIME_DIR/tumble-tor-*; killed with SIGKILL it cannot
+// remove it, and the next start removes it.
+func TestAmnesicTempDirRemovedAfterKill(t *testing.T) {
+	w := setupTorWorld(t)
+	rt := t.TempDir()
+	if err := os.Chmod(rt, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_RUNTIME_DIR", rt)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
+	args := append([]string{"--json", "--server", server}, w.embedded()...)
+	cmd := exec.CommandContext(ctx, cliPath, append(args, "--user", "killed", "--for", "2m")...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && !w.userOnline("killed") {
+		time.Sleep(200 * time.Millisecond)
+	}
+	stale, _ := filepath.Glob(filepath.Join(rt, "tumble-tor-*"))
+	if len(stale) != 1 {
+		t.Fatalf("amnesic Tor directories in XDG_RUNTIME_DIR: %v, want 1", stale)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Stat(stale[0]); err != nil {
+		t.Fatalf("the killed run's directory is gone already: %v", err)
+	}
+	r := startCLI(ctx, t, append(args[1:], "--user", "next")...)()
+	if r.err != nil {
+		t.Fatalf("next run: %v\n%s", r.err, r.stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(rt, "tumble-tor-*")); len(left) != 0 {
+		t.Errorf("left after the next run: %v", left)
 	}
 }

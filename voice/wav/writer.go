@@ -109,6 +109,32 @@ func (w *Writer) WriteSamples(pcm []int16) error {
 	return nil
 }
 
+// Skip appends n samples of silence without writing them: it seeks past
+// them, so a file on disk gets a hole (no disk space on file systems with
+// sparse files) that reads as zeros. A Writer from NewWriter needs a
+// WriteSeeker that allows seeking past the end, as *os.File does.
+func (w *Writer) Skip(n int64) error {
+	if w.closed {
+		return errors.New("wav: write after close")
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if n <= 0 {
+		return nil
+	}
+	if w.data+2*n > maxDataBytes {
+		w.err = fmt.Errorf("wav: file would exceed %d bytes of samples", int64(maxDataBytes))
+		return w.err
+	}
+	if _, err := w.w.Seek(2*n, io.SeekCurrent); err != nil {
+		w.err = fmt.Errorf("wav: skipping samples: %w", err)
+		return w.err
+	}
+	w.data += 2 * n
+	return nil
+}
+
 // Samples returns the number of samples written so far.
 func (w *Writer) Samples() int64 { return w.data / 2 }
 
@@ -121,6 +147,12 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	err := w.err
+	if err == nil && w.file != nil {
+		// A trailing Skip only moved the offset: extend the file.
+		if e := w.file.Truncate(headerSize + w.data); e != nil {
+			err = fmt.Errorf("wav: %w", e)
+		}
+	}
 	if err == nil {
 		err = w.patch()
 	}
