@@ -16,8 +16,8 @@ import (
 
 	bine "github.com/cretz/bine/tor"
 
-	"github.com/tumble-voip/tumble/tor/lockdir"
 	"github.com/tumble-voip/tumble/tor/atomicfile"
+	"github.com/tumble-voip/tumble/tor/lockdir"
 )
 
 // embedded is the state of a running embedded Tor.
