@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"math"
 	"strings"
@@ -56,6 +57,8 @@ func (s *session) connected(client serverClient) error {
 	s.st.Phase = PhaseConnected
 	s.st.Problem = Problem{}
 	s.st.Audio = desc
+	s.st.TLS = tls.VersionName(client.TLSVersion())
+	s.st.CertificateExposed = client.CertificateExposed()
 	if w := client.ServerInfo().WelcomeText; w != "" {
 		addChat(&s.st, chatLine("", w, true))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"sync"
 	"time"
 
@@ -297,7 +298,9 @@ func (c *Controller) Bookmarks() []Bookmark { return c.store.List() }
 // b's ID, and returns it as stored. A new bookmark gets fresh isolation
 // credentials and its own identity. When updating, a zero Isolation or
 // Identity and an empty PinnedFingerprint keep the stored ones (an editor
-// working on an older copy does not undo pinning; see ForgetCertificate).
+// working on an older copy does not undo pinning; see ForgetCertificate),
+// unless the address or port changed: a bookmark moved to another server
+// gets a fresh identity, fresh isolation credentials and no pin.
 func (c *Controller) SaveBookmark(b Bookmark) (Bookmark, error) {
 	if b.ID == "" {
 		nb, err := c.store.Add(b)
@@ -306,8 +309,29 @@ func (c *Controller) SaveBookmark(b Bookmark) (Bookmark, error) {
 		}
 		return nb, err
 	}
+	// A bookmark moved to another server is another server's bookmark: a
+	// fresh identity and fresh circuits (so the two servers cannot link
+	// the user), and no pin (the old one would only raise a false alarm).
+	// The RSA key is made before the store is locked.
+	var fresh Bookmark
+	if cur, err := c.store.Get(b.ID); err == nil && serverMoved(cur, b) {
+		if err := fresh.generateMissing(); err != nil {
+			return Bookmark{}, err
+		}
+	}
 	nb, err := c.store.Modify(b.ID, func(cur *Bookmark) error {
 		in := b.Clone()
+		if serverMoved(*cur, in) {
+			if fresh.Identity.IsZero() {
+				if err := fresh.generateMissing(); err != nil {
+					return err
+				}
+			}
+			in.Identity, in.Isolation = fresh.Identity, fresh.Isolation
+			in.PinnedFingerprint = mumble.Fingerprint{}
+			*cur = in
+			return nil
+		}
 		if in.Isolation.IsZero() {
 			in.Isolation = cur.Isolation
 		}
@@ -325,6 +349,15 @@ func (c *Controller) SaveBookmark(b Bookmark) (Bookmark, error) {
 	}
 	c.bookmarkChanged(nb)
 	return nb, nil
+}
+
+// serverMoved reports whether edited names another server than cur: its
+// address (as normalized) or port changed.
+func serverMoved(cur, edited Bookmark) bool {
+	a, b := cur.Clone(), edited.Clone()
+	a.Normalize()
+	b.Normalize()
+	return !strings.EqualFold(a.Address, b.Address) || a.Port != b.Port
 }
 
 // DeleteBookmark removes a bookmark. A connection using it goes on.
@@ -693,6 +726,17 @@ func (c *Controller) TrustNewCertificate() {
 	}
 	c.bookmarkChanged(nb)
 	c.Connect(nb.ID)
+}
+
+// AnswerCertificate answers State.Certificate: refuse, trust once, or
+// trust and pin the certificate. It does nothing when nothing is asked.
+func (c *Controller) AnswerCertificate(a CertificateAnswer) {
+	c.mu.Lock()
+	s := c.sess
+	c.mu.Unlock()
+	if s != nil {
+		s.answerCertificate(a)
+	}
 }
 
 // connected returns the current session and its connection.

@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"slices"
 	"sync"
@@ -171,6 +172,8 @@ func (f *fakeClient) ServerInfo() mumble.ServerInfo {
 
 func (f *fakeClient) MaxBitrate(frames int, positional bool) int { return 40000 }
 func (f *fakeClient) Fingerprint() mumble.Fingerprint            { return mumble.Fingerprint{0xfa, 0xce} }
+func (f *fakeClient) TLSVersion() uint16                         { return tls.VersionTLS13 }
+func (f *fakeClient) CertificateExposed() bool                   { return false }
 func (f *fakeClient) Err() error                                 { return nil }
 
 func (f *fakeClient) Join(ctx context.Context, id uint32) error {

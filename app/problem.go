@@ -31,10 +31,11 @@ func (e *lostError) Unwrap() error { return e.err }
 func classify(b Bookmark, err error) (p Problem, retry bool) {
 	name := b.Name()
 	var (
-		mismatch *mumble.CertificateMismatchError
-		torErr   *torError
-		kicked   *mumble.KickedError
-		lost     *lostError
+		mismatch   *mumble.CertificateMismatchError
+		unverified *mumble.UnverifiedCertificateError
+		torErr     *torError
+		kicked     *mumble.KickedError
+		lost       *lostError
 	)
 	switch {
 	case err == nil:
@@ -47,6 +48,16 @@ func classify(b Bookmark, err error) (p Problem, retry bool) {
 			PinnedFingerprint: mismatch.Pinned,
 			NewFingerprint:    mismatch.Got,
 		}, false
+	case errors.Is(err, errCertificateRefused):
+		return Problem{Kind: ProblemOther, Message: fmt.Sprintf(
+			"The certificate of %s was not trusted, so nothing was sent to it (no password, no name).", name)}, false
+	case errors.As(err, &unverified):
+		return Problem{Kind: ProblemOther, Message: fmt.Sprintf(
+			"The certificate of %s could not be verified (%v); nothing was sent to it. Its SHA-256 fingerprint is %s.",
+			name, unverified.Err, unverified.Fingerprint)}, false
+	case errors.Is(err, mumble.ErrServerTooMuch):
+		return Problem{Kind: ProblemOther, Message: fmt.Sprintf(
+			"%s sent more than any real Mumble server would (%v), so Tumble disconnected. Nothing you saved was changed.", name, err)}, false
 	case errors.Is(err, mumble.ErrWrongServerPW):
 		return Problem{Kind: ProblemWrongPassword, Message: fmt.Sprintf("%s refused the server password.", name)}, false
 	case errors.Is(err, mumble.ErrWrongUserPW):

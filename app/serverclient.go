@@ -27,6 +27,8 @@ type serverClient interface {
 	ServerInfo() mumble.ServerInfo
 	MaxBitrate(frames int, positional bool) int
 	Fingerprint() mumble.Fingerprint
+	TLSVersion() uint16
+	CertificateExposed() bool
 	Err() error
 
 	Join(ctx context.Context, id uint32) error

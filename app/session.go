@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,9 +60,14 @@ type session struct {
 	// every attempt. Used by the session goroutine only.
 	bookmark Bookmark
 
-	mu   sync.Mutex
-	st   State // Tor is left zero: the Controller adds it
-	conn *conn // the live connection, nil when not connected
+	// pinChosen records that the user chose to trust and pin the
+	// certificate of this attempt. Used by the session goroutine only.
+	pinChosen bool
+
+	mu     sync.Mutex
+	st     State                  // Tor is left zero: the Controller adds it
+	conn   *conn                  // the live connection, nil when not connected
+	answer chan CertificateAnswer // set while State.Certificate asks
 }
 
 // newSession returns a session for b with the given settings; start it
@@ -152,6 +160,7 @@ func resetConnection(st *State) {
 	st.ReconnectIn, st.ReconnectAttempt, st.ReconnectMaxAttempts = 0, 0, 0
 	st.Bitrate = 0
 	st.Audio = ""
+	st.TLS, st.CertificateExposed = "", false
 }
 
 // countdown shows the wait before the next attempt and reports whether it
@@ -200,6 +209,7 @@ func (s *session) attempt() error {
 	if err != nil {
 		return err
 	}
+	s.pinChosen = false
 	client, err := s.env.dial(s.ctx, b.HostPort(), cfg)
 	if err != nil {
 		return err
@@ -208,7 +218,7 @@ func (s *session) attempt() error {
 	if s.reconnector != nil {
 		s.reconnector.Reset()
 	}
-	if b.PinnedFingerprint.IsZero() {
+	if b.PinnedFingerprint.IsZero() && (s.pinChosen || pinsOnFirstUse(b.Address)) {
 		s.pin(client.Fingerprint())
 	}
 	return s.connected(client)
@@ -259,8 +269,84 @@ func (s *session) mumbleConfig(b Bookmark, dialer *tor.Dialer) (*mumble.Config, 
 		DialContext:       dialer.DialContext,
 		Certificate:       &cert,
 		PinnedFingerprint: b.PinnedFingerprint,
+		VerifyServer:      s.askCertificate,
 		ConnectTimeout:    s.env.cfg.ConnectTimeout,
 	}, nil
+}
+
+// pinsOnFirstUse reports whether the server at host is pinned on first
+// use without asking: an onion address authenticates the service itself,
+// and an IP address cannot be checked against certificate authorities.
+// A server reached by a DNS name is pinned only when the user chose so
+// (its certificate is otherwise checked against the authorities).
+func pinsOnFirstUse(host string) bool {
+	return tor.IsOnion(host) || net.ParseIP(strings.Trim(host, "[]")) != nil
+}
+
+// errCertificateRefused ends an attempt whose server certificate the user
+// did not trust.
+var errCertificateRefused = errors.New("the server's certificate was not trusted")
+
+// askCertificate is the connection's VerifyServer hook: the server (by
+// DNS name) presented a certificate that is neither pinned nor valid for
+// its name. Nothing has been sent to it. The state asks the user, and
+// the attempt waits for AnswerCertificate.
+func (s *session) askCertificate(ctx context.Context, e *mumble.UnverifiedCertificateError) error {
+	ch := make(chan CertificateAnswer, 1)
+	s.update(func(st *State) {
+		s.answer = ch
+		st.Certificate = &CertificateQuestion{Host: e.Host, Fingerprint: e.Fingerprint, Reason: certificateReason(e.Err)}
+	})
+	defer s.update(func(st *State) {
+		s.answer = nil
+		st.Certificate = nil
+	})
+	select {
+	case a := <-ch:
+		switch a {
+		case CertificateTrustAndPin:
+			s.pinChosen = true
+			return nil
+		case CertificateTrustOnce:
+			return nil
+		}
+		return errCertificateRefused
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// answerCertificate passes the user's answer to a waiting askCertificate.
+func (s *session) answerCertificate(a CertificateAnswer) {
+	s.mu.Lock()
+	ch := s.answer
+	s.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- a:
+		default: // answered already
+		}
+	}
+}
+
+// certificateReason says in words why a certificate failed verification.
+func certificateReason(err error) string {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return "it is not signed by a certificate authority this system trusts (self-signed certificates are common on Mumble servers)"
+	case errors.As(err, &hostname):
+		return "it is not made out for this server's name"
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return "it has expired or is not yet valid"
+	case err != nil:
+		return err.Error()
+	}
+	return "it could not be verified"
 }
 
 // pin saves the server's certificate fingerprint into the bookmark (trust

@@ -317,10 +317,52 @@ type State struct {
 	// Audio says how sound is handled: the devices in use, or why there
 	// are none (voice is then still received and shown, not played).
 	Audio string
+	// Certificate, while not nil, is a question for the user: the server
+	// (reached by a DNS name) presented a certificate that is neither
+	// pinned nor valid for its name. The connection waits, with nothing
+	// sent yet, until AnswerCertificate.
+	Certificate *CertificateQuestion
+	// TLS is the connection's TLS version ("TLS 1.3"), empty when not
+	// connected.
+	TLS string
+	// CertificateExposed is true when the connection used TLS 1.2 with
+	// the client certificate: it crossed the network unencrypted (to a
+	// Tor exit, for a server reached by name through Tor).
+	CertificateExposed bool
 }
+
+// CertificateQuestion describes a server certificate that is neither
+// pinned nor valid for the server's name.
+type CertificateQuestion struct {
+	// Host is the name the certificate should have been valid for.
+	Host string
+	// Fingerprint is the certificate's SHA-256, to compare with one the
+	// server's operator gave out.
+	Fingerprint mumble.Fingerprint
+	// Reason is why it is not valid (self-signed, another name, expired).
+	Reason string
+}
+
+// CertificateAnswer is the user's answer to a CertificateQuestion.
+type CertificateAnswer int
+
+// The answers to a CertificateQuestion.
+const (
+	// CertificateRefuse ends the attempt; nothing was sent.
+	CertificateRefuse CertificateAnswer = iota
+	// CertificateTrustOnce accepts the certificate for this connection.
+	CertificateTrustOnce
+	// CertificateTrustAndPin accepts it and pins it in the bookmark:
+	// another certificate is refused from now on.
+	CertificateTrustAndPin
+)
 
 // clone returns a deep copy of s.
 func (s State) clone() State {
+	if s.Certificate != nil {
+		q := *s.Certificate
+		s.Certificate = &q
+	}
 	if s.Bookmark != nil {
 		b := s.Bookmark.Clone()
 		s.Bookmark = &b

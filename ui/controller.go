@@ -45,6 +45,8 @@ type Controller interface {
 	// TrustNewCertificate accepts a changed server certificate and
 	// connects again.
 	TrustNewCertificate()
+	// AnswerCertificate answers State.Certificate.
+	AnswerCertificate(a app.CertificateAnswer)
 	// StopReconnect stops the automatic reconnect countdown.
 	StopReconnect()
 

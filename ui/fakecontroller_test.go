@@ -79,6 +79,13 @@ func (c *fakeController) record(call string) {
 	c.calls = append(c.calls, call)
 }
 
+// callsSoFar returns the recorded calls so far.
+func (c *fakeController) callsSoFar() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.calls)
+}
+
 // volumeCalls returns the SetUserVolume calls so far.
 func (c *fakeController) volumeCalls() []volumeCall {
 	c.mu.Lock()
@@ -201,6 +208,9 @@ func (c *fakeController) Connect(id string)    { c.record("Connect " + id) }
 func (c *fakeController) Cancel()              { c.record("Cancel") }
 func (c *fakeController) Disconnect()          { c.record("Disconnect") }
 func (c *fakeController) TrustNewCertificate() { c.record("TrustNewCertificate") }
+func (c *fakeController) AnswerCertificate(a app.CertificateAnswer) {
+	c.record(fmt.Sprintf("AnswerCertificate(%d)", a))
+}
 func (c *fakeController) StopReconnect()       { c.record("StopReconnect") }
 
 func (c *fakeController) Join(channelID uint32) error {

@@ -70,6 +70,9 @@ func (b *sessionBar) apply(st app.State) {
 		if st.Bitrate > 0 {
 			msg += fmt.Sprintf(", sending %.1f kb/s", float64(st.Bitrate)/1000)
 		}
+		if st.CertificateExposed {
+			msg += ". " + st.TLS + " only: your identity certificate crossed the network unencrypted"
+		}
 		b.status.SetText(msg)
 		b.setStop("Disconnect", theme.LogoutIcon(), ctrl.Disconnect)
 	case app.PhaseReconnectWait:

@@ -69,6 +69,7 @@ type UI struct {
 
 	state        app.State     // the state last applied
 	problemShown string        // key of the problem whose dialog was shown
+	certQ        *certQuestion // the open certificate question, if any
 	settingsOpen *settingsForm // the Settings dialog while it is open
 	compact      bool          // the phone layout is showing
 	pttKeyHeld   bool
@@ -146,6 +147,7 @@ func (u *UI) apply(st app.State) {
 		u.panes.showTab(tabChannels)
 	}
 	u.showProblem(st)
+	u.showCertificateQuestion(st)
 }
 
 // Start follows the controller: every change it signals is shown through
