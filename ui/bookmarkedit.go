@@ -120,6 +120,10 @@ func (e *bookmarkEditor) show() {
 		widget.NewFormItem("Client authorization", e.clientAuth),
 		widget.NewFormItem("Channel", e.channel),
 	)
+	if e.orig.ID != "" {
+		// SaveBookmark treats a changed address or port as another server.
+		form.Items[2].HintText = "A new address or port gets a new identity and new circuits, and no pinned certificate"
+	}
 	iso := container.NewBorder(nil, nil, nil, container.NewVBox(e.newCircuit, e.forget), e.isolation)
 	content := container.NewVBox(form, widget.NewSeparator(), iso, e.errLabel)
 	title := "Add server"
