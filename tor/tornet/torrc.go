@@ -104,11 +104,19 @@ func (n *Network) torrc(nd *node) string {
 	switch nd.kind {
 	case authority, relay:
 		line("SocksPort 0")
-		if nd.kind == authority {
+		switch {
+		case nd.innerORPort != 0:
+			// Advertise the delay proxy's port, listen behind it.
+			line("ORPort 127.0.0.1:%d NoListen", nd.orPort)
+			line("ORPort 127.0.0.1:%d NoAdvertise", nd.innerORPort)
+		case nd.kind == authority:
 			line("ORPort 127.0.0.1:%d", nd.orPort)
+		default:
+			line("ORPort 127.0.0.1:auto")
+		}
+		if nd.kind == authority {
 			line("DirPort 127.0.0.1:%d", nd.dirPort)
 		} else {
-			line("ORPort 127.0.0.1:auto")
 			// As directory caches, fetch each consensus and its
 			// microdescriptors from the authorities as soon as they
 			// publish it, so that clients asking a cache find them.
