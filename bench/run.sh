@@ -62,6 +62,21 @@ f=$(bench ./voice/jitter/ '^BenchmarkTorTrace$' 1x)
 emit tor_trace_late_loss_pct "$(metric "$f" BenchmarkTorTrace tor_trace_late_loss_pct)" '%'
 emit tor_trace_added_delay_ms "$(metric "$f" BenchmarkTorTrace tor_trace_added_delay_ms)" ms
 
+# Traces recorded over the emulated Tor network (tor/tornet profiles fast,
+# typical, bad; voice/jitter/testdata/tor_*.trace), replayed through
+# Tumble's buffer, Mumble 1.5's speex buffer at the same jitter setting and
+# Mumla's fixed 100 ms buffer.
+f=$(bench ./voice/jitter/ '^BenchmarkRecordedTraces$' 1x)
+for p in fast typical bad; do
+	for impl in tumble mumble_speex mumla_fixed; do
+		for m in late_loss_pct added_delay_ms; do
+			unit=ms
+			[[ $m == *pct ]] && unit='%'
+			emit "trace_${p}_${impl}_${m}" "$(metric "$f" BenchmarkRecordedTraces "trace_${p}_${impl}_${m}")" "$unit"
+		done
+	done
+done
+
 # End to end through a real Mumble server on loopback: two tumble-cli
 # processes, a click train, capture-to-playout latency at 20 ms packets.
 f=$(bench ./cmd/tumble-cli/ '^BenchmarkLoopbackLatency$' 1x)
@@ -90,4 +105,14 @@ if [[ ",$TAGS," == *,libtor,* ]]; then
 	f=$(bench ./cmd/tumble-cli/ '^BenchmarkTorConnect$' 3x)
 	emit tor_start_to_connected_embedded_ms "$(metric "$f" BenchmarkTorConnect/embedded start_to_connected_ms)" ms
 	emit tor_start_to_connected_socks_ms "$(metric "$f" BenchmarkTorConnect/socks start_to_connected_ms)" ms
+
+	# Tor cells per second and direction one speaker causes at each
+	# preset (CELL_STATS events of the private network), next to the
+	# Opus bytes per second.
+	f=$(bench ./cmd/tumble-cli/ '^BenchmarkTorCells$' 1x)
+	for p in tor_recommended low_bandwidth; do
+		emit "tor_cells_per_s_${p}_up" "$(metric "$f" "BenchmarkTorCells/$p" cells_up_per_s)" cells/s
+		emit "tor_cells_per_s_${p}_down" "$(metric "$f" "BenchmarkTorCells/$p" cells_down_per_s)" cells/s
+		emit "tor_opus_bytes_per_s_${p}" "$(metric "$f" "BenchmarkTorCells/$p" opus_bytes_per_s)" B/s
+	done
 fi

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,17 +87,22 @@ func TestRecordTorTraces(t *testing.T) {
 			tr := recordTrace(t, w, traceLength, 1)
 			tr.Name = "tor_" + profile
 			p, _ := w.net.Profile()
+			load, _ := os.ReadFile("/proc/loadavg") // the machine's load shapes the delays too
 			path := filepath.Join(traceDir, tr.Name+".trace")
 			f, err := os.CreateTemp(traceDir, ".trace-*")
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer os.Remove(f.Name())
+			if err := f.Chmod(0o644); err != nil { // committed to the repository
+				t.Fatal(err)
+			}
 			err = jitter.WriteTrace(f, tr,
 				fmt.Sprintf("recorded by cmd/tumble-cli TestRecordTorTraces on %s", time.Now().UTC().Format(time.DateOnly)),
 				fmt.Sprintf("network profile %q: %+v", p.Name, p),
 				"sender and listener: Tumble's mumble client through the private Tor network's client tor to an onion Mumble 1.5 server",
-				"talk: spurts of 4 s and pauses of 1.5 s on average, 20 ms packets, times in us on one clock")
+				"talk: spurts of 4 s and pauses of 1.5 s on average, 20 ms packets, times in us on one clock",
+				fmt.Sprintf("load average at the end (/proc/loadavg): %s", strings.TrimSpace(string(load))))
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -119,31 +125,10 @@ func recordTrace(t *testing.T, w *torWorld, d time.Duration, seed uint64) jitter
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), d+3*time.Minute)
 	defer cancel()
-	dial := func(user string) *mumble.Client {
-		c, err := mumble.Dial(ctx, fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port), &mumble.Config{
-			Username:       user,
-			ConnectTimeout: 2 * time.Minute,
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return w.net.DialOnion(ctx, user, w.onion)
-			},
-		})
-		if err != nil {
-			t.Fatalf("%s: %v", user, err)
-		}
-		t.Cleanup(func() { c.Close() })
-		ch, ok := c.ChannelByPath("Root/Lab")
-		if !ok {
-			t.Fatal("no channel Root/Lab")
-		}
-		if err := c.Join(ctx, ch.ID); err != nil {
-			t.Fatalf("%s: join: %v", user, err)
-		}
-		return c
-	}
-	ear := dial("ear")
+	ear := dialOnionClient(ctx, t, w, "ear")
 	sub := ear.SubscribeVoice()
 	defer sub.Close()
-	mouth := dial("mouth")
+	mouth := dialOnionClient(ctx, t, w, "mouth")
 
 	type sent struct {
 		at   time.Duration
@@ -165,9 +150,8 @@ func recordTrace(t *testing.T, w *torWorld, d time.Duration, seed uint64) jitter
 				done <- nil
 				return
 			}
-			if now.After(spurtEnd) {
-				continue // in a pause
-			}
+			// The last packet of a spurt: the next tick would be past its
+			// end (or this one already is, if ticks were dropped).
 			last := now.Add(2 * jitter.FrameDuration).After(spurtEnd)
 			size := 28 + rng.IntN(10) // 13 kb/s Opus: about 33 bytes per 20 ms
 			mu.Lock()
@@ -236,4 +220,127 @@ func recordTrace(t *testing.T, w *torWorld, d time.Duration, seed uint64) jitter
 			return tr
 		}
 	}
+}
+
+// cellPreset is the packetisation of a settings preset (app.Presets): how
+// often a speaker sends and how big each Opus packet is at its bitrate.
+type cellPreset struct {
+	name   string
+	frames int // 10 ms frames per packet
+	bytes  int // Opus bytes per packet at the preset's bitrate
+}
+
+// cellPresets: "Tor recommended" (20 ms at 13 kb/s: 33 bytes) and "Tor low
+// bandwidth" (60 ms at 10 kb/s: 75 bytes).
+var cellPresets = []cellPreset{
+	{"tor_recommended", 2, 13000 * 20 / 1000 / 8},
+	{"low_bandwidth", 6, 10000 * 60 / 1000 / 8},
+}
+
+// BenchmarkTorCells reports the Tor cells one speaker causes per second in
+// each direction at each preset, through the private network's onion
+// Mumble server with one listener: metrics tor_cells_per_s_PRESET_up (relay
+// cells the speaker's client tor sent on the speaker's circuit) and
+// tor_cells_per_s_PRESET_down (relay cells the onion service's tor sent:
+// the voice forwarded to the listener), next to the Opus bytes per second.
+func BenchmarkTorCells(b *testing.B) {
+	w := setupTorWorld(b)
+	const settle, window = 3 * time.Second, 20 * time.Second
+	for _, p := range cellPresets {
+		b.Run(p.name, func(b *testing.B) {
+			var up, down float64
+			for i := range b.N {
+				ctx, cancel := context.WithTimeout(b.Context(), 3*time.Minute)
+				ear := dialOnionClient(ctx, b, w, fmt.Sprintf("cellear%s%d", p.name, i))
+				sub := ear.SubscribeVoice()
+				mouthName := fmt.Sprintf("cellmouth%s%d", p.name, i)
+				mouth := dialOnionClient(ctx, b, w, mouthName)
+				cc, err := w.net.CountCells(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				payload := make([]byte, p.bytes)
+				for j := range payload {
+					payload[j] = byte(j + 1)
+				}
+				tick := time.NewTicker(time.Duration(p.frames) * jitter.FrameDuration)
+				t0 := time.Now()
+				var c0, o0 int
+				var received int
+				marked := false
+				for now := range tick.C {
+					if err := mouth.SendVoice(ctx, mumble.OutgoingVoice{Opus: payload, Frames: p.frames}); err != nil {
+						b.Fatal(err)
+					}
+				drain:
+					for {
+						select {
+						case <-sub.C:
+							received++
+						default:
+							break drain
+						}
+					}
+					if !marked && now.Sub(t0) >= settle {
+						if c0, err = cc.ClientSent(ctx, mouthName); err != nil {
+							b.Fatal(err)
+						}
+						o0, marked = cc.OnionSent(), true
+					}
+					if now.Sub(t0) >= settle+window {
+						break
+					}
+				}
+				tick.Stop()
+				c1, err := cc.ClientSent(ctx, mouthName)
+				if err != nil {
+					b.Fatal(err)
+				}
+				o1 := cc.OnionSent()
+				if cc.Events() == 0 {
+					b.Fatal("no CELL_STATS event: tor did not report cell statistics")
+				}
+				cc.Close()
+				sub.Close()
+				mouth.Close()
+				ear.Close()
+				cancel()
+				if received == 0 {
+					b.Fatal("the listener received no voice")
+				}
+				up += float64(c1-c0) / window.Seconds()
+				down += float64(o1-o0) / window.Seconds()
+			}
+			opus := float64(p.bytes) * 100 / float64(p.frames)
+			b.ReportMetric(up/float64(b.N), "cells_up_per_s")
+			b.ReportMetric(down/float64(b.N), "cells_down_per_s")
+			b.ReportMetric(opus, "opus_bytes_per_s")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// dialOnionClient connects user to w's onion server through the network's
+// client tor (its own circuit: the SOCKS username is user).
+func dialOnionClient(ctx context.Context, tb testing.TB, w *torWorld, user string) *mumble.Client {
+	tb.Helper()
+	c, err := mumble.Dial(ctx, fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port), &mumble.Config{
+		Username:       user,
+		ConnectTimeout: 2 * time.Minute,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return w.net.DialOnion(ctx, user, w.onion)
+		},
+	})
+	if err != nil {
+		tb.Fatalf("%s: %v", user, err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	ch, ok := c.ChannelByPath("Root/Lab")
+	if !ok {
+		tb.Fatal("no channel Root/Lab")
+	}
+	if err := c.Join(ctx, ch.ID); err != nil {
+		tb.Fatalf("%s: join: %v", user, err)
+	}
+	return c
 }

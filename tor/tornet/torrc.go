@@ -63,6 +63,8 @@ var commonTorrc = []string{
 	// is never chosen twice for one circuit (no stall in 16 starts).
 	"UseEntryGuards 0",
 	"SafeLogging 0",
+	// CELL_STATS events for CountCells (allowed on test networks only).
+	"TestingEnableCellStatsEvent 1",
 	"LogTimeGranularity 1",
 	"ShutdownWaitLength 0",
 }
