@@ -245,71 +245,14 @@ var cellPresets = []cellPreset{
 // the voice forwarded to the listener), next to the Opus bytes per second.
 func BenchmarkTorCells(b *testing.B) {
 	w := setupTorWorld(b)
-	const settle, window = 3 * time.Second, 20 * time.Second
+	const window = 30 * time.Second
 	for _, p := range cellPresets {
 		b.Run(p.name, func(b *testing.B) {
 			var up, down float64
 			for i := range b.N {
-				ctx, cancel := context.WithTimeout(b.Context(), 3*time.Minute)
-				ear := dialOnionClient(ctx, b, w, fmt.Sprintf("cellear%s%d", p.name, i))
-				sub := ear.SubscribeVoice()
-				mouthName := fmt.Sprintf("cellmouth%s%d", p.name, i)
-				mouth := dialOnionClient(ctx, b, w, mouthName)
-				cc, err := w.net.CountCells(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				payload := make([]byte, p.bytes)
-				for j := range payload {
-					payload[j] = byte(j + 1)
-				}
-				tick := time.NewTicker(time.Duration(p.frames) * jitter.FrameDuration)
-				t0 := time.Now()
-				var c0, o0 int
-				var received int
-				marked := false
-				for now := range tick.C {
-					if err := mouth.SendVoice(ctx, mumble.OutgoingVoice{Opus: payload, Frames: p.frames}); err != nil {
-						b.Fatal(err)
-					}
-				drain:
-					for {
-						select {
-						case <-sub.C:
-							received++
-						default:
-							break drain
-						}
-					}
-					if !marked && now.Sub(t0) >= settle {
-						if c0, err = cc.ClientSent(ctx, mouthName); err != nil {
-							b.Fatal(err)
-						}
-						o0, marked = cc.OnionSent(), true
-					}
-					if now.Sub(t0) >= settle+window {
-						break
-					}
-				}
-				tick.Stop()
-				c1, err := cc.ClientSent(ctx, mouthName)
-				if err != nil {
-					b.Fatal(err)
-				}
-				o1 := cc.OnionSent()
-				if cc.Events() == 0 {
-					b.Fatal("no CELL_STATS event: tor did not report cell statistics")
-				}
-				cc.Close()
-				sub.Close()
-				mouth.Close()
-				ear.Close()
-				cancel()
-				if received == 0 {
-					b.Fatal("the listener received no voice")
-				}
-				up += float64(c1-c0) / window.Seconds()
-				down += float64(o1-o0) / window.Seconds()
+				u, d := measureCells(b, w, p, i, window)
+				up += u
+				down += d
 			}
 			opus := float64(p.bytes) * 100 / float64(p.frames)
 			b.ReportMetric(up/float64(b.N), "cells_up_per_s")
@@ -318,6 +261,86 @@ func BenchmarkTorCells(b *testing.B) {
 			b.ReportMetric(0, "ns/op")
 		})
 	}
+}
+
+// measureCells has a speaker talk without pause for window at preset p to
+// one listener and returns the relay cells per second the speaker's circuit
+// and the onion service sent. Counting starts once both are connected and
+// ends when tor has reported the last cells of the talk: tor reports a
+// circuit's cells once a second, so the counts are read when they have
+// stopped growing for two reporting periods.
+func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Duration) (up, down float64) {
+	ctx, cancel := context.WithTimeout(b.Context(), 3*time.Minute)
+	defer cancel()
+	ear := dialOnionClient(ctx, b, w, fmt.Sprintf("cellear%s%d", p.name, i))
+	defer ear.Close()
+	sub := ear.SubscribeVoice()
+	defer sub.Close()
+	mouthName := fmt.Sprintf("cellmouth%s%d", p.name, i)
+	mouth := dialOnionClient(ctx, b, w, mouthName)
+	defer mouth.Close()
+	cc, err := w.net.CountCells(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cc.Close()
+	payload := make([]byte, p.bytes)
+	for j := range payload {
+		payload[j] = byte(j + 1)
+	}
+	received := 0
+	tick := time.NewTicker(time.Duration(p.frames) * jitter.FrameDuration)
+	t0 := time.Now()
+	for now := range tick.C {
+		if now.Sub(t0) >= window {
+			break
+		}
+		if err := mouth.SendVoice(ctx, mumble.OutgoingVoice{Opus: payload, Frames: p.frames}); err != nil {
+			b.Fatal(err)
+		}
+	drain:
+		for {
+			select {
+			case <-sub.C:
+				received++
+			default:
+				break drain
+			}
+		}
+	}
+	talked := time.Since(t0)
+	tick.Stop()
+	// Wait for the last reports: two periods without growth.
+	sec := time.NewTicker(time.Second)
+	defer sec.Stop()
+	last, stable := -1, 0
+	for stable < 2 {
+		select {
+		case <-sec.C:
+		case <-ctx.Done():
+			b.Fatal(ctx.Err())
+		}
+		c, err := cc.ClientSent(ctx, mouthName)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := c + cc.OnionSent(); n == last {
+			stable++
+		} else {
+			last, stable = n, 0
+		}
+	}
+	c, err := cc.ClientSent(ctx, mouthName)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if cc.Events() == 0 {
+		b.Fatal("no CELL_STATS event: tor did not report cell statistics")
+	}
+	if received == 0 {
+		b.Fatal("the listener received no voice")
+	}
+	return float64(c) / talked.Seconds(), float64(cc.OnionSent()) / talked.Seconds()
 }
 
 // dialOnionClient connects user to w's onion server through the network's
