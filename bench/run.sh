@@ -68,6 +68,8 @@ emit tor_trace_added_delay_ms "$(metric "$f" BenchmarkTorTrace tor_trace_added_d
 # Mumla's fixed 100 ms buffer.
 f=$(bench ./voice/jitter/ '^BenchmarkRecordedTraces$' 1x)
 for p in fast typical bad; do
+	# Median one-way transit of the recorded voice packets.
+	emit "tornet_${p}_net_ms" "$(metric "$f" BenchmarkRecordedTraces "tornet_${p}_net_ms")" ms
 	for impl in tumble mumble_speex mumla_fixed; do
 		for m in late_loss_pct added_delay_ms; do
 			unit=ms

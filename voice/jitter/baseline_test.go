@@ -3,6 +3,7 @@ package jitter
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -182,6 +183,20 @@ func recordedTraces(tb testing.TB) []Trace {
 	return out
 }
 
+// medianTransitMs returns the median one-way transit of tr's packets,
+// arrival minus sending time (both on the recording's one clock), in ms.
+func medianTransitMs(tr Trace) float64 {
+	d := make([]time.Duration, 0, len(tr.Packets))
+	for _, p := range tr.Packets {
+		d = append(d, p.At-p.Sent)
+	}
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return ms(d[len(d)/2])
+}
+
 // replayThree replays tr through Tumble's buffer (default Config), Mumble's
 // speex buffer at the same jitter setting and Mumla's fixed 100 ms buffer.
 func replayThree(tb testing.TB, tr Trace) (tumble Result, speex, fixed baseline) {
@@ -261,7 +276,8 @@ func TestReplayMumbleSpeexSteady(t *testing.T) {
 	t.Logf("steady stream through speex: loss %.2f%%, added %.1f ms", b.LateLossPct, b.AddedDelayMs)
 }
 
-// BenchmarkRecordedTraces reports, for each recorded trace (profile fast,
+// BenchmarkRecordedTraces reports tornet_PROFILE_net_ms (median one-way
+// transit of the recorded packets) and, for each recorded trace (profile fast,
 // typical, bad), late loss and mean added delay of Tumble's buffer
 // (default Config), Mumble 1.5's speex buffer at the same jitter setting
 // and Mumla's fixed 100 ms buffer: metrics
@@ -271,6 +287,7 @@ func BenchmarkRecordedTraces(b *testing.B) {
 	for b.Loop() {
 		for _, tr := range traces {
 			r, sp, fx := replayThree(b, tr)
+			b.ReportMetric(medianTransitMs(tr), "tornet_"+tr.Name+"_net_ms")
 			p := "trace_" + tr.Name + "_"
 			b.ReportMetric(r.LateLossPct, p+"tumble_late_loss_pct")
 			b.ReportMetric(r.AddedDelayMeanMs, p+"tumble_added_delay_ms")
