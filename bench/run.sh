@@ -64,6 +64,23 @@ emit tor_trace_added_delay_ms "$(metric "$f" BenchmarkTorTrace tor_trace_added_d
 f=$(bench ./voice/jitter/ '^BenchmarkTorTracePerPacket$' 1x)
 emit tor_trace_per_packet_late_loss_pct "$(metric "$f" BenchmarkTorTracePerPacket tor_trace_per_packet_late_loss_pct)" '%'
 
+# Traces recorded over the emulated Tor network (tor/tornet profiles fast,
+# typical, bad; voice/jitter/testdata/tor_*.trace), replayed through
+# Tumble's buffer, Mumble 1.5's speex buffer at the same jitter setting and
+# Mumla's fixed 100 ms buffer.
+f=$(bench ./voice/jitter/ '^BenchmarkRecordedTraces$' 1x)
+for p in fast typical bad; do
+	# Median one-way transit of the recorded voice packets.
+	emit "tornet_${p}_net_ms" "$(metric "$f" BenchmarkRecordedTraces "tornet_${p}_net_ms")" ms
+	for impl in tumble mumble_speex mumla_fixed; do
+		for m in late_loss_pct added_delay_ms; do
+			unit=ms
+			[[ $m == *pct ]] && unit='%'
+			emit "trace_${p}_${impl}_${m}" "$(metric "$f" BenchmarkRecordedTraces "trace_${p}_${impl}_${m}")" "$unit"
+		done
+	done
+done
+
 # End to end through a real Mumble server on loopback: two tumble-cli
 # processes, a click train, capture-to-playout latency at 20 ms packets.
 f=$(bench ./cmd/tumble-cli/ '^BenchmarkLoopbackLatency$' 1x)
@@ -112,4 +129,13 @@ if [[ ",$TAGS," == *,libtor,* ]]; then
 	f=$(bench ./cmd/tumble-cli/ '^BenchmarkTorBootstrap$' 3x)
 	emit tor_bootstrap_direct_ms "$(metric "$f" BenchmarkTorBootstrap tor_bootstrap_direct_ms)" ms
 	emit tor_bootstrap_obfs4_ms "$(metric "$f" BenchmarkTorBootstrap tor_bootstrap_obfs4_ms)" ms
+	# Tor cells per second and direction one speaker causes at each
+	# preset (CELL_STATS events of the private network), next to the
+	# Opus bytes per second.
+	f=$(bench ./cmd/tumble-cli/ '^BenchmarkTorCells$' 1x)
+	for p in tor_recommended low_bandwidth; do
+		emit "tor_cells_per_s_${p}_up" "$(metric "$f" "BenchmarkTorCells/$p" cells_up_per_s)" cells/s
+		emit "tor_cells_per_s_${p}_down" "$(metric "$f" "BenchmarkTorCells/$p" cells_down_per_s)" cells/s
+		emit "tor_opus_bytes_per_s_${p}" "$(metric "$f" "BenchmarkTorCells/$p" opus_bytes_per_s)" B/s
+	done
 fi

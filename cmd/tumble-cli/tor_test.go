@@ -62,32 +62,7 @@ func setupTorWorld(t testing.TB) *torWorld {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		w := &torWorld{}
-		w.net, worldErr = tornet.Start(ctx, filepath.Join(worldDir, "net"), tornet.Options{Bridge: true})
-		if worldErr != nil {
-			return
-		}
-		world = w
-		murmurDir := filepath.Join(worldDir, "murmur")
-		if worldErr = os.Mkdir(murmurDir, 0o700); worldErr != nil {
-			return
-		}
-		w.srv, worldErr = murmurtest.StartProcess(ctx, murmurDir, murmurtest.Options{Version: murmurtest.V13, Channels: []string{"Lab"}})
-		if worldErr != nil {
-			return
-		}
-		if w.onion, worldErr = w.net.AddOnionService(ctx, w.srv.Addr, 64738, false); worldErr != nil {
-			return
-		}
-		if w.authed, worldErr = w.net.AddOnionService(ctx, w.srv.Addr, 64738, true); worldErr != nil {
-			return
-		}
-		w.torrc = filepath.Join(worldDir, "torrc")
-		if worldErr = os.WriteFile(w.torrc, []byte(strings.Join(w.net.ClientTorrc(), "\n")+"\n"), 0o600); worldErr != nil {
-			return
-		}
-		w.btorrc = filepath.Join(worldDir, "torrc-bridge")
-		worldErr = os.WriteFile(w.btorrc, []byte(strings.Join(w.net.BridgeClientTorrc(), "\n")+"\n"), 0o600)
+		world, worldErr = newTorWorld(ctx, worldDir, tornet.Options{Bridge: true}, murmurtest.V13, true)
 	})
 	if worldErr != nil {
 		t.Fatalf("tor world: %v", worldErr)
@@ -95,13 +70,52 @@ func setupTorWorld(t testing.TB) *torWorld {
 	return world
 }
 
+// newTorWorld starts a private Tor network with opts in dir/net, a Mumble
+// server of version v in dir/murmur behind an onion service (and, if
+// authed, behind a second one that needs client authorization) and writes
+// the network's client torrc to dir/torrc. On error it returns what it
+// started, for close.
+func newTorWorld(ctx context.Context, dir string, opts tornet.Options, v murmurtest.Version, authed bool) (*torWorld, error) {
+	w := &torWorld{}
+	var err error
+	if w.net, err = tornet.Start(ctx, filepath.Join(dir, "net"), opts); err != nil {
+		return nil, err
+	}
+	murmurDir := filepath.Join(dir, "murmur")
+	if err = os.Mkdir(murmurDir, 0o700); err != nil {
+		return w, err
+	}
+	if w.srv, err = murmurtest.StartProcess(ctx, murmurDir, murmurtest.Options{Version: v, Channels: []string{"Lab"}}); err != nil {
+		return w, err
+	}
+	if w.onion, err = w.net.AddOnionService(ctx, w.srv.Addr, 64738, false); err != nil {
+		return w, err
+	}
+	if authed {
+		if w.authed, err = w.net.AddOnionService(ctx, w.srv.Addr, 64738, true); err != nil {
+			return w, err
+		}
+	}
+	w.torrc = filepath.Join(dir, "torrc")
+	if err = os.WriteFile(w.torrc, []byte(strings.Join(w.net.ClientTorrc(), "\n")+"\n"), 0o600); err != nil || !opts.Bridge {
+		return w, err
+	}
+	w.btorrc = filepath.Join(dir, "torrc-bridge")
+	return w, os.WriteFile(w.btorrc, []byte(strings.Join(w.net.BridgeClientTorrc(), "\n")+"\n"), 0o600)
+}
+
+// close stops the server and the network.
+func (w *torWorld) close() {
+	if w.srv != nil {
+		w.srv.Close()
+	}
+	w.net.Close()
+}
+
 // closeTorWorld stops what setupTorWorld started.
 func closeTorWorld() {
 	if world != nil {
-		if world.srv != nil {
-			world.srv.Close()
-		}
-		world.net.Close()
+		world.close()
 	}
 	if worldDir != "" {
 		os.RemoveAll(worldDir)
@@ -117,7 +131,14 @@ func (w *torWorld) embedded() []string {
 }
 
 func TestEmbeddedTorOnionVoiceAndText(t *testing.T) {
-	w := setupTorWorld(t)
+	voiceAndTextOverTor(t, setupTorWorld(t))
+}
+
+// voiceAndTextOverTor has alice send a 3 s tone and a text through the
+// onion server of w, both with an embedded Tor, and checks that bob
+// recorded the tone and got the text.
+func voiceAndTextOverTor(t *testing.T, w *torWorld) {
+	t.Helper()
 	dir := t.TempDir()
 	tone := filepath.Join(dir, "tone.wav")
 	writeTone(t, tone, 440, 3*time.Second)

@@ -52,6 +52,13 @@ type Options struct {
 	// listener is an obfs4 server transport (Obfs4Proxy) on BridgeHost;
 	// Network.BridgeLine returns its bridge line.
 	Bridge bool
+	// Profile names the emulated links of the network ("fast", "typical",
+	// "bad"; see ProfileByName and Profile); empty for plain loopback.
+	// Every authority and relay then sits behind a DelayProxy: it
+	// advertises the proxy's port and listens on another, so every OR
+	// connection, a client's or onion service's link to its guard
+	// included, crosses one proxy.
+	Profile string
 }
 
 // Obfs4Proxy is the obfs4 server transport of the bridge (Debian's
@@ -72,6 +79,7 @@ type Network struct {
 	password       string
 	hashedPassword string
 	dirAuthorities []string // DirAuthority lines
+	profile        *Profile // nil: plain loopback
 
 	nodes         []*node // authorities, relays, then onion host and client, then the bridge
 	onion, cli    *node
@@ -202,6 +210,13 @@ func start(ctx context.Context, dir string, opts Options) (*Network, error) {
 	}
 	n := &Network{dir: dir, password: rand.Text(), started: time.Now(), withBridge: opts.Bridge}
 	n.tor, n.gencert = binaries(opts)
+	if opts.Profile != "" {
+		p, err := ProfileByName(opts.Profile)
+		if err != nil {
+			return nil, err
+		}
+		n.profile = &p
+	}
 	if n.progress, err = os.OpenFile(filepath.Join(dir, progressLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
 		return nil, fmt.Errorf("tornet: %w", err)
 	}
@@ -282,9 +297,20 @@ func (n *Network) run(ctx context.Context) error {
 		return fmt.Errorf("authority keys: %w", err)
 	}
 	n.logf("authority keys created")
+	var inner int // hidden ORPorts to pick
+	if n.profile != nil {
+		for i, nd := range relays {
+			var err error
+			if nd.proxy, err = NewDelayProxy(*n.profile, uint64(i), ""); err != nil {
+				return err
+			}
+		}
+		inner = len(relays)
+		n.logf("network profile %q: a delay proxy in front of each relay", n.profile.Name)
+	}
 
 	for attempt := 1; ; attempt++ {
-		ports, err := pickPorts("127.0.0.1", 2*len(auths))
+		ports, err := pickPorts("127.0.0.1", 2*len(auths)+inner)
 		if err != nil {
 			return err
 		}
@@ -295,9 +321,18 @@ func (n *Network) run(ctx context.Context) error {
 			}
 			n.bridge.orPort = p[0] // the obfs4 port
 		}
+		if inner > 0 {
+			for i, nd := range relays {
+				nd.orPort, nd.innerORPort = nd.proxy.Port(), ports[2*len(auths)+i]
+				nd.proxy.SetTarget(net.JoinHostPort("127.0.0.1", strconv.Itoa(nd.innerORPort)))
+			}
+		}
 		n.dirAuthorities = n.dirAuthorities[:0]
 		for i, nd := range auths {
-			nd.orPort, nd.dirPort = ports[2*i], ports[2*i+1]
+			nd.dirPort = ports[2*i+1]
+			if nd.innerORPort == 0 {
+				nd.orPort = ports[2*i]
+			}
 			n.dirAuthorities = append(n.dirAuthorities, fmt.Sprintf(
 				"DirAuthority %s orport=%d no-v2 v3ident=%s 127.0.0.1:%d %s",
 				nd.name, nd.orPort, v3ids[i], nd.dirPort, fprs[i]))
@@ -626,6 +661,9 @@ func (n *Network) Close() error {
 			errs = append(errs, err)
 		}
 		nd.kill()
+		if nd.proxy != nil {
+			nd.proxy.Close()
+		}
 	}
 	n.logf("closed")
 	n.logMu.Lock()
@@ -635,4 +673,25 @@ func (n *Network) Close() error {
 	}
 	n.logMu.Unlock()
 	return errors.Join(errs...)
+}
+
+// LinkDelays returns, for each authority and relay behind a delay proxy
+// (see Options.Profile), the one-way delay drawn for each link it accepted
+// so far, by tor name. It is empty without a profile.
+func (n *Network) LinkDelays() map[string][]time.Duration {
+	m := map[string][]time.Duration{}
+	for _, nd := range n.nodes {
+		if nd.proxy != nil {
+			m[nd.name] = nd.proxy.LinkDelays()
+		}
+	}
+	return m
+}
+
+// Profile returns the network's link profile, and false for plain loopback.
+func (n *Network) Profile() (Profile, bool) {
+	if n.profile == nil {
+		return Profile{}, false
+	}
+	return *n.profile, true
 }

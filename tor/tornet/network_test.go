@@ -358,3 +358,53 @@ func TestStartBadTor(t *testing.T) {
 		t.Fatalf("Start with a missing tor: got %v", err)
 	}
 }
+
+// TestNetworkWithProfile starts a network whose links are delayed (profile
+// "typical") and checks that an onion service is reachable through it, that
+// every OR link went through a delay proxy, and that a round trip through
+// the six hops of an onion-service circuit pair takes at least twice the
+// sum of six minimal link delays (a lower bound, not a timing).
+func TestNetworkWithProfile(t *testing.T) {
+	n := StartT(t, Options{Profile: "typical"})
+	p, ok := n.Profile()
+	if !ok || p.Name != "typical" {
+		t.Fatalf("profile %v %v", p, ok)
+	}
+	s := addService(t, n, startEcho(t), false)
+	if err := echoVia(t.Context(), n.SOCKSAddr(), "warmup", s); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	conn, err := dialSOCKS(ctx, n.SOCKSAddr(), "rtt", "x", s.Address, s.Port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	buf := make([]byte, 1)
+	var best time.Duration
+	for i := range 5 {
+		t0 := time.Now()
+		if _, err := conn.Write([]byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(t0); best == 0 || d < best {
+			best = d
+		}
+	}
+	if floor := 12 * p.DelayMin; best < floor {
+		t.Errorf("onion round trip %v, below the %v the link delays allow", best, floor)
+	}
+	links := 0
+	for name, d := range n.LinkDelays() {
+		links += len(d)
+		t.Logf("%s: %d links, delays %v", name, len(d), d)
+	}
+	if links < 6 {
+		t.Errorf("only %d links crossed delay proxies", links)
+	}
+	t.Logf("onion round trip over %q links: %v", p.Name, best)
+}

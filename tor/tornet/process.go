@@ -21,6 +21,11 @@ type node struct {
 
 	orPort, dirPort int // authorities only; other tors choose their ports
 
+	// With a network profile, authorities and relays advertise orPort,
+	// where proxy listens, and tor listens on innerORPort.
+	innerORPort int
+	proxy       *DelayProxy
+
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the process has exited
 	waitErr error         // the exit status, valid after done

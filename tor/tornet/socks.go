@@ -156,3 +156,9 @@ func checkLoopback(addr string) error {
 	}
 	return nil
 }
+
+// DialOnion connects to the onion service s through the standalone client
+// tor's SocksPort, on a circuit isolated by the SOCKS username user.
+func (n *Network) DialOnion(ctx context.Context, user string, s *OnionService) (net.Conn, error) {
+	return dialSOCKS(ctx, n.clientSOCKS, user, "x", s.Address, s.Port)
+}

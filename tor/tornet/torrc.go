@@ -66,6 +66,8 @@ var commonTorrc = []string{
 	// is never chosen twice for one circuit (no stall in 16 starts).
 	"UseEntryGuards 0",
 	"SafeLogging 0",
+	// CELL_STATS events for CountCells (allowed on test networks only).
+	"TestingEnableCellStatsEvent 1",
 	"LogTimeGranularity 1",
 	"ShutdownWaitLength 0",
 }
@@ -107,11 +109,8 @@ func (n *Network) torrc(nd *node) string {
 	switch nd.kind {
 	case authority, relay, bridge:
 		line("SocksPort 0")
-		switch nd.kind {
-		case authority:
-			line("ORPort 127.0.0.1:%d", nd.orPort)
-			line("DirPort 127.0.0.1:%d", nd.dirPort)
-		case bridge:
+		switch {
+		case nd.kind == bridge:
 			// Clients reach the bridge only through obfs4 on BridgeHost;
 			// its ORPort on 127.0.0.1 is for obfs4proxy (and the
 			// authorities' reachability tests, skipped: AssumeReachable).
@@ -121,10 +120,18 @@ func (n *Network) torrc(nd *node) string {
 			line("ExtORPort auto")
 			line("ServerTransportPlugin obfs4 exec %s", Obfs4Proxy)
 			line("ServerTransportListenAddr obfs4 %s:%d", BridgeHost, nd.orPort)
-			line("FetchDirInfoEarly 1")
-			line("FetchDirInfoExtraEarly 1")
+		case nd.innerORPort != 0:
+			// Advertise the delay proxy's port, listen behind it.
+			line("ORPort 127.0.0.1:%d NoListen", nd.orPort)
+			line("ORPort 127.0.0.1:%d NoAdvertise", nd.innerORPort)
+		case nd.kind == authority:
+			line("ORPort 127.0.0.1:%d", nd.orPort)
 		default:
 			line("ORPort 127.0.0.1:auto")
+		}
+		if nd.kind == authority {
+			line("DirPort 127.0.0.1:%d", nd.dirPort)
+		} else {
 			// As directory caches, fetch each consensus and its
 			// microdescriptors from the authorities as soon as they
 			// publish it, so that clients asking a cache find them.

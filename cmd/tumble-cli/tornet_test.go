@@ -1,0 +1,369 @@
+//go:build libtor
+
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/mumble/murmurtest"
+	"github.com/tumble-voip/tumble/tor/tornet"
+	"github.com/tumble-voip/tumble/voice/jitter"
+)
+
+// startDelayedWorld starts a Tor world whose links follow the named
+// profile (tornet.Options.Profile), with a Mumble 1.5 server behind an
+// onion, for one test.
+func startDelayedWorld(t testing.TB, profile string) *torWorld {
+	t.Helper()
+	if err := tornet.Available(tornet.Options{}); err != nil {
+		if os.Getenv("TUMBLE_REQUIRE_SERVERS") == "1" {
+			t.Fatalf("private Tor network: %v", err)
+		}
+		t.Skipf("private Tor network: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	w, err := newTorWorld(ctx, t.TempDir(), tornet.Options{Profile: profile}, murmurtest.V15, false)
+	if w != nil {
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("tornet logs:\n%s", w.net.Logs())
+			}
+			w.close()
+		})
+	}
+	if err != nil {
+		t.Fatalf("tor world %q: %v", profile, err)
+	}
+	return w
+}
+
+// TestEmbeddedTorDelayedNetworkVoice is the smoke test of the emulated
+// network: the same voice and text check as over plain loopback, but every
+// Tor link crosses a delay proxy with the "typical" profile (delays,
+// jitter, a bandwidth cap and stalls).
+func TestEmbeddedTorDelayedNetworkVoice(t *testing.T) {
+	w := startDelayedWorld(t, "typical")
+	voiceAndTextOverTor(t, w)
+	n := 0
+	for _, d := range w.net.LinkDelays() {
+		n += len(d)
+	}
+	if n == 0 {
+		t.Error("no link crossed a delay proxy")
+	}
+}
+
+// traceDir is where TestRecordTorTraces writes the recorded traces.
+const traceDir = "../../voice/jitter/testdata"
+
+// traceLength is how long each recorded trace is.
+const traceLength = 2 * time.Minute
+
+// TestRecordTorTraces records, for each network profile, the arrival
+// times of a Tumble speaker's voice packets at a listener, both connected
+// to the onion Mumble server through the emulated network, into
+// voice/jitter/testdata/tor_PROFILE.trace. It runs only when
+// TUMBLE_RECORD_TRACES=1 (a private network per profile and two minutes of
+// talk each).
+func TestRecordTorTraces(t *testing.T) {
+	if os.Getenv("TUMBLE_RECORD_TRACES") != "1" {
+		t.Skip("set TUMBLE_RECORD_TRACES=1 to record voice/jitter/testdata/tor_*.trace")
+	}
+	for _, profile := range []string{"fast", "typical", "bad"} {
+		t.Run(profile, func(t *testing.T) {
+			w := startDelayedWorld(t, profile)
+			tr := recordTrace(t, w, traceLength, 1)
+			tr.Name = "tor_" + profile
+			p, _ := w.net.Profile()
+			load, _ := os.ReadFile("/proc/loadavg") // the machine's load shapes the delays too
+			path := filepath.Join(traceDir, tr.Name+".trace")
+			f, err := os.CreateTemp(traceDir, ".trace-*")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.Remove(f.Name())
+			if err := f.Chmod(0o644); err != nil { // committed to the repository
+				t.Fatal(err)
+			}
+			err = jitter.WriteTrace(f, tr,
+				fmt.Sprintf("recorded by cmd/tumble-cli TestRecordTorTraces on %s", time.Now().UTC().Format(time.DateOnly)),
+				fmt.Sprintf("network profile %q: %+v", p.Name, p),
+				"sender and listener: Tumble's mumble client through the private Tor network's client tor to an onion Mumble 1.5 server",
+				"talk: spurts of 4 s and pauses of 1.5 s on average, 20 ms packets, times in us on one clock",
+				fmt.Sprintf("load average at the end (/proc/loadavg): %s", strings.TrimSpace(string(load))))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err == nil {
+				err = os.Rename(f.Name(), path)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %d packets written to %s", tr.Name, len(tr.Packets), path)
+		})
+	}
+}
+
+// recordTrace has a speaker talk for d through w's onion server and
+// returns the packets as the listener received them, with send and
+// arrival times on the test's clock. Talk spurts and pauses follow
+// jitter.Conversation's means, drawn with seed.
+func recordTrace(t *testing.T, w *torWorld, d time.Duration, seed uint64) jitter.Trace {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), d+3*time.Minute)
+	defer cancel()
+	ear := dialOnionClient(ctx, t, w, "ear")
+	sub := ear.SubscribeVoice()
+	defer sub.Close()
+	mouth := dialOnionClient(ctx, t, w, "mouth")
+
+	type sent struct {
+		at   time.Duration
+		size int
+	}
+	talk := jitter.Conversation(d)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	var mu sync.Mutex // guards sends
+	var sends []sent
+	t0 := time.Now()
+	done := make(chan error, 1)
+	go func() { // joined through done
+		tick := time.NewTicker(2 * jitter.FrameDuration)
+		defer tick.Stop()
+		spurtEnd := t0.Add(max(500*time.Millisecond, time.Duration(rng.ExpFloat64()*float64(talk.Spurt))))
+		payload := make([]byte, 64)
+		for now := range tick.C {
+			if now.Sub(t0) >= d {
+				done <- nil
+				return
+			}
+			// The last packet of a spurt: the next tick would be past its
+			// end (or this one already is, if ticks were dropped).
+			last := now.Add(2 * jitter.FrameDuration).After(spurtEnd)
+			size := 28 + rng.IntN(10) // 13 kb/s Opus: about 33 bytes per 20 ms
+			mu.Lock()
+			binary.BigEndian.PutUint32(payload, uint32(len(sends)))
+			sends = append(sends, sent{time.Since(t0), size})
+			mu.Unlock()
+			if err := mouth.SendVoice(ctx, mumble.OutgoingVoice{Opus: payload[:size], Frames: 2, Last: last}); err != nil {
+				done <- err
+				return
+			}
+			if last {
+				pause := max(300*time.Millisecond, time.Duration(rng.ExpFloat64()*float64(talk.Pause)))
+				spurt := max(500*time.Millisecond, time.Duration(rng.ExpFloat64()*float64(talk.Spurt)))
+				spurtEnd = now.Add(pause + spurt)
+				// Skip the pause: nothing is sent until spurtEnd-spurt.
+				resume := now.Add(pause)
+				for n := range tick.C {
+					if !n.Before(resume) || n.Sub(t0) >= d {
+						break
+					}
+				}
+			}
+		}
+	}()
+
+	var tr jitter.Trace
+	var senderErr error
+	finished := false
+	var quiet <-chan time.Time
+	for {
+		select {
+		case p, ok := <-sub.C:
+			if !ok {
+				t.Fatal("voice subscription closed")
+			}
+			at := time.Since(t0)
+			if len(p.Opus) < 4 {
+				t.Fatalf("voice packet of %d bytes", len(p.Opus))
+			}
+			i := int(binary.BigEndian.Uint32(p.Opus))
+			mu.Lock()
+			if i >= len(sends) { // sends is appended before SendVoice
+				mu.Unlock()
+				t.Fatalf("packet %d arrived before it was sent", i)
+			}
+			s := sends[i]
+			mu.Unlock()
+			tr.Packets = append(tr.Packets, jitter.Packet{Seq: p.Sequence, Frames: 2, Terminator: p.Terminator,
+				Size: s.size, Sent: s.at, At: at})
+		case senderErr = <-done:
+			if senderErr != nil {
+				t.Fatalf("sender: %v", senderErr)
+			}
+			finished = true
+			// Everything sent arrives within seconds; the stream is TCP.
+			quiet = time.After(10 * time.Second)
+		case <-quiet:
+			if len(tr.Packets) != len(sends) { // final: the sender has returned
+				t.Fatalf("received %d of %d packets", len(tr.Packets), len(sends))
+			}
+			return tr
+		case <-ctx.Done():
+			t.Fatalf("recording: %v (finished %v, %d of %d packets)", ctx.Err(), finished, len(tr.Packets), len(sends))
+		}
+		if finished && len(tr.Packets) == len(sends) { // sends is final once done was received
+			return tr
+		}
+	}
+}
+
+// cellPreset is the packetisation of a settings preset (app.Presets): how
+// often a speaker sends and how big each Opus packet is at its bitrate.
+type cellPreset struct {
+	name   string
+	frames int // 10 ms frames per packet
+	bytes  int // Opus bytes per packet at the preset's bitrate
+}
+
+// cellPresets: "Tor recommended" (20 ms at 13 kb/s: 33 bytes) and "Tor low
+// bandwidth" (60 ms at 10 kb/s: 75 bytes).
+var cellPresets = []cellPreset{
+	{"tor_recommended", 2, 13000 * 20 / 1000 / 8},
+	{"low_bandwidth", 6, 10000 * 60 / 1000 / 8},
+}
+
+// BenchmarkTorCells reports the Tor cells one speaker causes per second in
+// each direction at each preset, through the private network's onion
+// Mumble server with one listener: metrics tor_cells_per_s_PRESET_up (relay
+// cells the speaker's client tor sent on the speaker's circuit) and
+// tor_cells_per_s_PRESET_down (relay cells the onion service's tor sent:
+// the voice forwarded to the listener), next to the Opus bytes per second.
+func BenchmarkTorCells(b *testing.B) {
+	w := setupTorWorld(b)
+	const window = 30 * time.Second
+	for _, p := range cellPresets {
+		b.Run(p.name, func(b *testing.B) {
+			var up, down float64
+			for i := range b.N {
+				u, d := measureCells(b, w, p, i, window)
+				up += u
+				down += d
+			}
+			opus := float64(p.bytes) * 100 / float64(p.frames)
+			b.ReportMetric(up/float64(b.N), "cells_up_per_s")
+			b.ReportMetric(down/float64(b.N), "cells_down_per_s")
+			b.ReportMetric(opus, "opus_bytes_per_s")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// measureCells has a speaker talk without pause for window at preset p to
+// one listener and returns the relay cells per second the speaker's circuit
+// and the onion service sent. Counting starts once both are connected and
+// ends when tor has reported the last cells of the talk: tor reports a
+// circuit's cells once a second, so the counts are read when they have
+// stopped growing for two reporting periods.
+func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Duration) (up, down float64) {
+	ctx, cancel := context.WithTimeout(b.Context(), 3*time.Minute)
+	defer cancel()
+	ear := dialOnionClient(ctx, b, w, fmt.Sprintf("cellear%s%d", p.name, i))
+	defer ear.Close()
+	sub := ear.SubscribeVoice()
+	defer sub.Close()
+	mouthName := fmt.Sprintf("cellmouth%s%d", p.name, i)
+	mouth := dialOnionClient(ctx, b, w, mouthName)
+	defer mouth.Close()
+	cc, err := w.net.CountCells(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cc.Close()
+	payload := make([]byte, p.bytes)
+	for j := range payload {
+		payload[j] = byte(j + 1)
+	}
+	received := 0
+	tick := time.NewTicker(time.Duration(p.frames) * jitter.FrameDuration)
+	t0 := time.Now()
+	for now := range tick.C {
+		if now.Sub(t0) >= window {
+			break
+		}
+		if err := mouth.SendVoice(ctx, mumble.OutgoingVoice{Opus: payload, Frames: p.frames}); err != nil {
+			b.Fatal(err)
+		}
+	drain:
+		for {
+			select {
+			case <-sub.C:
+				received++
+			default:
+				break drain
+			}
+		}
+	}
+	talked := time.Since(t0)
+	tick.Stop()
+	// Wait for the last reports: two periods without growth.
+	sec := time.NewTicker(time.Second)
+	defer sec.Stop()
+	last, stable := -1, 0
+	for stable < 2 {
+		select {
+		case <-sec.C:
+		case <-ctx.Done():
+			b.Fatal(ctx.Err())
+		}
+		c, err := cc.ClientSent(ctx, mouthName)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := c + cc.OnionSent(); n == last {
+			stable++
+		} else {
+			last, stable = n, 0
+		}
+	}
+	c, err := cc.ClientSent(ctx, mouthName)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if cc.Events() == 0 {
+		b.Fatal("no CELL_STATS event: tor did not report cell statistics")
+	}
+	if received == 0 {
+		b.Fatal("the listener received no voice")
+	}
+	return float64(c) / talked.Seconds(), float64(cc.OnionSent()) / talked.Seconds()
+}
+
+// dialOnionClient connects user to w's onion server through the network's
+// client tor (its own circuit: the SOCKS username is user).
+func dialOnionClient(ctx context.Context, tb testing.TB, w *torWorld, user string) *mumble.Client {
+	tb.Helper()
+	c, err := mumble.Dial(ctx, fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port), &mumble.Config{
+		Username:       user,
+		ConnectTimeout: 2 * time.Minute,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return w.net.DialOnion(ctx, user, w.onion)
+		},
+	})
+	if err != nil {
+		tb.Fatalf("%s: %v", user, err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	ch, ok := c.ChannelByPath("Root/Lab")
+	if !ok {
+		tb.Fatal("no channel Root/Lab")
+	}
+	if err := c.Join(ctx, ch.ID); err != nil {
+		tb.Fatalf("%s: join: %v", user, err)
+	}
+	return c
+}
