@@ -375,7 +375,9 @@ func TestControllerConnectCyclesJoinGoroutines(t *testing.T) {
 	for range cycles {
 		cycle()
 	}
-	if after := runtime.NumGoroutine(); after != before {
+	// A goroutine left per cycle would show as hundreds more; a couple of
+	// goroutines of earlier tests may still be ending while it runs.
+	if after := runtime.NumGoroutine(); after > before+2 {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines before %d cycles, %d after:\n%s", before, cycles, after, buf[:runtime.Stack(buf, true)])
 	}
