@@ -453,17 +453,7 @@ func (s *session) setUserVolume(c *conn, session uint32, v float64) (hash string
 	if err := c.call.SetUserVolume(session, v); err != nil {
 		s.logf("app: volume of %d: %v", session, err)
 	}
-	s.mu.Lock()
-	la := c.local[session]
-	la.volume = v
-	c.local[session] = la
-	if c.tree != nil {
-		if u := c.tree.users[session]; u != nil {
-			u.LocalVolume = v
-		}
-	}
-	s.mu.Unlock()
-	s.owner.sessionChanged(s)
+	s.changeLocal(c, session, func(la *localAudio, uv *UserView) { la.volume, uv.LocalVolume = v, v })
 
 	u, _ := c.client.User(session)
 	if len(u.Hash) != 40 || !isLowerHex(u.Hash) {
@@ -479,18 +469,27 @@ func (s *session) setUserVolume(c *conn, session uint32, v float64) (hash string
 // setUserMute mutes or unmutes a user locally.
 func (s *session) setUserMute(c *conn, session uint32, muted bool) {
 	c.call.SetUserMute(session, muted)
+	s.changeLocal(c, session, func(la *localAudio, uv *UserView) { la.muted, uv.LocalMute = muted, muted })
+}
+
+// changeLocal applies f to what this client keeps about a user (local
+// volume and mute) and to the user's entry in the tree, in place, and
+// reports the change. A user not in the tree gets a throwaway entry.
+func (s *session) changeLocal(c *conn, session uint32, f func(la *localAudio, uv *UserView)) {
 	s.mu.Lock()
 	la, ok := c.local[session]
 	if !ok {
 		la.volume = 1
 	}
-	la.muted = muted
-	c.local[session] = la
+	var uv *UserView
 	if c.tree != nil {
-		if u := c.tree.users[session]; u != nil {
-			u.LocalMute = muted
-		}
+		uv = c.tree.users[session]
 	}
+	if uv == nil {
+		uv = new(UserView)
+	}
+	f(&la, uv)
+	c.local[session] = la
 	s.mu.Unlock()
 	s.owner.sessionChanged(s)
 }
