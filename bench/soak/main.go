@@ -508,7 +508,9 @@ func rssKB(pid int) (int64, error) {
 	return 0, fmt.Errorf("process %d: no VmRSS", pid)
 }
 
-func pct(ns int64, over time.Duration) float64 { return float64(ns) / float64(over.Nanoseconds()) * 100 }
+func pct(ns int64, over time.Duration) float64 {
+	return float64(ns) / float64(over.Nanoseconds()) * 100
+}
 
 // slope is the least-squares slope of y over x.
 func slope(pts [][2]float64) float64 {
