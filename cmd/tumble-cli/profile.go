@@ -99,6 +99,8 @@ func (p *profiler) Close() error {
 	for _, name := range []string{"heap", "allocs", "block", "mutex", "goroutine"} {
 		p.fail(p.write(name+".pprof", name))
 	}
+	runtime.SetBlockProfileRate(0)
+	runtime.SetMutexProfileFraction(0)
 	if p.err != nil {
 		return fmt.Errorf("--%s: %w", profileFlag, p.err)
 	}
