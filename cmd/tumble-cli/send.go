@@ -157,6 +157,10 @@ type voiceOut struct {
 	frames int // 10 ms frames captured
 	atMs   int // file position of the frame being processed, in ms
 
+	// bufs recycles the packets' copies, so a packet costs no
+	// allocation (the Sender's buffer is reused after OnPacket).
+	bufs sync.Pool
+
 	mu      sync.Mutex
 	first   error
 	counted voiceOutStats
@@ -164,7 +168,7 @@ type voiceOut struct {
 
 // voiceItem is one packet or one change of the talking state.
 type voiceItem struct {
-	opus    []byte
+	opus    *[]byte // from voiceOut.bufs
 	frames  int
 	last    bool
 	talking *bool
@@ -190,7 +194,12 @@ func (v *voiceOut) capture(next device.CaptureFunc) device.CaptureFunc {
 
 // packet is the Engine's OnPacket callback.
 func (v *voiceOut) packet(p voice.Packet) {
-	v.queue(voiceItem{opus: append([]byte(nil), p.Opus...), frames: p.Frames10ms, last: p.Terminator})
+	b, _ := v.bufs.Get().(*[]byte)
+	if b == nil {
+		b = new([]byte)
+	}
+	*b = append((*b)[:0], p.Opus...)
+	v.queue(voiceItem{opus: b, frames: p.Frames10ms, last: p.Terminator})
 }
 
 // talking is the Engine's OnTalking callback.
@@ -251,9 +260,11 @@ func (v *voiceOut) forward(ctx context.Context) {
 			continue
 		}
 		if v.err() != nil {
+			v.bufs.Put(it.opus)
 			continue // the connection failed: drain without sending
 		}
-		err := v.c.SendVoice(ctx, mumble.OutgoingVoice{Target: v.target, Opus: it.opus, Frames: it.frames, Last: it.last})
+		err := v.c.SendVoice(ctx, mumble.OutgoingVoice{Target: v.target, Opus: *it.opus, Frames: it.frames, Last: it.last})
+		v.bufs.Put(it.opus)
 		if err != nil {
 			if ctx.Err() == nil {
 				v.fail(fmt.Errorf("send voice: %w", err))
