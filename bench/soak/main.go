@@ -4,7 +4,10 @@
 // audio from a file device in real time, one playing it through the receive
 // path into a recording. CPU time (summed over the threads' schedstat, in
 // nanoseconds) and RSS come from /proc; the Opus floors are measured in this
-// process, in the same run, on the same audio.
+// process, in the same run, on the same audio, next to the wake-up floor:
+// the CPU time of an empty Go process woken as often as the receiver (a
+// 10 ms tick and a packet every 20 ms), which on a loaded machine is most
+// of what a receiver costs.
 //
 // Phases: idle (the listener connected, nobody talking), call (-duration of
 // audio; RSS is sampled every 2 s and its slope fitted after the first
@@ -45,10 +48,19 @@ const busyEnv = "TUMBLE_SOAK_BUSY"
 
 const sampleRate = 48000
 
+// wakeEnv makes the program an empty Go process woken as often as the
+// receiver is in a call: a 10 ms playback tick and a packet every 20 ms,
+// doing nothing else. Its CPU time is what the wake-ups alone cost on this
+// machine, now (the wake-up floor).
+const wakeEnv = "TUMBLE_SOAK_WAKE"
+
 func main() {
 	if os.Getenv(busyEnv) != "" {
 		for {
 		}
+	}
+	if os.Getenv(wakeEnv) != "" {
+		wakeLoop()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:])
@@ -158,10 +170,22 @@ func (h *harness) run(ctx context.Context) error {
 	var cpuFrom, cpuTo time.Time
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
+	wake, err := startWakeFloor()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		wake.Process.Kill()
+		wake.Wait()
+	}()
+	var wakeCPU0, wakeCPU1 int64
 	if err := sleep(ctx, warm); err != nil {
 		return err
 	}
 	cpuFrom = time.Now()
+	if wakeCPU0, err = cpuNs(wake.Process.Pid); err != nil {
+		return err
+	}
 	if sendCPU0, err = cpuNs(mouth.pid()); err != nil {
 		return err
 	}
@@ -190,6 +214,10 @@ func (h *harness) run(ctx context.Context) error {
 		recvRSS = append(recvRSS, [2]float64{m, float64(r)})
 	}
 	cpuTo = time.Now()
+	if wakeCPU1, err = cpuNs(wake.Process.Pid); err != nil {
+		return err
+	}
+	wake.Process.Kill()
 	if sendCPU1, err = cpuNs(mouth.pid()); err != nil {
 		return err
 	}
@@ -204,6 +232,7 @@ func (h *harness) run(ctx context.Context) error {
 	}
 	window := cpuTo.Sub(cpuFrom)
 	sendPct, recvPct := pct(sendCPU1-sendCPU0, window), pct(recvCPU1-recvCPU0, window)
+	wakePct := pct(wakeCPU1-wakeCPU0, window)
 
 	// Load: a tone under two busy loops per core.
 	if cfg.loadTone > 0 {
@@ -239,6 +268,7 @@ func (h *harness) run(ctx context.Context) error {
 	emit("call_recv_1spk_pct_core", recvPct, "%")
 	emit("call_decode_floor_pct_core", decPct, "%")
 	emit("call_recv_1spk_floor_ratio", recvPct/decPct, "x")
+	emit("call_wakeup_floor_pct_core", wakePct, "%")
 	emit("call_send_pct_core", sendPct, "%")
 	emit("call_encode_floor_pct_core", encPct, "%")
 	emit("call_send_floor_ratio", sendPct/encPct, "x")
@@ -311,6 +341,29 @@ func (h *harness) loaded(ctx context.Context, ear *proc) error {
 		return err
 	}
 	return nil
+}
+
+// wakeLoop wakes up as a receiver in a call does, forever.
+func wakeLoop() {
+	tick := time.NewTicker(10 * time.Millisecond)
+	pkt := time.NewTicker(20 * time.Millisecond)
+	for {
+		select {
+		case <-tick.C:
+		case <-pkt.C:
+		}
+	}
+}
+
+// startWakeFloor starts the wake-up floor process (see wakeEnv).
+func startWakeFloor() (*exec.Cmd, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	c := exec.Command(self)
+	c.Env = append(os.Environ(), wakeEnv+"=1")
+	return c, c.Start()
 }
 
 // proc is one running tumble-cli.
