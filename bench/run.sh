@@ -109,3 +109,11 @@ if [[ -n "${SOAK_PPROF_DIR:-}" ]]; then
 	soak_args+=(-pprof-dir "$SOAK_PPROF_DIR")
 fi
 "$out/soak" "${soak_args[@]}"
+
+# The GUI while nothing happens (not connected, Tor off, null devices)
+# under Xvfb, next to a bare Fyne window (Fyne's driver polls at 60 Hz).
+if command -v Xvfb >/dev/null; then
+	$GO build -tags "$TAGS" -o "$out/tumble" ./cmd/tumble
+	$GO build -tags "$TAGS" -o "$out/guifloor" ./bench/guifloor
+	bench/guiidle.sh "$out/tumble" "$out/guifloor"
+fi
