@@ -165,7 +165,7 @@ func (h *harness) run(ctx context.Context) error {
 	warm := min(10*time.Second, cfg.duration/10)
 	slopeFrom := min(time.Minute, cfg.duration/3)
 	end := cfg.duration - 2*time.Second
-	var sendRSS, recvRSS [][2]float64
+	var sendRSS, recvRSS, sendAnon, recvAnon [][2]float64
 	var sendCPU0, recvCPU0, sendCPU1, recvCPU1 int64
 	var cpuFrom, cpuTo time.Time
 	tick := time.NewTicker(2 * time.Second)
@@ -204,14 +204,18 @@ func (h *harness) run(ctx context.Context) error {
 		if el < slopeFrom {
 			continue
 		}
-		s, err1 := rssKB(mouth.pid())
-		r, err2 := rssKB(ear.pid())
-		if err := errors.Join(err1, err2); err != nil {
+		s, err1 := rssKB(mouth.pid(), "VmRSS")
+		r, err2 := rssKB(ear.pid(), "VmRSS")
+		sa, err3 := rssKB(mouth.pid(), "RssAnon")
+		ra, err4 := rssKB(ear.pid(), "RssAnon")
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
 			return err
 		}
 		m := el.Minutes()
 		sendRSS = append(sendRSS, [2]float64{m, float64(s)})
 		recvRSS = append(recvRSS, [2]float64{m, float64(r)})
+		sendAnon = append(sendAnon, [2]float64{m, float64(sa)})
+		recvAnon = append(recvAnon, [2]float64{m, float64(ra)})
 	}
 	cpuTo = time.Now()
 	if wakeCPU1, err = cpuNs(wake.Process.Pid); err != nil {
@@ -274,6 +278,10 @@ func (h *harness) run(ctx context.Context) error {
 	emit("call_send_floor_ratio", sendPct/encPct, "x")
 	emit("call_rss_slope_send_kb_per_min", slope(sendRSS), "KB/min")
 	emit("call_rss_slope_recv_kb_per_min", slope(recvRSS), "KB/min")
+	// Anonymous memory only (heaps, stacks), without the executable's
+	// pages that are mapped in as code runs for the first time.
+	emit("call_rss_anon_slope_send_kb_per_min", slope(sendAnon), "KB/min")
+	emit("call_rss_anon_slope_recv_kb_per_min", slope(recvAnon), "KB/min")
 	if n := len(sendRSS); n > 0 {
 		emit("call_rss_send_kb", sendRSS[n-1][1], "KB")
 		emit("call_rss_recv_kb", recvRSS[n-1][1], "KB")
@@ -547,18 +555,19 @@ func cpuNs(pid int) (int64, error) {
 	return sum, nil
 }
 
-// rssKB is pid's resident set size in KB.
-func rssKB(pid int) (int64, error) {
+// rssKB is a resident set size of pid in KB: field VmRSS (all) or
+// RssAnon (anonymous memory) of /proc/PID/status.
+func rssKB(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("process %d: no VmRSS", pid)
+	return 0, fmt.Errorf("process %d: no %s", pid, field)
 }
 
 func pct(ns int64, over time.Duration) float64 {
