@@ -120,6 +120,14 @@ type Config struct {
 	// Receivers meet both; this lets tests send the other kind through a
 	// real server. Normal clients leave it off.
 	PacketSequence bool
+	// OnVoice, if set, is called on the connection's read goroutine with
+	// every voice packet received, before the voice subscribers get
+	// their copies. p and p.Opus are valid only during the call, and
+	// OnVoice must not block: the connection waits for it. It spares a
+	// receive path that never blocks (a jitter buffer that copies the
+	// payload) the copy, the queue and two goroutine hand-offs per packet
+	// of a VoiceSubscription.
+	OnVoice func(p *VoicePacket)
 }
 
 // state is the server state a Client mirrors. It is guarded by Client.mu.

@@ -773,6 +773,52 @@ func receiveVoice(t *testing.T, want VoiceFormat) (script func(p *fakePeer), got
 	}, ch
 }
 
+// TestOnVoice: Config.OnVoice sees every voice packet on the read
+// goroutine, without allocating, next to a subscriber's copies.
+func TestOnVoice(t *testing.T) {
+	s := newFakeServer(t)
+	pkt, _ := AppendVoicePacket(nil, &VoicePacket{Target: ContextNormal, Session: 1, Sequence: 8, Opus: []byte{7, 8, 9}}, VoiceLegacy, ServerToClient)
+	start := make(chan struct{})
+	got := make(chan VoicePacket, 4)
+	cfg := &Config{Username: "me", OnVoice: func(p *VoicePacket) {
+		v := *p
+		v.Opus = bytes.Clone(p.Opus)
+		got <- v
+	}}
+	c, _ := dialFake(t, s, cfg, defaultSync(Version{1, 3, 4}), func(p *fakePeer) {
+		<-start
+		p.sendRaw(MessageUDPTunnel, pkt)
+		p.sendRaw(MessageUDPTunnel, []byte{0x20, 1, 2, 3}) // CELT, dropped
+		p.sendRaw(MessageUDPTunnel, pkt)
+	})
+	vs := c.SubscribeVoice()
+	defer vs.Close()
+	close(start)
+	for i := range 2 {
+		a := <-got
+		if a.Session != 1 || a.Sequence != 8 || !bytes.Equal(a.Opus, []byte{7, 8, 9}) {
+			t.Errorf("OnVoice packet %d: %+v", i, a)
+		}
+		if b := <-vs.C; b.Sequence != 8 || !bytes.Equal(b.Opus, []byte{7, 8, 9}) {
+			t.Errorf("subscriber packet %d: %+v", i, b)
+		}
+	}
+	select {
+	case p := <-got:
+		t.Errorf("OnVoice called for a dropped packet: %+v", p)
+	default:
+	}
+
+	// Without subscribers, handing a packet to OnVoice allocates nothing.
+	vs.Close()
+	calls := 0
+	c.cfg.OnVoice = func(*VoicePacket) { calls++ }
+	allocs := testing.AllocsPerRun(100, func() { c.handleVoice(pkt) })
+	if allocs != 0 || calls != 101 {
+		t.Errorf("handleVoice with OnVoice: %v allocations, %d calls", allocs, calls)
+	}
+}
+
 func TestSendVoiceFormatAndSequence(t *testing.T) {
 	for _, tc := range []struct {
 		server Version

@@ -122,13 +122,16 @@ func (c *Client) SendVoice(ctx context.Context, v OutgoingVoice) error {
 	return nil
 }
 
-// handleVoice decodes a voice packet from the server and hands a copy to
-// the voice subscribers. Undecodable packets (other codecs, garbage) are
+// handleVoice decodes a voice packet from the server and hands it to
+// Config.OnVoice and a copy to the voice subscribers. Undecodable packets (other codecs, garbage) are
 // dropped.
 func (c *Client) handleVoice(b []byte) {
 	p := &c.rxVoice
 	if _, err := ParseVoicePacket(b, p, ServerToClient); err != nil {
 		return
+	}
+	if c.cfg.OnVoice != nil {
+		c.cfg.OnVoice(p)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

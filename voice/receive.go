@@ -57,8 +57,8 @@ type ReceiverConfig struct {
 	// and mute, silence where the speaker was not talking. at is the
 	// position of pcm[0] in samples on the playback timeline that starts
 	// at 0 with the first Mix; calls for one speaker are contiguous except
-	// across an idle timeout, so a recorder fills a jump in at with
-	// silence. Record runs on the audio goroutine and must not block;
+	// across an idle timeout or periods passed over with Skip, so a
+	// recorder fills a jump in at with silence. Record runs on the audio goroutine and must not block;
 	// pcm is only valid during the call.
 	Record func(speaker uint32, at int64, pcm []int16)
 }
@@ -336,6 +336,46 @@ func (r *Receiver) MixAt(now time.Time, out []int16) error {
 		return fmt.Errorf("voice: mix: %w", err)
 	}
 	r.pos += int64(len(out))
+	return nil
+}
+
+// Idle reports whether a Mix now would play silence for every speaker and
+// change nothing but the timeline: no speaker is being heard, inside a
+// transmission or holding packets. A playback clock may then stop calling
+// Mix until HandlePacket is next called, and account for the periods it
+// did not mix with Skip.
+func (r *Receiver) Idle() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.speakers {
+		if s.talking.Load() {
+			return false
+		}
+		s.mu.Lock()
+		busy := s.buf.Active() || s.buf.Buffered() > 0
+		s.mu.Unlock()
+		if busy {
+			return false
+		}
+	}
+	return true
+}
+
+// Skip advances the playback timeline by n samples (a multiple of 480)
+// without mixing, for periods a clock did not mix while the Receiver was
+// Idle; now is the playback time after them. Speakers idle for longer
+// than IdleTimeout are freed, as Mix frees them. Record is not called for
+// the skipped periods.
+func (r *Receiver) Skip(now time.Time, n int64) error {
+	if n < 0 || n%receiveFrame != 0 {
+		return fmt.Errorf("voice: skip of %d samples is not a multiple of %d", n, receiveFrame)
+	}
+	r.mixMu.Lock()
+	defer r.mixMu.Unlock()
+	if err := r.snapshot(now); err != nil {
+		return err
+	}
+	r.pos += n
 	return nil
 }
 

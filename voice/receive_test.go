@@ -540,3 +540,89 @@ func TestReceiverMixDoesNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per 20 ms period with 8 speakers", a)
 	}
 }
+
+// TestReceiverIdleAndSkip: a Receiver is Idle before any packet, busy from
+// the first packet until the talk spurt has been played out (and the end
+// of talking reported), Idle again after; Skip moves the timeline on
+// without Record calls, frees speakers idle for too long, and playback
+// resumes at the new position when a packet arrives.
+func TestReceiverIdleAndSkip(t *testing.T) {
+	type rec struct {
+		at   int64
+		loud bool
+	}
+	var recs []rec
+	r := newTestReceiver(t, ReceiverConfig{IdleTimeout: 2 * time.Second, Record: func(_ uint32, at int64, pcm []int16) {
+		recs = append(recs, rec{at, rxRMS(pcm) > 100})
+	}})
+	if !r.Idle() {
+		t.Fatal("new receiver not idle")
+	}
+	talk := rxEncode(t, rxTone(440, 0.2, 0, 9600), 0, 0) // 200 ms
+	if err := r.HandlePacket(5, talk[0].seq, talk[0].data, false, rxEpoch); err != nil {
+		t.Fatal(err)
+	}
+	if r.Idle() {
+		t.Fatal("idle with a packet buffered")
+	}
+	out := rxRun(t, r, map[uint32][]rxPacket{5: talk[1:]}, 0, 480, 400*time.Millisecond)
+	if !r.Idle() {
+		t.Fatalf("not idle after the talk spurt (talking %v)", r.Talking(5))
+	}
+	var ev []TalkEvent
+	for len(r.Events()) > 0 {
+		ev = append(ev, <-r.Events())
+	}
+	if len(ev) != 2 || !ev[0].Talking || ev[1].Talking {
+		t.Errorf("talk events %+v, want start and end", ev)
+	}
+	// Skip 1 s: no Record calls; the timeline moves on.
+	n := len(recs)
+	if err := r.Skip(rxEpoch.Add(1400*time.Millisecond), 48000); err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != n {
+		t.Errorf("Record called during Skip")
+	}
+	if err := r.Skip(rxEpoch, 100); err == nil {
+		t.Error("Skip of 100 samples accepted")
+	}
+	// A new spurt 1.4 s in: recorded from the timeline's new position.
+	again := rxEncode(t, rxTone(440, 0.2, 0, 4800), 100, 0)
+	buf := make([]int16, 480)
+	for i, p := range again {
+		if err := r.HandlePacket(5, p.seq, p.data, p.term, rxEpoch.Add(1400*time.Millisecond+time.Duration(i)*20*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k := range 30 {
+		if err := r.MixAt(rxEpoch.Add(1400*time.Millisecond+time.Duration(k)*10*time.Millisecond), buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := recs[n].at, int64(len(out)+48000); got != want {
+		t.Errorf("first Record after Skip at %d, want %d", got, want)
+	}
+	loud := false
+	for _, x := range recs[n:] {
+		loud = loud || x.loud
+	}
+	if !loud {
+		t.Error("second spurt not played after Skip")
+	}
+	// Long idle: Skip frees the speaker, as Mix would.
+	for k := 0; !r.Idle(); k++ {
+		if k == 100 {
+			t.Fatal("not idle after 1 s of silence")
+		}
+		if err := r.MixAt(rxEpoch.Add(2*time.Second+time.Duration(k)*10*time.Millisecond), buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Skip(rxEpoch.Add(10*time.Second), 480*800); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Speakers()) != 0 {
+		t.Errorf("idle speaker kept across Skip: %+v", r.Speakers())
+	}
+}

@@ -134,7 +134,7 @@ type SendStats struct {
 	Level   float64
 	Talking bool
 	// SpeechProb and GainDB are the preprocessor's last speech
-	// probability and AGC gain.
+	// probability (-1 with every speexdsp stage off) and AGC gain.
 	SpeechProb float64
 	GainDB     int
 	// AGCFrozen reports that the AGC gain may not rise from the next

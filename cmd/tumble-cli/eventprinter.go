@@ -1,33 +1,30 @@
 package main
 
 import (
-	"errors"
 	"time"
 
 	"github.com/tumble-voip/tumble/app"
 	"github.com/tumble-voip/tumble/mumble"
-	"github.com/tumble-voip/tumble/voice"
 )
 
 // eventPrinter turns the connection's events and the receive path's talking
-// events into printed events, and feeds received voice into the receive
-// path.
+// events into printed events, and reports voice packets the receive path
+// refused (the connection hands voice to it directly: session.onVoice).
 type eventPrinter struct {
-	c     *mumble.Client
-	ev    *eventWriter
-	rec   *recorder
-	sub   *mumble.Subscription
-	voice *mumble.VoiceSubscription
-	quit  chan struct{}
+	c         *mumble.Client
+	ev        *eventWriter
+	rec       *recorder
+	sub       *mumble.Subscription
+	voiceErrs <-chan voiceError
+	quit      chan struct{}
 }
 
-func newEventPrinter(c *mumble.Client, ev *eventWriter, rec *recorder) *eventPrinter {
-	return &eventPrinter{c: c, ev: ev, rec: rec, sub: c.Subscribe(), voice: c.SubscribeVoice(), quit: make(chan struct{})}
+func newEventPrinter(c *mumble.Client, ev *eventWriter, rec *recorder, voiceErrs <-chan voiceError) *eventPrinter {
+	return &eventPrinter{c: c, ev: ev, rec: rec, sub: c.Subscribe(), voiceErrs: voiceErrs, quit: make(chan struct{})}
 }
 
 // run prints until stop is called or the connection ends.
 func (p *eventPrinter) run() {
-	go p.feedVoice()
 	talk := p.rec.rx.Events()
 	for {
 		select {
@@ -49,16 +46,8 @@ func (p *eventPrinter) run() {
 				kind = "voice-start"
 			}
 			p.ev.emit(kind, field{"session", t.Speaker}, field{"name", userName(p.c, t.Speaker)})
-		}
-	}
-}
-
-// feedVoice hands every received voice packet to the receive path.
-func (p *eventPrinter) feedVoice() {
-	for pkt := range p.voice.C {
-		err := p.rec.rx.HandlePacket(pkt.Session, pkt.Sequence, pkt.Opus, pkt.Terminator, time.Now())
-		if err != nil && !errors.Is(err, voice.ErrReceiverClosed) {
-			p.ev.emit("voice-error", field{"session", pkt.Session}, field{"error", err.Error()})
+		case e := <-p.voiceErrs:
+			p.ev.emit("voice-error", field{"session", e.session}, field{"error", e.err.Error()})
 		}
 	}
 }
@@ -90,7 +79,7 @@ func (p *eventPrinter) print(e mumble.Event) {
 	}
 }
 
-// stop ends run and the voice feed.
+// stop ends run.
 func (p *eventPrinter) stop() {
 	select {
 	case <-p.quit:
@@ -98,7 +87,6 @@ func (p *eventPrinter) stop() {
 		close(p.quit)
 	}
 	p.sub.Close()
-	p.voice.Close()
 }
 
 // voiceStats prints each speaker's receive-path account: frames played,

@@ -46,10 +46,17 @@ func oneLine(err error) string {
 }
 
 // run is the whole program, testable without a process.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	o, err := parseOptions(args, stderr, os.Getenv)
 	if err != nil {
 		return err
+	}
+	if o.pprofDir != "" {
+		p, err := startProfiler(o.pprofDir)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, p.Close()) }()
 	}
 	ev := &eventWriter{w: stdout, json: o.jsonOut, now: time.Now}
 	s := &session{opts: o, ev: ev}

@@ -53,6 +53,7 @@ type options struct {
 	tokens          []string
 	isolation       string
 	bridges         []string // bridge lines from --bridge and --bridges-file
+	pprofDir        string   // hidden: keep pprof profiles of the run here (bench/soak)
 }
 
 // usageHeader is printed above the flag list by --help.
@@ -72,7 +73,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
-		fs.PrintDefaults()
+		printVisibleDefaults(fs)
 	}
 	passwordFile := ""
 	tokens := ""
@@ -115,6 +116,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.BoolVar(&o.trustFirstUse, "trust-first-use", false, "accept a certificate that is neither pinned nor valid for the server's DNS name\n(without it or --pin such a server is refused, with its fingerprint, before anything is sent)")
 	fs.StringVar(&o.certFile, "cert", "", "client certificate and key `FILE` (PEM) to identify with")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "connection `TIMEOUT` (default suits onion services)")
+	fs.StringVar(&o.pprofDir, profileFlag, "", "debugging: write pprof profiles of the run to `DIR` (not listed by --help)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -190,6 +192,21 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 		}
 	}
 	return o, nil
+}
+
+// printVisibleDefaults prints fs's flags like PrintDefaults, without the
+// hidden debugging flag.
+func printVisibleDefaults(fs *flag.FlagSet) {
+	visible := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	visible.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == profileFlag {
+			return
+		}
+		visible.Var(f.Value, f.Name, f.Usage)
+		visible.Lookup(f.Name).DefValue = f.DefValue
+	})
+	visible.PrintDefaults()
 }
 
 // checkSendProcessing parses --transmit and checks the send path's

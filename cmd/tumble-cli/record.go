@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/voice"
 	"github.com/tumble-voip/tumble/voice/wav"
 )
@@ -28,11 +29,20 @@ const playbackPeriod = 10 * time.Millisecond
 // first heard after an hour costs no disk space for that hour), and the
 // samples written are bounded by max bytes: reaching it stops the
 // recording with an error (Failed).
+//
+// While nothing plays the clock stops (no 10 ms wake-ups in a silent
+// call) and the timeline is skipped forward when the next packet arrives.
 type recorder struct {
 	dir   string
 	names func(session uint32) string
 	rx    *voice.Receiver
 	max   int64
+
+	// Clock seams, time.Now and a time.Ticker outside tests.
+	now       func() time.Time
+	newTicker func(d time.Duration) (c <-chan time.Time, stop func())
+
+	wake chan struct{} // one slot: a packet was handed to rx
 
 	mu      sync.Mutex
 	files   map[uint32]*speakerFile
@@ -56,20 +66,38 @@ type speakerFile struct {
 // announced). max bounds the bytes written. With an empty dir the receive
 // path still runs (for talking events) and nothing is written.
 func newRecorder(dir string, names func(uint32) string, max int64) (*recorder, error) {
+	r, err := newRecorderClock(dir, names, max, time.Now, func(d time.Duration) (<-chan time.Time, func()) {
+		t := time.NewTicker(d)
+		return t.C, t.Stop
+	})
+	if err != nil {
+		return nil, err
+	}
+	go r.clock()
+	return r, nil
+}
+
+// newRecorderClock is newRecorder with the clock's seams, without starting
+// the clock.
+func newRecorderClock(dir string, names func(uint32) string, max int64, now func() time.Time,
+	newTicker func(time.Duration) (<-chan time.Time, func())) (*recorder, error) {
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("--record-dir: %w", err)
 		}
 	}
 	r := &recorder{
-		dir:     dir,
-		names:   names,
-		max:     max,
-		failed:  make(chan struct{}),
-		files:   make(map[uint32]*speakerFile),
-		used:    make(map[string]bool),
-		stop:    make(chan struct{}),
-		stopped: make(chan struct{}),
+		dir:       dir,
+		names:     names,
+		max:       max,
+		failed:    make(chan struct{}),
+		now:       now,
+		newTicker: newTicker,
+		wake:      make(chan struct{}, 1),
+		files:     make(map[uint32]*speakerFile),
+		used:      make(map[string]bool),
+		stop:      make(chan struct{}),
+		stopped:   make(chan struct{}),
 	}
 	rx, err := voice.NewReceiver(voice.ReceiverConfig{
 		// The default jitter buffer of the Tor-recommended settings.
@@ -83,32 +111,84 @@ func newRecorder(dir string, names func(uint32) string, max int64) (*recorder, e
 		return nil, fmt.Errorf("voice receiver: %w", err)
 	}
 	r.rx = rx
-	r.origin = time.Now()
-	go r.clock()
+	r.origin = now()
 	return r, nil
 }
 
-// clock pulls one period of audio through the receiver every 10 ms, like a
-// sound card: period k covers the wall-clock time origin + k x 10 ms, and a
-// late wake-up plays every period that is due, so sample positions in the
-// recordings map exactly to wall-clock time.
+// packet hands one received voice packet to the receive path and wakes
+// the clock. It runs on the connection's read goroutine and never blocks.
+func (r *recorder) packet(p *mumble.VoicePacket) error {
+	err := r.rx.HandlePacket(p.Session, p.Sequence, p.Opus, p.Terminator, r.now())
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// clock pulls one period of audio through the receiver every 10 ms while
+// there is something to play, like a sound card: period k covers the
+// wall-clock time origin + k x 10 ms, and a late wake-up plays every
+// period that is due, so sample positions in the recordings map exactly to
+// wall-clock time. When the receiver is idle the clock stops until a
+// packet arrives, and the periods in between are skipped.
 func (r *recorder) clock() {
 	defer close(r.stopped)
-	t := time.NewTicker(playbackPeriod)
-	defer t.Stop()
-	out := make([]int16, 480)
-	origin := r.origin
-	var done int64
+	var done int64 // periods played or skipped
 	for {
+		// Drain the wake-up before looking: a packet handed over after
+		// this is either seen by Idle or wakes the wait below.
 		select {
-		case <-r.stop:
-			return
-		case now := <-t.C:
-			for due := int64(now.Sub(origin) / playbackPeriod); done < due; done++ {
-				if err := r.rx.MixAt(origin.Add(time.Duration(done)*playbackPeriod), out); err != nil {
+		case <-r.wake:
+		default:
+		}
+		if r.rx.Idle() {
+			select {
+			case <-r.stop:
+				return
+			case <-r.wake:
+			}
+			if due := int64(r.now().Sub(r.origin) / playbackPeriod); due > done {
+				at := r.origin.Add(time.Duration(due) * playbackPeriod)
+				if err := r.rx.Skip(at, (due-done)*receiveFrame); err != nil {
 					r.fail(err)
 					return
 				}
+				done = due
+			}
+		}
+		if !r.play(&done) {
+			return
+		}
+	}
+}
+
+// receiveFrame is one period in samples.
+const receiveFrame = 480
+
+// play ticks until the receiver is idle (true) or the clock is stopped or
+// fails (false).
+func (r *recorder) play(done *int64) bool {
+	c, stop := r.newTicker(playbackPeriod)
+	defer stop()
+	out := make([]int16, receiveFrame)
+	for {
+		select {
+		case <-r.stop:
+			return false
+		case now := <-c:
+			for due := int64(now.Sub(r.origin) / playbackPeriod); *done < due; *done++ {
+				if err := r.rx.MixAt(r.origin.Add(time.Duration(*done)*playbackPeriod), out); err != nil {
+					r.fail(err)
+					return false
+				}
+			}
+			select {
+			case <-r.wake:
+			default:
+			}
+			if r.rx.Idle() {
+				return true
 			}
 		}
 	}

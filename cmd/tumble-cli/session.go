@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tumble-voip/tumble/app"
 	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/voice"
 	"github.com/tumble-voip/tumble/voice/wav"
 )
 
@@ -19,6 +21,37 @@ type session struct {
 	ev     *eventWriter
 	client *mumble.Client
 	wav    *wav.Reader // the --send-wav file, opened before connecting
+
+	// rec receives voice on the connection's read goroutine once it
+	// exists; voiceErrs carries refused packets to the event printer.
+	rec       atomic.Pointer[recorder]
+	voiceErrs chan voiceError
+}
+
+// voiceErrorQueue is how many refused voice packets may wait to be
+// reported; more are not reported.
+const voiceErrorQueue = 64
+
+// voiceError is a voice packet the receive path refused.
+type voiceError struct {
+	session uint32
+	err     error
+}
+
+// onVoice is the connection's voice handler (mumble.Config.OnVoice): it
+// hands the packet to the receive path, which copies it, and never
+// blocks.
+func (s *session) onVoice(p *mumble.VoicePacket) {
+	r := s.rec.Load()
+	if r == nil {
+		return
+	}
+	if err := r.packet(p); err != nil && !errors.Is(err, voice.ErrReceiverClosed) {
+		select {
+		case s.voiceErrs <- voiceError{p.Session, err}:
+		default:
+		}
+	}
 }
 
 // run connects, does what the flags ask and disconnects cleanly. However
@@ -57,12 +90,14 @@ func (s *session) run(ctx context.Context) (err error) {
 		PinnedFingerprint: o.pin,
 		ConnectTimeout:    o.connectTimeout,
 		PacketSequence:    o.seqPerPacket,
+		OnVoice:           s.onVoice,
 	}
 	if o.trustFirstUse {
 		// Explicitly asked for: accept an unverified certificate once.
 		// Without it (or --pin) Dial refuses before sending anything.
 		cfg.VerifyServer = func(context.Context, *mumble.UnverifiedCertificateError) error { return nil }
 	}
+	s.voiceErrs = make(chan voiceError, voiceErrorQueue)
 	if o.certFile != "" {
 		cert, err := tls.LoadX509KeyPair(o.certFile, o.certFile)
 		if err != nil {
@@ -105,7 +140,9 @@ func (s *session) run(ctx context.Context) (err error) {
 	if o.recordDir != "" {
 		s.ev.emit("record-start", field{"dir", o.recordDir}, field{"origin", rec.Origin().UTC().Format(time.RFC3339Nano)})
 	}
-	printer := newEventPrinter(c, s.ev, rec)
+	s.rec.Store(rec)
+	defer s.rec.Store(nil)
+	printer := newEventPrinter(c, s.ev, rec, s.voiceErrs)
 	printerDone := make(chan struct{})
 	go func() {
 		printer.run()

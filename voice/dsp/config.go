@@ -115,7 +115,8 @@ func (c PreprocessConfig) validate() error {
 // Result describes one processed frame.
 type Result struct {
 	// SpeechProb is speexdsp's probability (0-1) that the frame holds
-	// speech, from its noise estimate.
+	// speech, from its noise estimate; -1 when no speexdsp stage is on
+	// (speexdsp does not run then).
 	SpeechProb float64
 	// GainDB is the AGC gain applied, in dB (0 with AGC off).
 	GainDB int

@@ -329,9 +329,9 @@ func TestAGCIncrement(t *testing.T) {
 }
 
 // TestPassThrough: with no speexdsp stage on, a frame comes out as it went
-// in, undelayed (only the high-pass filter touches it), and the speech
-// probability is still measured; with noise suppression on, speexdsp's
-// one-frame delay applies.
+// in, undelayed (only the high-pass filter touches it), and speexdsp does
+// not run (no speech probability, -1); with a stage on, speexdsp's
+// one-frame delay applies and the speech probability is measured.
 func TestPassThrough(t *testing.T) {
 	speech := speechtest.Speech(t, speechtest.NearVoice, speechtest.NearText, -25)[:3*48000]
 	pcm := speechtest.Mix(speech, speechtest.Noise(len(speech), -70, false, 8))
@@ -373,6 +373,12 @@ func TestPassThrough(t *testing.T) {
 		}
 		if tc.exact && !slices.Equal(out, pcm) {
 			t.Errorf("%+v: output differs from the input", tc.cfg)
+		}
+		if tc.delay == 0 {
+			if slices.ContainsFunc(probs, func(p float64) bool { return p != -1 }) {
+				t.Errorf("%+v: speech probability measured in pass-through, want -1", tc.cfg)
+			}
+			continue
 		}
 		if voiced < len(probs)/4 {
 			t.Errorf("%+v: speech probability above 0.5 in only %d of %d frames of speech", tc.cfg, voiced, len(probs))

@@ -20,23 +20,22 @@ import (
 // of frames. speexdsp's overlap-add delays the signal by one frame; when
 // none of its stages is on (no noise suppression, AGC or dereverberation;
 // residual echo suppression is part of noise suppression) the frame passes
-// through undelayed, with only the high-pass filter, while speexdsp still
-// analyses a copy (speech probability, noise estimate). Turning the first
-// stage on or the last one off therefore repeats or skips one frame of
-// audio, once.
+// through undelayed, with only the high-pass filter, and speexdsp does not
+// run at all (no speech probability; its noise estimate adapts anew when a
+// stage is turned on). Turning the first stage on or the last one off
+// therefore repeats or skips one frame of audio, once.
 type Preprocessor struct {
 	frame int
 	rate  int
 
-	mu      sync.Mutex // guards all below
-	st      *C.SpeexPreprocessState
-	cfg     PreprocessConfig
-	echo    *EchoCanceller
-	hp      *HighPass // nil when off
-	hpHz    float64
-	dirty   bool    // cfg changed since last applied
-	inc     int     // AGC increment in dB/s handed to speexdsp
-	scratch []int16 // the copy speexdsp analyses in pass-through
+	mu    sync.Mutex // guards all below
+	st    *C.SpeexPreprocessState
+	cfg   PreprocessConfig
+	echo  *EchoCanceller
+	hp    *HighPass // nil when off
+	hpHz  float64
+	dirty bool // cfg changed since last applied
+	inc   int  // AGC increment in dB/s handed to speexdsp
 }
 
 // agcDecrementDB is the fastest fall of the AGC gain in dB per second:
@@ -239,17 +238,13 @@ func (p *Preprocessor) Process(frame []int16) (Result, error) {
 		C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, ctlPtr(&ns))
 	}
 	p.hp.Process(frame)
-	run := frame
 	if p.passThrough() {
-		// Nothing would change the frame but speexdsp's delay: let it
-		// analyse a copy and keep the frame as it is.
-		if p.scratch == nil {
-			p.scratch = make([]int16, p.frame)
-		}
-		run = p.scratch
-		copy(run, frame)
+		// Nothing would change the frame: speexdsp's analysis (an FFT
+		// per frame, several times the cost of encoding it) would only
+		// yield a speech probability nobody asked for.
+		return Result{SpeechProb: -1}, nil
 	}
-	C.speex_preprocess_run(p.st, (*C.spx_int16_t)(&run[0]))
+	C.speex_preprocess_run(p.st, (*C.spx_int16_t)(&frame[0]))
 	var prob C.spx_int32_t
 	C.speex_preprocess_ctl(p.st, C.SPEEX_PREPROCESS_GET_PROB, ctlPtr(&prob))
 	if p.cfg.AGC {

@@ -397,6 +397,31 @@ func mustOpen(t *testing.T, path string) *os.File {
 	return f
 }
 
+// TestWriterBuffers: 10 ms at a time, the Writer writes to its stream in
+// blocks of flushBytes, not once per call.
+func TestWriterBuffers(t *testing.T) {
+	var f failWriter
+	f.writes = -1000 // count only
+	w, err := NewWriter(&f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 100 { // 1 s
+		if err := w.WriteSamples(tone(480)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := f.writes+1000, 1+100*960/flushBytes; got != want {
+		t.Errorf("%d writes for 1 s in 10 ms calls, want %d (header and full blocks)", got, want)
+	}
+	if w.Samples() != 48000 {
+		t.Errorf("Samples %d with some buffered, want 48000", w.Samples())
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // failWriter fails every write after the header.
 type failWriter struct {
 	memFile
@@ -412,12 +437,25 @@ func (f *failWriter) Write(p []byte) (int, error) {
 }
 
 func TestWriterError(t *testing.T) {
-	var f failWriter
-	w, err := NewWriter(&f)
+	// Samples are buffered: a short write's error comes from Close.
+	var short failWriter
+	w, err := NewWriter(&short)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.WriteSamples(tone(10)); err == nil || !strings.Contains(err.Error(), "disk full") {
+	if err := w.WriteSamples(tone(10)); err != nil {
+		t.Fatalf("buffered WriteSamples: %v", err)
+	}
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Close error %v, want disk full", err)
+	}
+
+	var f failWriter
+	w, err = NewWriter(&f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteSamples(tone(flushBytes / 2)); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("WriteSamples error %v, want disk full", err)
 	}
 	if err := w.WriteSamples(tone(10)); err == nil {
