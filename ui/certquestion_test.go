@@ -54,4 +54,3 @@ func TestCertificateQuestion(t *testing.T) {
 		t.Error("the dialog stayed after the question went away")
 	}
 }
-

@@ -211,7 +211,7 @@ func (c *fakeController) TrustNewCertificate() { c.record("TrustNewCertificate")
 func (c *fakeController) AnswerCertificate(a app.CertificateAnswer) {
 	c.record(fmt.Sprintf("AnswerCertificate(%d)", a))
 }
-func (c *fakeController) StopReconnect()       { c.record("StopReconnect") }
+func (c *fakeController) StopReconnect() { c.record("StopReconnect") }
 
 func (c *fakeController) Join(channelID uint32) error {
 	c.record(fmt.Sprintf("Join %d", channelID))
