@@ -6,6 +6,7 @@ import (
 
 	"github.com/tumble-voip/tumble/app"
 	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/mumble/e2e"
 	"github.com/tumble-voip/tumble/voice"
 )
 
@@ -19,10 +20,11 @@ type eventPrinter struct {
 	sub   *mumble.Subscription
 	voice *mumble.VoiceSubscription
 	quit  chan struct{}
+	e2e   *cliE2E // nil without --e2e
 }
 
-func newEventPrinter(c *mumble.Client, ev *eventWriter, rec *recorder) *eventPrinter {
-	return &eventPrinter{c: c, ev: ev, rec: rec, sub: c.Subscribe(), voice: c.SubscribeVoice(), quit: make(chan struct{})}
+func newEventPrinter(c *mumble.Client, ev *eventWriter, rec *recorder, x *cliE2E) *eventPrinter {
+	return &eventPrinter{c: c, ev: ev, rec: rec, sub: c.Subscribe(), voice: c.SubscribeVoice(), quit: make(chan struct{}), e2e: x}
 }
 
 // run prints until stop is called or the connection ends.
@@ -56,6 +58,12 @@ func (p *eventPrinter) run() {
 // feedVoice hands every received voice packet to the receive path.
 func (p *eventPrinter) feedVoice() {
 	for pkt := range p.voice.C {
+		if p.e2e != nil {
+			if play, err := p.e2e.link.OpenVoice(&pkt); !play {
+				p.ev.emit("e2e-voice-dropped", field{"session", pkt.Session}, field{"error", err.Error()})
+				continue
+			}
+		}
 		err := p.rec.rx.HandlePacket(pkt.Session, pkt.Sequence, pkt.Opus, pkt.Terminator, time.Now())
 		if err != nil && !errors.Is(err, voice.ErrReceiverClosed) {
 			p.ev.emit("voice-error", field{"session", pkt.Session}, field{"error", err.Error()})
@@ -64,6 +72,14 @@ func (p *eventPrinter) feedVoice() {
 }
 
 func (p *eventPrinter) print(e mumble.Event) {
+	if p.e2e != nil && p.e2e.handle(p, e) {
+		return
+	}
+	if from, _, signal := e2e.Signal(e); signal {
+		// Signalling goes to members only; never shown as text.
+		p.ev.emit("e2e-signal-ignored", field{"session", from})
+		return
+	}
 	switch e := e.(type) {
 	case *mumble.ChannelAddedEvent:
 		p.ev.emit("channel", field{"action", "added"}, field{"id", e.Channel.ID}, field{"name", e.Channel.Name}, field{"parent", e.Channel.Parent})
@@ -84,7 +100,11 @@ func (p *eventPrinter) print(e mumble.Event) {
 		for _, l := range msg.Links {
 			links = append(links, l.URL)
 		}
-		p.ev.emit("text", field{"from", e.SenderName}, field{"session", e.Sender}, field{"message", msg.Text}, field{"links", links})
+		fields := []field{{"from", e.SenderName}, {"session", e.Sender}, {"message", msg.Text}, {"links", links}}
+		if p.e2e != nil {
+			fields = append(fields, field{"encrypted", false})
+		}
+		p.ev.emit("text", fields...)
 	case *mumble.PermissionDeniedEvent:
 		p.ev.emit("permission-denied", field{"error", e.Err.Error()})
 	}

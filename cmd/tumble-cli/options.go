@@ -48,6 +48,10 @@ type options struct {
 	connectTimeout  time.Duration
 	tokens          []string
 	isolation       string
+	e2e             bool   // encrypted room in --channel
+	e2eIdentity     string // E2E identity key file
+	e2eTrust        string // known members' keys file
+	e2eMembers      int    // wait for this many members before sending
 }
 
 // usageHeader is printed above the flag list by --help.
@@ -101,6 +105,10 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object per line for every event")
 	fs.StringVar(&o.pin, "pin", "", "expected server certificate SHA-256 `HEX` (a mismatch is an error)")
 	fs.StringVar(&o.certFile, "cert", "", "client certificate and key `FILE` (PEM) to identify with")
+	fs.BoolVar(&o.e2e, "e2e", false, "encrypt voice and chat end to end among the Tumble users in --channel who also use --e2e\n(--send-wav and --say go only to them)")
+	fs.StringVar(&o.e2eIdentity, "e2e-identity", "", "E2E identity key `FILE` (created if missing; default: a new key each run)")
+	fs.StringVar(&o.e2eTrust, "e2e-trust", "", "known members' keys `FILE` (trust on first use; updated on exit)")
+	fs.IntVar(&o.e2eMembers, "e2e-members", 0, "with --e2e, wait until `N` other members' keys are in before --say and --send-wav")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "connection `TIMEOUT` (default suits onion services)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

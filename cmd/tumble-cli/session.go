@@ -18,6 +18,7 @@ type session struct {
 	opts   *options
 	ev     *eventWriter
 	client *mumble.Client
+	e2e    *cliE2E // nil without --e2e
 	wav    *wav.Reader // the --send-wav file, opened before connecting
 }
 
@@ -100,7 +101,12 @@ func (s *session) run(ctx context.Context) (err error) {
 	if o.recordDir != "" {
 		s.ev.emit("record-start", field{"dir", o.recordDir}, field{"origin", rec.Origin().UTC().Format(time.RFC3339Nano)})
 	}
-	printer := newEventPrinter(c, s.ev, rec)
+	if o.e2e {
+		if s.e2e, err = newCLIE2E(c, o); err != nil {
+			return err
+		}
+	}
+	printer := newEventPrinter(c, s.ev, rec, s.e2e)
 	printerDone := make(chan struct{})
 	go func() {
 		printer.run()
@@ -110,6 +116,15 @@ func (s *session) run(ctx context.Context) (err error) {
 
 	if o.channel != "" {
 		if err := s.joinChannel(ctx, o.channel, o.createChannel); err != nil {
+			return err
+		}
+	}
+	if s.e2e != nil {
+		if err := s.e2e.link.Enable(ctx); err != nil {
+			return err
+		}
+		s.ev.emit("e2e-enabled", field{"channel", c.Self().ChannelID})
+		if err := s.e2e.waitReady(ctx, c); err != nil {
 			return err
 		}
 	}
@@ -178,6 +193,12 @@ func (s *session) finish(p *eventPrinter, done <-chan struct{}) {
 	p.stop()
 	<-done
 	p.voiceStats()
+	if s.e2e != nil {
+		s.e2e.report(p)
+		if err := s.e2e.save(s.opts); err != nil {
+			s.ev.emit("e2e-error", field{"error", err.Error()})
+		}
+	}
 }
 
 // joinChannel joins the channel at path, creating the last element as a
@@ -222,7 +243,11 @@ func (s *session) sayInChannel(ctx context.Context, text string) error {
 	if err != nil {
 		return fmt.Errorf("say: %w", err)
 	}
-	err = s.client.SendText(ctx, mumble.TextMessage{Channels: []uint32{self.ChannelID}, Message: html})
+	if s.e2e != nil {
+		err = s.e2e.link.SendChat(ctx, html)
+	} else {
+		err = s.client.SendText(ctx, mumble.TextMessage{Channels: []uint32{self.ChannelID}, Message: html})
+	}
 	if err != nil {
 		return fmt.Errorf("say: %w", err)
 	}
