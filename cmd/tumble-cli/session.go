@@ -18,7 +18,7 @@ type session struct {
 	opts   *options
 	ev     *eventWriter
 	client *mumble.Client
-	e2e    *cliE2E // nil without --e2e
+	e2e    *cliE2E     // nil without --e2e
 	wav    *wav.Reader // the --send-wav file, opened before connecting
 }
 
