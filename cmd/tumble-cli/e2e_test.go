@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
+	"github.com/tumble-voip/tumble/voice/codec"
 )
 
 // liveCLI is a running tumble-cli whose events can be awaited as they come.
@@ -102,7 +104,10 @@ func (l *liveCLI) wait() *cliRun {
 
 // TestE2ERoom: three --e2e members and one plain client in a channel. The
 // members hear the 440 Hz tone and read the text; the plain client gets
-// no voice packet, no text and no signalling from the room.
+// no voice packet, no text and no signalling from the room. The members
+// connect through a recording proxy that sees what the server sees: no
+// voice payload it records decodes to the tone, and the text appears in
+// no recorded frame.
 func TestE2ERoom(t *testing.T) {
 	for _, v := range murmurtest.Versions() {
 		t.Run(v.String(), func(t *testing.T) {
@@ -110,8 +115,10 @@ func TestE2ERoom(t *testing.T) {
 			srv, dir, tone := labWithTone(t, v, 2*time.Second)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			common := []string{"--server", srv.Addr, "--tor", "off", "--channel", "Root/Lab"}
-			carol := startLive(ctx, t, append(common, "--user", "carol", "--record-dir", filepath.Join(dir, "carol"))...)
+			rec := murmurtest.StartRecorder(t, srv)
+			common := []string{"--server", rec.Addr, "--pin", rec.Fingerprint(), "--tor", "off", "--channel", "Root/Lab"}
+			carol := startLive(ctx, t, "--server", srv.Addr, "--tor", "off", "--channel", "Root/Lab",
+				"--user", "carol", "--record-dir", filepath.Join(dir, "carol"))
 			if !carol.await(kind("joined")) {
 				t.Fatalf("carol: %s", carol.wait().stderr)
 			}
@@ -124,6 +131,12 @@ func TestE2ERoom(t *testing.T) {
 			alice := startLive(ctx, t, append(common, "--user", "alice", "--e2e", "--e2e-members", "2",
 				"--send-wav", tone, "--say", secret)...)
 			a := alice.wait()
+			for _, e := range a.events {
+				switch e["event"] {
+				case "e2e-ready", "e2e-notice", "voice-send-talking", "voice-send-end", "e2e-stats", "e2e-error", "joined", "e2e-enabled":
+					t.Logf("alice: %v", e)
+				}
+			}
 			if a.err != nil {
 				t.Fatalf("alice: %v\n%s", a.err, a.stderr)
 			}
@@ -141,7 +154,7 @@ func TestE2ERoom(t *testing.T) {
 					}
 				}
 				voiced, freq := toneStats(readWAV(t, filepath.Join(dir, name, "alice.wav")))
-				t.Logf("%s on %s heard %v at %.1f Hz; %v", name, v, voiced, freq, r.find("e2e-stats"))
+				t.Logf("%s on %s heard %v at %.1f Hz; %v %v drops %d errs %v", name, v, voiced, freq, r.find("e2e-stats"), r.find("voice-stats"), len(r.find("e2e-voice-dropped")), r.find("voice-error"))
 				if voiced < 1900*time.Millisecond || math.Abs(freq-440) > 5 {
 					t.Errorf("%s heard %v at %.1f Hz, want the 2 s tone at 440 Hz", name, voiced, freq)
 				}
@@ -155,6 +168,53 @@ func TestE2ERoom(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "carol", "alice.wav")); !os.IsNotExist(err) {
 				t.Errorf("the non-member recorded alice (stat: %v)", err)
 			}
+			checkServerView(t, rec.Frames(), secret)
 		})
+	}
+}
+
+// checkServerView checks the recorded frames: the secret text is in none,
+// and the voice payloads do not decode to the 440 Hz tone.
+func checkServerView(t *testing.T, frames []murmurtest.Frame, secret string) {
+	t.Helper()
+	var voicePkts, undecodable int
+	var pcm []int16
+	buf := make([]int16, 5760)
+	dec := map[int]*codec.Decoder{}
+	for _, f := range frames {
+		if bytes.Contains(f.Payload, []byte(secret)) || bytes.Contains(f.Payload, []byte("old mill")) {
+			t.Errorf("the chat plaintext is in %v", f)
+		}
+		if f.Type != uint16(mumble.MessageUDPTunnel) || !f.FromClient {
+			continue
+		}
+		var p mumble.VoicePacket
+		if _, err := mumble.ParseVoicePacket(f.Payload, &p, mumble.ClientToServer); err != nil {
+			continue
+		}
+		voicePkts++
+		d := dec[f.Conn]
+		if d == nil {
+			var err error
+			if d, err = codec.NewDecoder(); err != nil {
+				t.Fatal(err)
+			}
+			dec[f.Conn] = d
+		}
+		n, err := d.Decode(p.Opus, buf)
+		if err != nil {
+			undecodable++
+			continue
+		}
+		pcm = append(pcm, buf[:n]...)
+	}
+	voiced, freq := toneStats(pcm)
+	t.Logf("server's view: %d frames, %d voice packets (%d not Opus at all); the rest decodes to %v of sound at %.1f Hz",
+		len(frames), voicePkts, undecodable, voiced, freq)
+	if voicePkts < 90 {
+		t.Errorf("recorded %d voice packets, want the 2 s tone's 100", voicePkts)
+	}
+	if voiced > 0 && math.Abs(freq-440) <= 20 {
+		t.Errorf("the server's view decodes to %v at %.1f Hz: the tone", voiced, freq)
 	}
 }

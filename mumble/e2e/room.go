@@ -246,9 +246,13 @@ func (r *Room) handleHelloLocked(from Sender, h *Hello) ([]Out, error) {
 		return r.removeLocked(from.Session, "left the encrypted room")
 	}
 	if old := r.peers[from.Session]; old != nil && old.hello.Eph == h.Eph && old.hello.Key == h.Key {
+		// A repeat (both sides may invite each other at once): answer
+		// if asked; nothing changed.
 		if !h.Reply {
-			return nil, nil // a repeat
+			return nil, nil
 		}
+		b, err := (&Message{Type: TypeHello, Hello: &r.hello}).Marshal()
+		return []Out{{To: []uint32{from.Session}, Data: b}}, err
 	}
 	pair, err := derivePairKey(r.id, r.eph, &r.hello, h)
 	if err != nil {
