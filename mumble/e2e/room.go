@@ -40,7 +40,8 @@ type Member struct {
 	Fingerprint  Fingerprint
 	Trust        TrustState
 	SafetyNumber string
-	HasKey       bool // its sender key arrived: we can hear it
+	HasKey       bool  // its sender key arrived: we can hear it
+	KeyID        uint8 // the ID of its newest sender key, if HasKey
 }
 
 // RoomConfig configures a Room.
@@ -102,6 +103,13 @@ func NewRoom(cfg RoomConfig) (*Room, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// KeyID returns the ID of this member's current sender key.
+func (r *Room) KeyID() uint8 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.key.ID
 }
 
 // Channel returns the room's channel.
@@ -420,7 +428,7 @@ func (r *Room) Members() []Member {
 	for _, s := range r.sessionsLocked() {
 		p := r.peers[s]
 		out = append(out, Member{Session: s, Name: p.name, Fingerprint: p.hello.Key.Fingerprint(),
-			Trust: p.trust, SafetyNumber: SafetyNumber(r.hello.Key, p.hello.Key), HasKey: p.hasKey})
+			Trust: p.trust, SafetyNumber: SafetyNumber(r.hello.Key, p.hello.Key), HasKey: p.hasKey, KeyID: p.voice.keys[0].id})
 	}
 	return out
 }
