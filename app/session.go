@@ -57,6 +57,8 @@ type session struct {
 	// every attempt. Used by the session goroutine only.
 	bookmark Bookmark
 
+	keys roomKeys // the encrypted rooms' identity and known keys
+
 	mu   sync.Mutex
 	st   State // Tor is left zero: the Controller adds it
 	conn *conn // the live connection, nil when not connected

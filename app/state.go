@@ -269,6 +269,8 @@ type ChatLine struct {
 	// System marks lines from the server or from Tumble itself (welcome
 	// text, refusals, connection notices).
 	System bool
+	// Encrypted marks a line of the encrypted room (end to end).
+	Encrypted bool
 }
 
 // MaxChatLines bounds State.Chat; older lines are dropped.
@@ -306,6 +308,8 @@ type State struct {
 	// Audio says how sound is handled: the devices in use, or why there
 	// are none (voice is then still received and shown, not played).
 	Audio string
+	// Room is the encrypted room of this client's channel (docs/e2e.md).
+	Room EncryptedRoom
 }
 
 // clone returns a deep copy of s.
@@ -326,5 +330,6 @@ func (s State) clone() State {
 		}
 		s.Chat = chat
 	}
+	s.Room.Members = append([]RoomMember(nil), s.Room.Members...)
 	return s
 }

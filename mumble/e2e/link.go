@@ -35,6 +35,20 @@ var Beacon = []byte("TUMBLE-E2E\x01")
 // pluginDataVersion is the first server version relaying plugin data.
 var pluginDataVersion = mumble.Version{Major: 1, Minor: 4}
 
+// Client is what a Link needs of a Mumble connection; *mumble.Client has
+// it.
+type Client interface {
+	Session() uint32
+	Self() mumble.User
+	User(session uint32) (mumble.User, bool)
+	UsersIn(channel uint32) []mumble.User
+	ServerInfo() mumble.ServerInfo
+	SetTexture(ctx context.Context, texture []byte) error
+	SendPluginData(ctx context.Context, p mumble.PluginData) error
+	SendText(ctx context.Context, m mumble.TextMessage) error
+	SetVoiceTarget(ctx context.Context, id uint32, t mumble.VoiceTarget) error
+}
+
 // A LinkConfig configures a Link.
 type LinkConfig struct {
 	Identity *Identity
@@ -46,7 +60,7 @@ type LinkConfig struct {
 // of the client (HandleEvent) and pass voice through SealVoice and
 // OpenVoice. It is safe for concurrent use.
 type Link struct {
-	c     *mumble.Client
+	c     Client
 	cfg   LinkConfig
 	plugs bool // server relays plugin data
 
@@ -58,7 +72,7 @@ type Link struct {
 }
 
 // NewLink returns a disabled link for client c.
-func NewLink(c *mumble.Client, cfg LinkConfig) (*Link, error) {
+func NewLink(c Client, cfg LinkConfig) (*Link, error) {
 	if cfg.Identity == nil || cfg.Trust == nil {
 		return nil, errors.New("e2e: link needs an identity and a trust store")
 	}
