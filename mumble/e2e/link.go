@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -184,25 +185,13 @@ func (l *Link) updateTarget(ctx context.Context) error {
 	if l.room != nil {
 		s = l.room.Sessions()
 	}
-	same := slicesEqual(s, l.targets)
+	same := slices.Equal(s, l.targets)
 	l.targets = s
 	l.mu.Unlock()
 	if same {
 		return nil
 	}
 	return l.c.SetVoiceTarget(ctx, VoiceTarget, mumble.VoiceTarget{Users: s})
-}
-
-func slicesEqual(a, b []uint32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Signal returns the signalling data carried by ev, if it is signalling

@@ -3,8 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -27,21 +25,9 @@ type member struct {
 	notices []Notice
 }
 
-func loopbackDial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("test dialer: refusing non-loopback address %q", addr)
-	}
-	var d net.Dialer
-	return d.DialContext(ctx, network, addr)
-}
-
 func startMember(ctx context.Context, t testing.TB, srv *murmurtest.Server, name string, channel uint32, id *Identity, trust *Trust) *member {
 	t.Helper()
-	c, err := mumble.Dial(ctx, srv.Addr, &mumble.Config{Username: name, Password: srv.Password, DialContext: loopbackDial, ConnectTimeout: 20 * time.Second})
+	c, err := mumble.Dial(ctx, srv.Addr, &mumble.Config{Username: name, Password: srv.Password, DialContext: murmurtest.LoopbackDial, ConnectTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

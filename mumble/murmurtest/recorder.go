@@ -207,3 +207,17 @@ func (f Frame) String() string {
 	}
 	return fmt.Sprintf("conn %d %s type %d, %d bytes", f.Conn, dir, f.Type, len(f.Payload))
 }
+
+// LoopbackDial dials like net.Dialer but refuses anything not on loopback:
+// a DialContext for test clients (tests reach nothing outside loopback).
+func LoopbackDial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("test dialer: refusing non-loopback address %q", addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
