@@ -150,6 +150,13 @@ func (s *session) handleRoomEvent(c *conn, ev mumble.Event) bool {
 	}
 	line, consumed, err := c.room.link.HandleEvent(c.ctx, ev)
 	notices := c.room.link.Notices()
+	selfMoved := false
+	if ue, ok := ev.(*mumble.UserChangedEvent); ok && ue.User.Session == c.client.Session() {
+		selfMoved = ue.Change&mumble.UserChangedChannel != 0 // the room follows
+	}
+	if !consumed && line == nil && len(notices) == 0 && err == nil && !selfMoved {
+		return false // nothing of the room changed: no extra redraw
+	}
 	view := c.room.view()
 	s.update(func(st *State) {
 		st.Room = view
