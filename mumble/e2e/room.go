@@ -174,25 +174,37 @@ func (r *Room) rekeyOutLocked() ([]Out, error) {
 	if len(r.peers) == 0 {
 		return nil, nil
 	}
-	keys := &Keys{KeyID: r.key.ID}
+	// One message per group of keysPerMessage members, sent to them
+	// only: it stays under the plugin data and text size limits.
+	var outs []Out
 	to := r.sessionsLocked()
-	for _, s := range to {
-		p := r.peers[s]
-		fp := p.hello.Key.Fingerprint()
-		var pre [8]byte
-		copy(pre[:], fp[:])
-		e, err := p.pair.sealKey(r.key, pre)
+	for len(to) > 0 {
+		group := to[:min(len(to), keysPerMessage)]
+		to = to[len(group):]
+		keys := &Keys{KeyID: r.key.ID}
+		for _, s := range group {
+			p := r.peers[s]
+			fp := p.hello.Key.Fingerprint()
+			var pre [8]byte
+			copy(pre[:], fp[:])
+			e, err := p.pair.sealKey(r.key, pre)
+			if err != nil {
+				return nil, err
+			}
+			keys.Entries = append(keys.Entries, e)
+		}
+		b, err := (&Message{Type: TypeKeys, Keys: keys}).Marshal()
 		if err != nil {
 			return nil, err
 		}
-		keys.Entries = append(keys.Entries, e)
+		outs = append(outs, Out{To: group, Data: b})
 	}
-	b, err := (&Message{Type: TypeKeys, Keys: keys}).Marshal()
-	if err != nil {
-		return nil, err
-	}
-	return []Out{{To: to, Data: b}}, nil
+	return outs, nil
 }
+
+// keysPerMessage bounds the entries of a Keys message: 12 entries are 822
+// bytes, under mumble.MaxPluginData.
+const keysPerMessage = 12
 
 // A ChatLine is a decrypted chat line.
 type ChatLine struct {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -326,4 +327,31 @@ func BenchmarkSealOpen(b *testing.B) {
 	s.ctr = 3600 * 50 // an hour of 20 ms packets
 	p, _ := s.Seal(nil, opus)
 	b.ReportMetric(float64(len(p)-len(opus)), "bytes/packet")
+}
+
+func TestRoomManyMembersKeysFit(t *testing.T) {
+	n := newTestNet(t)
+	var rooms []*Room
+	for i := range 30 {
+		rooms = append(rooms, n.join(uint32(i+1), fmt.Sprintf("m%d", i), mustIdentity(t), NewTrust()))
+	}
+	outs, err := rooms[0].Remove(30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 3 {
+		t.Fatalf("%d key messages for 28 members, want 3", len(outs))
+	}
+	for _, o := range outs {
+		if len(o.Data) > 1000 {
+			t.Errorf("key message of %d bytes", len(o.Data))
+		}
+	}
+	for _, r := range rooms[1:] {
+		for _, m := range r.Members() {
+			if !m.HasKey {
+				t.Fatalf("a member lacks a key")
+			}
+		}
+	}
 }
