@@ -229,7 +229,6 @@ func (l *Link) HandleEvent(ctx context.Context, ev mumble.Event) (line *ChatLine
 		if err2 := l.sendAll(ctx, outs); err == nil {
 			err = err2
 		}
-		r.Activate()
 		if err2 := l.updateTarget(ctx); err == nil {
 			err = err2
 		}
@@ -274,7 +273,6 @@ func (l *Link) HandleEvent(ctx context.Context, ev mumble.Event) (line *ChatLine
 	if err2 := l.sendAll(ctx, outs); err == nil {
 		err = err2
 	}
-	r.Activate()
 	if err2 := l.updateTarget(ctx); err == nil {
 		err = err2
 	}

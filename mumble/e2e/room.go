@@ -67,7 +67,6 @@ type Room struct {
 	key     SenderKey
 	voice   *Sealer
 	chat    *Sealer
-	next    *sending // the next sender key, until Activate
 	peers   map[uint32]*peer
 	stats   Stats
 	notices []Notice
@@ -100,20 +99,16 @@ func NewRoom(cfg RoomConfig) (*Room, error) {
 	r.hello = Hello{Channel: cfg.Channel, Key: cfg.Identity.Public(), CertHash: cfg.CertHash}
 	copy(r.hello.Eph[:], eph.PublicKey().Bytes())
 	copy(r.hello.Sig[:], ed25519.Sign(cfg.Identity.sign, r.hello.signed(nil)))
-	if _, err := r.rekeyLocked(true); err != nil {
+	if err := r.rekeyLocked(); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// KeyID returns the ID of this member's newest sender key (the one sent
-// to the members last, in use once Activate is called).
+// KeyID returns the ID of this member's current sender key.
 func (r *Room) KeyID() uint8 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.next != nil {
-		return r.next.key.ID
-	}
 	return r.key.ID
 }
 
@@ -147,60 +142,32 @@ func (r *Room) sessionsLocked() []uint32 {
 	return out
 }
 
-// sending is a sender key with its sealers.
-type sending struct {
-	key         SenderKey
-	voice, chat *Sealer
-}
-
-// rekeyLocked makes a new sender key. Used at once if now, else pending
-// until Activate (once its key messages are on their way).
-func (r *Room) rekeyLocked(now bool) (SenderKey, error) {
+// rekeyLocked makes a new sender key.
+func (r *Room) rekeyLocked() error {
 	id := uint8(0)
-	switch {
-	case r.next != nil:
-		id = r.next.key.ID + 1
-	case r.voice != nil:
+	if r.voice != nil {
 		id = r.key.ID + 1
 	}
 	k, err := NewSenderKey(id)
 	if err != nil {
-		return k, err
+		return err
 	}
 	v, err := NewVoiceSealer(k)
 	if err != nil {
-		return k, err
+		return err
 	}
 	c, err := NewChatSealer(k)
 	if err != nil {
-		return k, err
+		return err
 	}
-	if now {
-		r.key, r.voice, r.chat, r.next = k, v, c, nil
-	} else {
-		r.next = &sending{key: k, voice: v, chat: c}
-	}
-	return k, nil
+	r.key, r.voice, r.chat = k, v, c
+	return nil
 }
 
-// Activate starts sending with the newest sender key once the caller has
-// sent the key messages Handle returned: the members then get the key
-// before anything sealed with it. After a member joined, the previous key
-// (which the others have) is used until then; after a member left, the
-// new key is used at once, whatever is in flight.
-func (r *Room) Activate() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if n := r.next; n != nil {
-		r.key, r.voice, r.chat, r.next = n.key, n.voice, n.chat, nil
-	}
-}
-
-// rekeyOutLocked makes a new sender key (see rekeyLocked) and returns it
-// sealed for every member that has a pair key.
-func (r *Room) rekeyOutLocked(now bool) ([]Out, error) {
-	k, err := r.rekeyLocked(now)
-	if err != nil {
+// rekeyOutLocked makes a new sender key and returns it sealed for every
+// member that has a pair key.
+func (r *Room) rekeyOutLocked() ([]Out, error) {
+	if err := r.rekeyLocked(); err != nil {
 		return nil, err
 	}
 	r.stats.Rekeys++
@@ -214,13 +181,13 @@ func (r *Room) rekeyOutLocked(now bool) ([]Out, error) {
 	for len(to) > 0 {
 		group := to[:min(len(to), keysPerMessage)]
 		to = to[len(group):]
-		keys := &Keys{KeyID: k.ID}
+		keys := &Keys{KeyID: r.key.ID}
 		for _, s := range group {
 			p := r.peers[s]
 			fp := p.hello.Key.Fingerprint()
 			var pre [8]byte
 			copy(pre[:], fp[:])
-			e, err := p.pair.sealKey(k, pre)
+			e, err := p.pair.sealKey(r.key, pre)
 			if err != nil {
 				return nil, err
 			}
@@ -336,7 +303,7 @@ func (r *Room) handleHelloLocked(from Sender, h *Hello) ([]Out, error) {
 		outs = append(outs, Out{To: []uint32{from.Session}, Data: b})
 	}
 	// A joiner gets only a key made after it joined.
-	rk, err := r.rekeyOutLocked(false)
+	rk, err := r.rekeyOutLocked()
 	return append(outs, rk...), err
 }
 
@@ -384,7 +351,7 @@ func (r *Room) removeLocked(session uint32, why string) ([]Out, error) {
 	}
 	delete(r.peers, session)
 	r.notices = append(r.notices, Notice{Session: session, Name: p.name, Text: why})
-	return r.rekeyOutLocked(true)
+	return r.rekeyOutLocked()
 }
 
 // IsMember reports whether session is a member of the room.

@@ -86,7 +86,6 @@ func (n *testNet) run() {
 			for _, o := range outs {
 				n.queue = append(n.queue, queued{s, o})
 			}
-			r.Activate() // the key messages are queued: in order before anything else
 		}
 	}
 }
@@ -354,40 +353,5 @@ func TestRoomManyMembersKeysFit(t *testing.T) {
 				t.Fatalf("a member lacks a key")
 			}
 		}
-	}
-}
-
-// After a join, the sender keeps its previous key until its new key is
-// on its way (Activate), so the others never get a packet they cannot
-// open yet.
-func TestRoomJoinKeyActivation(t *testing.T) {
-	n := newTestNet(t)
-	a := n.join(1, "alice", mustIdentity(t), NewTrust())
-	b := n.join(2, "bob", mustIdentity(t), NewTrust())
-	c, err := NewRoom(RoomConfig{Identity: mustIdentity(t), Trust: NewTrust(), Channel: 7, CertHash: "carol-cert"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hello, _ := c.Start()
-	outs, _, err := a.Handle(Sender{Session: 3, Name: "carol", CertHash: "carol-cert", Channel: 7}, hello.Data)
-	if err != nil || len(outs) != 2 { // the Hello answer and the keys
-		t.Fatalf("outs %d, %v", len(outs), err)
-	}
-	p, _ := a.SealVoice(nil, []byte("still the old key"))
-	if _, err := b.OpenVoice(1, nil, p); err != nil {
-		t.Fatalf("bob cannot open the old key's packet: %v", err)
-	}
-	a.Activate()
-	p, _ = a.SealVoice(nil, []byte("new key"))
-	if _, err := b.OpenVoice(1, nil, p); !errors.Is(err, ErrUnknownKey) {
-		t.Fatalf("bob opened a packet under a key not delivered yet: %v", err)
-	}
-	for _, o := range outs[1:] {
-		if _, _, err := b.Handle(Sender{Session: 1, Name: "alice", CertHash: "alice-cert", Channel: 7}, o.Data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := b.OpenVoice(1, nil, p); err != nil {
-		t.Fatalf("bob with the new key: %v", err)
 	}
 }
