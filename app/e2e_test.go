@@ -11,6 +11,21 @@ import (
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
 )
 
+// newPushToTalkSpeaker returns a controller in push-to-talk mode whose
+// microphone is 3 s of a voice-like test signal.
+func newPushToTalkSpeaker(t *testing.T) *Controller {
+	t.Helper()
+	in := filepath.Join(t.TempDir(), "in.wav")
+	writeVoiceLikeWAV(t, in, 3*time.Second)
+	a := newTestController(t, ControllerConfig{AudioBackend: AudioFile, AudioInputFile: in})
+	s := a.Settings()
+	s.Input.Transmit = TransmitPushToTalk
+	if err := a.SetSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 // TestControllerEncryptedRoom: alice and bob lock their channel, carol
 // does not. Bob reads alice's encrypted chat and hears her (the sealed
 // packets open); carol sees neither the text nor alice talking. Safety
@@ -19,15 +34,7 @@ func TestControllerEncryptedRoom(t *testing.T) {
 	for _, v := range murmurtest.Versions() {
 		t.Run(v.String(), func(t *testing.T) {
 			srv := murmurtest.Start(t, murmurtest.Options{Version: v})
-			dir := t.TempDir()
-			in := filepath.Join(dir, "in.wav")
-			writeVoiceLikeWAV(t, in, 3*time.Second)
-			a := newTestController(t, ControllerConfig{AudioBackend: AudioFile, AudioInputFile: in})
-			s := a.Settings()
-			s.Input.Transmit = TransmitPushToTalk
-			if err := a.SetSettings(s); err != nil {
-				t.Fatal(err)
-			}
+			a := newPushToTalkSpeaker(t)
 			b := newTestController(t, ControllerConfig{AudioBackend: AudioNull})
 			c := newTestController(t, ControllerConfig{AudioBackend: AudioNull})
 			connect(t, a, addServerBookmark(t, a, srv.Addr, "alice", ""))
