@@ -14,6 +14,7 @@ import (
 type conn struct {
 	client serverClient
 	call   *voice.Call
+	room   *roomCrypto     // the encrypted room; nil if the client cannot carry one
 	ctx    context.Context // ends with the connection
 	cancel context.CancelFunc
 

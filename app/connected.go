@@ -19,6 +19,7 @@ func (s *session) connected(client serverClient) error {
 	events, stopEvents := client.Events()
 	defer stopEvents()
 	c := newConn(s.ctx, client)
+	c.room = s.newRoomCrypto(client)
 	set := s.owner.currentSettings()
 	bitrate, limit, warn := effectiveBitrate(set.Input, client)
 	sender := newVoiceSender(c.ctx, client)
@@ -26,7 +27,7 @@ func (s *session) connected(client serverClient) error {
 		cfg:        s.env.cfg,
 		settings:   set,
 		bitrateCap: limit,
-		send:       sender.send,
+		send:       c.room.wrapSend(sender.send),
 	})
 	if err != nil {
 		sender.close()
@@ -41,6 +42,7 @@ func (s *session) connected(client serverClient) error {
 	defer func() {
 		s.mu.Lock()
 		s.conn = nil
+		s.st.Room = EncryptedRoom{}
 		s.mu.Unlock()
 		stopVoice()
 		c.close() // joins the goroutines, which use the call
@@ -56,6 +58,7 @@ func (s *session) connected(client serverClient) error {
 	s.rebuildLocked(c)
 	s.st.Phase = PhaseConnected
 	s.st.Problem = Problem{}
+	s.st.Room = c.room.view()
 	s.st.Audio = desc
 	s.st.TLS = tls.VersionName(client.TLSVersion())
 	s.st.CertificateExposed = client.CertificateExposed()
@@ -77,6 +80,9 @@ func (s *session) connected(client serverClient) error {
 
 	c.start(func() {
 		for p := range packets {
+			if !c.room.open(&p) {
+				continue // a member's packet that does not open: counted
+			}
 			// A packet the receiver refuses (not Opus, too long) is
 			// dropped; the call counts it.
 			_ = call.HandlePacket(p.Session, p.Sequence, p.Opus, p.Terminator, time.Now())
@@ -134,6 +140,9 @@ func (s *session) handleCallEvent(c *conn, ev voice.CallEvent) {
 
 // handleEvent applies one event of the connection.
 func (s *session) handleEvent(c *conn, ev mumble.Event) {
+	if s.handleRoomEvent(c, ev) {
+		return
+	}
 	switch ev := ev.(type) {
 	case *mumble.UserJoinedEvent:
 		set := s.owner.currentSettings()
@@ -362,6 +371,9 @@ func (s *session) sendChat(c *conn, text string) error {
 	self := c.client.Self()
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
+	if c.room.enabled() {
+		return s.sendRoomChat(ctx, c, self.Name, html)
+	}
 	err = c.client.SendText(ctx, mumble.TextMessage{Channels: []uint32{self.ChannelID}, Message: html})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)

@@ -64,17 +64,8 @@ func TestControllerVoiceBetweenTwoClients(t *testing.T) {
 	for _, v := range murmurtest.Versions() {
 		t.Run(v.String(), func(t *testing.T) {
 			srv := murmurtest.Start(t, murmurtest.Options{Version: v})
-			dir := t.TempDir()
-			in := filepath.Join(dir, "in.wav")
-			out := filepath.Join(dir, "out.wav")
-			writeVoiceLikeWAV(t, in, 3*time.Second)
-
-			a := newTestController(t, ControllerConfig{AudioBackend: AudioFile, AudioInputFile: in})
-			s := a.Settings()
-			s.Input.Transmit = TransmitPushToTalk
-			if err := a.SetSettings(s); err != nil {
-				t.Fatal(err)
-			}
+			out := filepath.Join(t.TempDir(), "out.wav")
+			a := newPushToTalkSpeaker(t)
 			b := newTestController(t, ControllerConfig{AudioBackend: AudioFile, AudioOutputFile: out})
 			sb := b.Settings()
 			sb.Output.VolumePercent = 100

@@ -64,6 +64,8 @@ type session struct {
 	// certificate of this attempt. Used by the session goroutine only.
 	pinChosen bool
 
+	keys roomKeys // the encrypted rooms' identity and known keys
+
 	mu     sync.Mutex
 	st     State                  // Tor is left zero: the Controller adds it
 	conn   *conn                  // the live connection, nil when not connected

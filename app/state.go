@@ -280,6 +280,8 @@ type ChatLine struct {
 	// System marks lines from the server or from Tumble itself (welcome
 	// text, refusals, connection notices).
 	System bool
+	// Encrypted marks a line of the encrypted room (end to end).
+	Encrypted bool
 }
 
 // MaxChatLines bounds State.Chat; older lines are dropped.
@@ -329,6 +331,8 @@ type State struct {
 	// the client certificate: it crossed the network unencrypted (to a
 	// Tor exit, for a server reached by name through Tor).
 	CertificateExposed bool
+	// Room is the encrypted room of this client's channel (docs/e2e.md).
+	Room EncryptedRoom
 }
 
 // CertificateQuestion describes a server certificate that is neither
@@ -379,5 +383,6 @@ func (s State) clone() State {
 		}
 		s.Chat = chat
 	}
+	s.Room.Members = append([]RoomMember(nil), s.Room.Members...)
 	return s
 }

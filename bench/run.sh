@@ -165,3 +165,14 @@ if command -v Xvfb >/dev/null; then
 	$GO build -tags "$TAGS" -o "$out/guifloor" ./bench/guifloor
 	bench/guiidle.sh "$out/tumble" "$out/guifloor"
 fi
+
+# Encrypted rooms: seal + open of a 33-byte Opus packet, the bytes a packet
+# an hour into a call gains, and the time from a member leaving until the
+# others hold each other's new keys (3 members, loopback; 1.3.4 carries
+# keys in rate-limited text messages).
+f=$(bench ./mumble/e2e/ '^BenchmarkSealOpen$' 200000x)
+emit e2e_seal_open_ns_per_packet "$(metric "$f" BenchmarkSealOpen ns/op)" ns
+emit e2e_bytes_per_packet "$(metric "$f" BenchmarkSealOpen bytes/packet)" bytes
+f=$(bench ./mumble/e2e/ '^BenchmarkRekeyAfterLeave$' 3x)
+emit e2e_rekey_ms "$(metric "$f" BenchmarkRekeyAfterLeave/1.5 rekey_ms)" ms
+emit e2e_rekey_ms_murmur13 "$(metric "$f" BenchmarkRekeyAfterLeave/1.3 rekey_ms)" ms

@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
-	"net"
 	"runtime"
 	"strings"
 	"testing"
@@ -20,18 +18,8 @@ import (
 // started on 127.0.0.1 by murmurtest.
 
 // loopbackDial is a Config.DialContext that refuses anything but loopback
-// addresses, so no test reaches the network.
-func loopbackDial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("test dialer: refusing non-loopback address %q", addr)
-	}
-	var d net.Dialer
-	return d.DialContext(ctx, network, addr)
-}
+// addresses, so no test reaches the network (murmurtest.LoopbackDial).
+var loopbackDial = murmurtest.LoopbackDial
 
 func forEachServer(t *testing.T, f func(t *testing.T, v murmurtest.Version)) {
 	for _, v := range murmurtest.Versions() {

@@ -65,6 +65,8 @@ func (c *Client) handle(t MessageType, payload []byte) {
 		}
 	case *mumbleproto.UserStats:
 		c.notify(userStatsFromProto(m))
+	case *mumbleproto.PluginDataTransmission:
+		c.handlePluginData(m)
 	default:
 		// CryptSetup (UDP keys: TCP only here), CodecVersion (CELT),
 		// SuggestConfig, ACL, BanList, ... are not used.

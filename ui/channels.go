@@ -195,7 +195,7 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 	case n.channel != nil:
 		r.icon.SetResource(iconChannel())
 		r.name.TextStyle = fyne.TextStyle{}
-		r.name.SetText(channelName(n.channel))
+		r.name.SetText(channelName(n.channel) + roomMark(r.pane.ui.state, n.channel.ID))
 		r.menu.Hide()
 	case n.user != nil:
 		u := n.user
@@ -276,9 +276,9 @@ func (r *treeRow) openMenu(pos fyne.Position) {
 	switch {
 	case r.node.channel != nil:
 		id := r.node.chanID
-		widget.ShowPopUpMenuAtPosition(fyne.NewMenu("",
-			fyne.NewMenuItem("Join channel", func() { r.pane.join(id) }),
-		), c, pos)
+		items := append([]*fyne.MenuItem{fyne.NewMenuItem("Join channel", func() { r.pane.join(id) })},
+			r.pane.ui.roomMenuItems(id)...)
+		widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), c, pos)
 	case r.node.user != nil:
 		r.pane.ui.showUserMenu(*r.node.user, pos)
 	}

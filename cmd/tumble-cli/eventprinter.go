@@ -5,6 +5,7 @@ import (
 
 	"github.com/tumble-voip/tumble/app"
 	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/mumble/e2e"
 )
 
 // eventPrinter turns the connection's events and the receive path's talking
@@ -17,10 +18,11 @@ type eventPrinter struct {
 	sub       *mumble.Subscription
 	voiceErrs <-chan voiceError
 	quit      chan struct{}
+	e2e       *cliE2E // nil without --e2e
 }
 
-func newEventPrinter(c *mumble.Client, ev *eventWriter, rec *recorder, voiceErrs <-chan voiceError) *eventPrinter {
-	return &eventPrinter{c: c, ev: ev, rec: rec, sub: c.Subscribe(), voiceErrs: voiceErrs, quit: make(chan struct{})}
+func newEventPrinter(c *mumble.Client, ev *eventWriter, rec *recorder, voiceErrs <-chan voiceError, x *cliE2E) *eventPrinter {
+	return &eventPrinter{c: c, ev: ev, rec: rec, sub: c.Subscribe(), voiceErrs: voiceErrs, quit: make(chan struct{}), e2e: x}
 }
 
 // run prints until stop is called or the connection ends.
@@ -53,6 +55,14 @@ func (p *eventPrinter) run() {
 }
 
 func (p *eventPrinter) print(e mumble.Event) {
+	if p.e2e != nil && p.e2e.handle(p, e) {
+		return
+	}
+	if from, _, signal := e2e.Signal(e); signal {
+		// Signalling goes to members only; never shown as text.
+		p.ev.emit("e2e-signal-ignored", field{"session", from})
+		return
+	}
 	switch e := e.(type) {
 	case *mumble.ChannelAddedEvent:
 		p.ev.emit("channel", field{"action", "added"}, field{"id", e.Channel.ID}, field{"name", e.Channel.Name}, field{"parent", e.Channel.Parent})
@@ -73,7 +83,11 @@ func (p *eventPrinter) print(e mumble.Event) {
 		for _, l := range msg.Links {
 			links = append(links, l.URL)
 		}
-		p.ev.emit("text", field{"from", e.SenderName}, field{"session", e.Sender}, field{"message", msg.Text}, field{"links", links})
+		fields := []field{{"from", e.SenderName}, {"session", e.Sender}, {"message", msg.Text}, {"links", links}}
+		if p.e2e != nil {
+			fields = append(fields, field{"encrypted", false})
+		}
+		p.ev.emit("text", fields...)
 	case *mumble.PermissionDeniedEvent:
 		p.ev.emit("permission-denied", field{"error", e.Err.Error()})
 	}

@@ -54,6 +54,10 @@ type options struct {
 	isolation       string
 	bridges         []string // bridge lines from --bridge and --bridges-file
 	pprofDir        string   // hidden: keep pprof profiles of the run here (bench/soak)
+	e2e             bool     // encrypted room in --channel
+	e2eIdentity     string   // E2E identity key file
+	e2eTrust        string   // known members' keys file
+	e2eMembers      int      // wait for this many members before sending
 }
 
 // usageHeader is printed above the flag list by --help.
@@ -115,6 +119,10 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.TextVar(&o.pin, "pin", mumble.Fingerprint{}, "expected server certificate SHA-256 `HEX` (a mismatch is an error)")
 	fs.BoolVar(&o.trustFirstUse, "trust-first-use", false, "accept a certificate that is neither pinned nor valid for the server's DNS name\n(without it or --pin such a server is refused, with its fingerprint, before anything is sent)")
 	fs.StringVar(&o.certFile, "cert", "", "client certificate and key `FILE` (PEM) to identify with")
+	fs.BoolVar(&o.e2e, "e2e", false, "encrypt voice and chat end to end among the Tumble users in --channel who also use --e2e\n(--send-wav and --say go only to them)")
+	fs.StringVar(&o.e2eIdentity, "e2e-identity", "", "E2E identity key `FILE` (created if missing; default: a new key each run)")
+	fs.StringVar(&o.e2eTrust, "e2e-trust", "", "known members' keys `FILE` (trust on first use; updated on exit)")
+	fs.IntVar(&o.e2eMembers, "e2e-members", 0, "with --e2e, wait until `N` other members' keys are in before --say and --send-wav")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "connection `TIMEOUT` (default suits onion services)")
 	fs.StringVar(&o.pprofDir, profileFlag, "", "debugging: write pprof profiles of the run to `DIR` (not listed by --help)")
 	if err := fs.Parse(args); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/mumble/e2e"
 	"github.com/tumble-voip/tumble/voice"
 	"github.com/tumble-voip/tumble/voice/device"
 	"github.com/tumble-voip/tumble/voice/wav"
@@ -41,6 +42,9 @@ func (s *session) sendWAV(ctx context.Context) error {
 	}
 
 	out := newVoiceOut(c, target, s.ev)
+	if s.e2e != nil {
+		out.link = s.e2e.link
+	}
 	eng, err := voice.NewEngine(voice.EngineConfig{
 		Send:      o.sendConfig(),
 		OnPacket:  out.packet,
@@ -149,6 +153,7 @@ const voiceOutQueue = 512
 type voiceOut struct {
 	c      *mumble.Client
 	target uint32
+	link   *e2e.Link // seals packets for the encrypted room; nil without --e2e
 	ev     *eventWriter
 	items  chan voiceItem
 	failed chan struct{} // closed on the first error
@@ -263,7 +268,21 @@ func (v *voiceOut) forward(ctx context.Context) {
 			v.bufs.Put(it.opus)
 			continue // the connection failed: drain without sending
 		}
-		err := v.c.SendVoice(ctx, mumble.OutgoingVoice{Target: v.target, Opus: *it.opus, Frames: it.frames, Last: it.last})
+		target, opus := v.target, *it.opus
+		if v.link != nil {
+			sealed, t, ok, err := v.link.SealVoice(nil, opus)
+			if err != nil {
+				v.bufs.Put(it.opus)
+				v.fail(fmt.Errorf("seal voice: %w", err))
+				continue
+			}
+			if !ok {
+				v.bufs.Put(it.opus)
+				continue // nobody in the encrypted room: never send plain voice
+			}
+			target, opus = t, sealed
+		}
+		err := v.c.SendVoice(ctx, mumble.OutgoingVoice{Target: target, Opus: opus, Frames: it.frames, Last: it.last})
 		v.bufs.Put(it.opus)
 		if err != nil {
 			if ctx.Err() == nil {

@@ -20,6 +20,7 @@ type session struct {
 	opts   *options
 	ev     *eventWriter
 	client *mumble.Client
+	e2e    *cliE2E     // nil without --e2e
 	wav    *wav.Reader // the --send-wav file, opened before connecting
 
 	// rec receives voice on the connection's read goroutine once it
@@ -45,6 +46,12 @@ func (s *session) onVoice(p *mumble.VoicePacket) {
 	r := s.rec.Load()
 	if r == nil {
 		return
+	}
+	if s.e2e != nil {
+		if play, err := s.e2e.link.OpenVoice(p); !play {
+			s.ev.emit("e2e-voice-dropped", field{"session", p.Session}, field{"error", err.Error()})
+			return
+		}
 	}
 	if err := r.packet(p); err != nil && !errors.Is(err, voice.ErrReceiverClosed) {
 		select {
@@ -140,9 +147,16 @@ func (s *session) run(ctx context.Context) (err error) {
 	if o.recordDir != "" {
 		s.ev.emit("record-start", field{"dir", o.recordDir}, field{"origin", rec.Origin().UTC().Format(time.RFC3339Nano)})
 	}
+	if o.e2e {
+		// Before the recorder is stored: onVoice sees s.e2e set once it
+		// sees the recorder.
+		if s.e2e, err = newCLIE2E(c, o); err != nil {
+			return err
+		}
+	}
 	s.rec.Store(rec)
 	defer s.rec.Store(nil)
-	printer := newEventPrinter(c, s.ev, rec, s.voiceErrs)
+	printer := newEventPrinter(c, s.ev, rec, s.voiceErrs, s.e2e)
 	printerDone := make(chan struct{})
 	go func() {
 		printer.run()
@@ -152,6 +166,15 @@ func (s *session) run(ctx context.Context) (err error) {
 
 	if o.channel != "" {
 		if err := s.joinChannel(ctx, o.channel, o.createChannel); err != nil {
+			return err
+		}
+	}
+	if s.e2e != nil {
+		if err := s.e2e.link.Enable(ctx); err != nil {
+			return err
+		}
+		s.ev.emit("e2e-enabled", field{"channel", c.Self().ChannelID})
+		if err := s.e2e.waitReady(ctx, c); err != nil {
 			return err
 		}
 	}
@@ -222,6 +245,12 @@ func (s *session) finish(p *eventPrinter, done <-chan struct{}) {
 	p.stop()
 	<-done
 	p.voiceStats()
+	if s.e2e != nil {
+		s.e2e.report(p)
+		if err := s.e2e.save(s.opts); err != nil {
+			s.ev.emit("e2e-error", field{"error", err.Error()})
+		}
+	}
 }
 
 // joinChannel joins the channel at path, creating the last element as a
@@ -266,7 +295,11 @@ func (s *session) sayInChannel(ctx context.Context, text string) error {
 	if err != nil {
 		return fmt.Errorf("say: %w", err)
 	}
-	err = s.client.SendText(ctx, mumble.TextMessage{Channels: []uint32{self.ChannelID}, Message: html})
+	if s.e2e != nil {
+		err = s.e2e.link.SendChat(ctx, html)
+	} else {
+		err = s.client.SendText(ctx, mumble.TextMessage{Channels: []uint32{self.ChannelID}, Message: html})
+	}
 	if err != nil {
 		return fmt.Errorf("say: %w", err)
 	}

@@ -1,0 +1,239 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/mumble/e2e"
+)
+
+// EncryptedRoom is the state of the encrypted room of this client's
+// channel (issue #14, docs/e2e.md).
+type EncryptedRoom struct {
+	// Available is false when the connection cannot carry one.
+	Available bool
+	// On is true while this client encrypts in its channel.
+	On bool
+	// Channel is the room's channel while On.
+	Channel uint32
+	// Members are the other members, sorted by session.
+	Members []RoomMember
+	// Dropped counts voice packets and chat lines from members that did
+	// not decrypt (forged, replayed, or under a key not received).
+	Dropped uint64
+}
+
+// RoomMember is another member of the encrypted room.
+type RoomMember struct {
+	Session uint32
+	Name    string
+	// Trust is "verified", "unverified" or "KEY CHANGED".
+	Trust string
+	// Changed is true when the member's key is not the one seen before:
+	// warn loudly.
+	Changed bool
+	// SafetyNumber is the pair's safety number, to compare aloud.
+	SafetyNumber string
+	// Keyed is true once its sender key arrived (it can be heard).
+	Keyed bool
+}
+
+// roomKeys are a session's E2E identity and known members' keys. They live
+// as long as the session (the bookmark's connection attempts), in memory.
+type roomKeys struct {
+	mu    sync.Mutex
+	id    *e2e.Identity
+	trust *e2e.Trust
+}
+
+func (k *roomKeys) get() (*e2e.Identity, *e2e.Trust, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.id == nil {
+		id, err := e2e.NewIdentity()
+		if err != nil {
+			return nil, nil, err
+		}
+		k.id, k.trust = id, e2e.NewTrust()
+	}
+	return k.id, k.trust, nil
+}
+
+// roomCrypto is a connection's encrypted room. A nil *roomCrypto passes
+// everything through unchanged.
+type roomCrypto struct {
+	link *e2e.Link
+}
+
+// newRoomCrypto returns the connection's (disabled) room, or nil if the
+// client cannot carry one (test fakes).
+func (s *session) newRoomCrypto(client serverClient) *roomCrypto {
+	ec, ok := client.(e2e.Client)
+	if !ok {
+		return nil
+	}
+	id, trust, err := s.keys.get()
+	if err != nil {
+		s.logf("app: encrypted rooms unavailable: %v", err)
+		return nil
+	}
+	link, err := e2e.NewLink(ec, e2e.LinkConfig{Identity: id, Trust: trust})
+	if err != nil {
+		s.logf("app: encrypted rooms unavailable: %v", err)
+		return nil
+	}
+	return &roomCrypto{link: link}
+}
+
+func (r *roomCrypto) enabled() bool { return r != nil && r.link.Enabled() }
+
+// wrapSend seals outgoing voice while the room is on: sent only to the
+// members, never in clear.
+func (r *roomCrypto) wrapSend(send func(mumble.OutgoingVoice)) func(mumble.OutgoingVoice) {
+	if r == nil {
+		return send
+	}
+	return func(v mumble.OutgoingVoice) {
+		if !r.link.Enabled() {
+			send(v)
+			return
+		}
+		sealed, target, ok, err := r.link.SealVoice(nil, v.Opus)
+		if err != nil || !ok {
+			return // nobody to hear it: nothing leaves
+		}
+		v.Opus, v.Target = sealed, target
+		send(v)
+	}
+}
+
+// open decrypts a member's voice packet in place; false drops it.
+func (r *roomCrypto) open(p *mumble.VoicePacket) bool {
+	if r == nil {
+		return true
+	}
+	play, _ := r.link.OpenVoice(p)
+	return play
+}
+
+// view returns the room's state.
+func (r *roomCrypto) view() EncryptedRoom {
+	if r == nil {
+		return EncryptedRoom{}
+	}
+	v := EncryptedRoom{Available: true}
+	room := r.link.Room()
+	if room == nil {
+		return v
+	}
+	v.On, v.Channel = true, room.Channel()
+	st := room.Stats()
+	v.Dropped = st.Forged + st.Replayed + st.UnknownKey
+	for _, m := range room.Members() {
+		v.Members = append(v.Members, RoomMember{Session: m.Session, Name: m.Name, Trust: m.Trust.String(),
+			Changed: m.Trust == e2e.Changed, SafetyNumber: m.SafetyNumber, Keyed: m.HasKey})
+	}
+	return v
+}
+
+// handleRoomEvent passes ev to the room; true if ev was signalling (never
+// shown). Decrypted chat and the room's notices become chat lines.
+func (s *session) handleRoomEvent(c *conn, ev mumble.Event) bool {
+	if c.room == nil {
+		// Still never show another member's signalling.
+		_, _, signal := e2e.Signal(ev)
+		return signal
+	}
+	line, consumed, err := c.room.link.HandleEvent(c.ctx, ev)
+	notices := c.room.link.Notices()
+	selfMoved := false
+	if ue, ok := ev.(*mumble.UserChangedEvent); ok && ue.User.Session == c.client.Session() {
+		selfMoved = ue.Change&mumble.UserChangedChannel != 0 // the room follows
+	}
+	if !consumed && line == nil && len(notices) == 0 && err == nil && !selfMoved {
+		return false // nothing of the room changed: no extra redraw
+	}
+	view := c.room.view()
+	s.update(func(st *State) {
+		st.Room = view
+		if err != nil && c.room.link.Enabled() {
+			addChat(st, ChatLine{Time: time.Now(), Text: "Encrypted room: " + err.Error(), System: true})
+		}
+		for _, n := range notices {
+			text := n.Name + " " + n.Text
+			if n.Warning {
+				text = "⚠ " + n.Text
+			}
+			addChat(st, ChatLine{Time: time.Now(), Text: text, System: true, Encrypted: true})
+		}
+		if line != nil {
+			l := chatLine(line.Name, line.Text, false)
+			l.Encrypted = true
+			addChat(st, l)
+		}
+	})
+	return consumed
+}
+
+// sendRoomChat sends an encrypted chat line to the room's members.
+func (s *session) sendRoomChat(ctx context.Context, c *conn, self, html string) error {
+	if err := c.room.link.SendChat(ctx, html); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	s.update(func(st *State) {
+		line := chatLine(self, html, false)
+		line.Own, line.Encrypted = true, true
+		addChat(st, line)
+	})
+	return nil
+}
+
+// ErrNoEncryptedRooms reports a connection that cannot carry an encrypted
+// room.
+var ErrNoEncryptedRooms = errors.New("app: encrypted rooms are not available on this connection")
+
+// SetRoomEncrypted turns the encrypted room of this client's channel on
+// or off (the lock on the channel). It waits for the server (at most
+// 30 s); call it off the user interface's event loop.
+func (c *Controller) SetRoomEncrypted(on bool) error {
+	s, cn, err := c.connected()
+	if err != nil {
+		return err
+	}
+	if cn.room == nil {
+		return ErrNoEncryptedRooms
+	}
+	ctx, cancel := context.WithTimeout(cn.ctx, 30*time.Second)
+	defer cancel()
+	if on {
+		err = cn.room.link.Enable(ctx)
+	} else {
+		err = cn.room.link.Disable(ctx)
+	}
+	view := cn.room.view()
+	s.update(func(st *State) { st.Room = view })
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	return nil
+}
+
+// VerifyRoomMember marks a member verified after the user compared safety
+// numbers; false if it is not a member or its key changed.
+func (c *Controller) VerifyRoomMember(session uint32) bool {
+	s, cn, err := c.connected()
+	if err != nil || cn.room == nil {
+		return false
+	}
+	r := cn.room.link.Room()
+	if r == nil || !r.Verify(session) {
+		return false
+	}
+	view := cn.room.view()
+	s.update(func(st *State) { st.Room = view })
+	return true
+}

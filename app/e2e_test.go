@@ -1,0 +1,114 @@
+//go:build cgo
+
+package app
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tumble-voip/tumble/mumble/murmurtest"
+)
+
+// newPushToTalkSpeaker returns a controller in push-to-talk mode whose
+// microphone is 3 s of a voice-like test signal.
+func newPushToTalkSpeaker(t *testing.T) *Controller {
+	t.Helper()
+	in := filepath.Join(t.TempDir(), "in.wav")
+	writeVoiceLikeWAV(t, in, 3*time.Second)
+	a := newTestController(t, ControllerConfig{AudioBackend: AudioFile, AudioInputFile: in})
+	s := a.Settings()
+	s.Input.Transmit = TransmitPushToTalk
+	if err := a.SetSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestControllerEncryptedRoom: alice and bob lock their channel, carol
+// does not. Bob reads alice's encrypted chat and hears her (the sealed
+// packets open); carol sees neither the text nor alice talking. Safety
+// numbers agree. (The tone itself is checked by tumble-cli's TestE2ERoom.)
+func TestControllerEncryptedRoom(t *testing.T) {
+	for _, v := range murmurtest.Versions() {
+		t.Run(v.String(), func(t *testing.T) {
+			srv := murmurtest.Start(t, murmurtest.Options{Version: v})
+			a := newPushToTalkSpeaker(t)
+			b := newTestController(t, ControllerConfig{AudioBackend: AudioNull})
+			c := newTestController(t, ControllerConfig{AudioBackend: AudioNull})
+			connect(t, a, addServerBookmark(t, a, srv.Addr, "alice", ""))
+			connect(t, b, addServerBookmark(t, b, srv.Addr, "bob", ""))
+			connect(t, c, addServerBookmark(t, c, srv.Addr, "carol", ""))
+			if !a.State().Room.Available {
+				t.Fatal("encrypted rooms unavailable on a real connection")
+			}
+			for _, x := range []*Controller{a, b} {
+				if err := x.SetRoomEncrypted(true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			keyed := func(st State) bool {
+				return st.Room.On && len(st.Room.Members) == 1 && st.Room.Members[0].Keyed
+			}
+			sa := waitFor(t, a, "bob's key", keyed)
+			sbob := waitFor(t, b, "alice's key", keyed)
+			if sa.Room.Members[0].SafetyNumber != sbob.Room.Members[0].SafetyNumber {
+				t.Errorf("safety numbers differ: %q, %q", sa.Room.Members[0].SafetyNumber, sbob.Room.Members[0].SafetyNumber)
+			}
+			if !a.VerifyRoomMember(sa.Room.Members[0].Session) {
+				t.Error("verify failed")
+			}
+			waitFor(t, a, "bob verified", func(st State) bool { return st.Room.Members[0].Trust == "verified" })
+
+			const secret = "the key is under the mat"
+			if err := a.SendChat(secret); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, b, "alice's encrypted line", func(st State) bool {
+				for _, l := range st.Chat {
+					if l.Text == secret && l.Encrypted && l.From == "alice" {
+						return true
+					}
+				}
+				return false
+			})
+
+			a.PushToTalk(true)
+			// Talking shows only for packets that decrypted.
+			waitFor(t, b, "bob hears alice", func(st State) bool {
+				u, _ := userNamed(st.Root, "alice")
+				return u != nil && u.Talking
+			})
+			if u, _ := userNamed(c.State().Root, "alice"); u == nil || u.Talking {
+				t.Errorf("carol hears alice: %+v", u)
+			}
+			a.PushToTalk(false)
+			waitFor(t, b, "alice no longer heard", func(st State) bool {
+				u, _ := userNamed(st.Root, "alice")
+				return u != nil && !u.Talking
+			})
+			// Carol saw nothing of it: a marker in clear reaches her after
+			// everything alice sent before.
+			if err := a.SetRoomEncrypted(false); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.SendChat("marker"); err != nil {
+				t.Fatal(err)
+			}
+			st := waitFor(t, c, "the marker", func(st State) bool {
+				for _, l := range st.Chat {
+					if l.Text == "marker" {
+						return true
+					}
+				}
+				return false
+			})
+			for _, l := range st.Chat {
+				if strings.Contains(l.Text, "mat") || strings.Contains(l.Text, "TUMBLE") || l.Encrypted {
+					t.Errorf("carol's chat has %+v", l)
+				}
+			}
+		})
+	}
+}

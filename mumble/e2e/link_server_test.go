@@ -1,0 +1,247 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tumble-voip/tumble/mumble"
+	"github.com/tumble-voip/tumble/mumble/murmurtest"
+)
+
+// member is one client with a Link, its events pumped into the link.
+type member struct {
+	t       testing.TB
+	name    string
+	c       *mumble.Client
+	link    *Link
+	changed chan struct{} // signalled after each handled event
+	voice   chan mumble.VoicePacket
+	wg      sync.WaitGroup
+
+	mu      sync.Mutex
+	notices []Notice
+}
+
+func startMember(ctx context.Context, t testing.TB, srv *murmurtest.Server, name string, channel uint32, id *Identity, trust *Trust) *member {
+	t.Helper()
+	c, err := mumble.Dial(ctx, srv.Addr, &mumble.Config{Username: name, Password: srv.Password, DialContext: murmurtest.LoopbackDial, ConnectTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if err := c.Join(ctx, channel); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	link, err := NewLink(c, LinkConfig{Identity: id, Trust: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &member{t: t, name: name, c: c, link: link, changed: make(chan struct{}, 1), voice: make(chan mumble.VoicePacket, 1000)}
+	sub, vs := c.Subscribe(), c.SubscribeVoice()
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		for ev := range sub.C {
+			if _, _, err := link.HandleEvent(ctx, ev); err != nil && ctx.Err() == nil {
+				t.Logf("%s: %v", name, err)
+			}
+			m.mu.Lock()
+			m.notices = append(m.notices, link.Notices()...)
+			m.mu.Unlock()
+			select {
+			case m.changed <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	go func() {
+		defer m.wg.Done()
+		for p := range vs.C {
+			m.voice <- p
+		}
+	}()
+	t.Cleanup(m.close)
+	if err := link.Enable(ctx); err != nil {
+		t.Fatalf("%s: enable: %v", name, err)
+	}
+	return m
+}
+
+func (m *member) close() {
+	m.c.Close()
+	m.wg.Wait()
+}
+
+// waitFor waits until cond holds, checking after each event m handles.
+func (m *member) waitFor(what string, cond func() bool) {
+	m.t.Helper()
+	timeout := time.After(30 * time.Second)
+	for !cond() {
+		select {
+		case <-m.changed:
+		case <-timeout:
+			m.t.Fatalf("%s: no %s within 30 s: %+v", m.name, what, m.link.Room().Members())
+		}
+	}
+}
+
+func (m *member) member(name string) (Member, bool) {
+	for _, x := range m.link.Room().Members() {
+		if x.Name == name {
+			return x, true
+		}
+	}
+	return Member{}, false
+}
+
+// keyedBy reports whether m holds the current sender key of each of
+// others, and only theirs.
+func (m *member) keyedBy(others ...*member) bool {
+	ms := m.link.Room().Members()
+	if len(ms) != len(others) {
+		return false
+	}
+	for _, o := range others {
+		x, ok := m.member(o.name)
+		if !ok || !x.HasKey || x.KeyID != o.link.Room().KeyID() {
+			return false
+		}
+	}
+	return true
+}
+
+// room starts alice, bob and carol in channel Lab, all keyed.
+func room(ctx context.Context, t testing.TB, v murmurtest.Version) (srv *murmurtest.Server, alice, bob, carol *member, aliceTrust *Trust) {
+	srv = murmurtest.Start(t, murmurtest.Options{Version: v, Channels: []string{"Lab"}})
+	ch := srv.Channels["Lab"]
+	aliceTrust = NewTrust()
+	alice = startMember(ctx, t, srv, "alice", ch, mustIdentity(t), aliceTrust)
+	bob = startMember(ctx, t, srv, "bob", ch, mustIdentity(t), NewTrust())
+	carol = startMember(ctx, t, srv, "carol", ch, mustIdentity(t), NewTrust())
+	for _, m := range []struct{ m, o1, o2 *member }{{alice, bob, carol}, {bob, alice, carol}, {carol, alice, bob}} {
+		m.m.waitFor("keys of the two others", func() bool { return m.m.keyedBy(m.o1, m.o2) })
+	}
+	return srv, alice, bob, carol, aliceTrust
+}
+
+// TestLinkOverServers runs a room of three Links on real servers: safety
+// numbers agree, a member who leaves keeps its old keys and cannot open
+// what is sent after the rekey, and a known member's new key is a
+// warning.
+func TestLinkOverServers(t *testing.T) {
+	for _, v := range murmurtest.Versions() {
+		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			srv, alice, bob, carol, _ := room(ctx, t, v)
+
+			ab, _ := alice.member("bob")
+			ba, _ := bob.member("alice")
+			if ab.SafetyNumber != ba.SafetyNumber || len(ab.SafetyNumber) != 23 {
+				t.Errorf("safety numbers: alice sees %q, bob %q", ab.SafetyNumber, ba.SafetyNumber)
+			}
+
+			old := carol.link.Room()
+			start := time.Now()
+			if err := carol.link.Disable(ctx); err != nil {
+				t.Fatal(err)
+			}
+			alice.waitFor("bob's new key", func() bool { return alice.keyedBy(bob) })
+			bob.waitFor("alice's new key", func() bool { return bob.keyedBy(alice) })
+			t.Logf("%s: rekeyed %v after carol left", v, time.Since(start))
+
+			opus := bytes.Repeat([]byte{0x78}, 33)
+			// Three packets: Mumble 1.5 relays no lone terminator packet.
+			for i := range 3 {
+				sealed, target, ok, err := alice.link.SealVoice(nil, opus)
+				if err != nil || !ok {
+					t.Fatalf("seal: %v %v", ok, err)
+				}
+				if err := alice.c.SendVoice(ctx, mumble.OutgoingVoice{Opus: sealed, Frames: 2, Target: target, Last: i == 2}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got mumble.VoicePacket
+			select {
+			case got = <-bob.voice:
+			case <-ctx.Done():
+				t.Fatal("bob got no voice")
+			}
+			relayed := append([]byte(nil), got.Opus...)
+			if play, err := bob.link.OpenVoice(&got); !play || err != nil || !bytes.Equal(got.Opus, opus) {
+				t.Fatalf("bob: play %v, %v, %x", play, err, got.Opus)
+			}
+			if _, err := old.OpenVoice(alice.c.Session(), nil, relayed); err == nil {
+				t.Fatal("carol's old keys open a packet sealed after she left")
+			}
+			// Replays of the relayed packet are dropped and counted.
+			replay := mumble.VoicePacket{Session: got.Session, Opus: relayed}
+			if play, _ := bob.link.OpenVoice(&replay); play || bob.link.Room().Stats().Replayed != 1 {
+				t.Fatalf("replay played %v, stats %+v", play, bob.link.Room().Stats())
+			}
+
+			// Carol comes back with a new key: alice, who knew her, is warned.
+			carol.close()
+			alice.waitFor("carol gone", func() bool { _, ok := alice.member("carol"); return !ok && alice.keyedBy(bob) })
+			alice.mu.Lock()
+			alice.notices = nil
+			alice.mu.Unlock()
+			startMember(ctx, t, srv, "carol", srv.Channels["Lab"], mustIdentity(t), NewTrust())
+			alice.waitFor("a warning about carol's key", func() bool {
+				alice.mu.Lock()
+				defer alice.mu.Unlock()
+				for _, n := range alice.notices {
+					if n.Warning && n.Name == "carol" {
+						return true
+					}
+				}
+				return false
+			})
+			if m, _ := alice.member("carol"); m.Trust != Changed {
+				t.Errorf("carol's new key is %v", m.Trust)
+			}
+		})
+	}
+}
+
+// BenchmarkRekeyAfterLeave measures, on each server on loopback, the time
+// from a member leaving until the two others hold each other's new keys.
+func BenchmarkRekeyAfterLeave(b *testing.B) {
+	for _, v := range murmurtest.Versions() {
+		b.Run(v.String(), func(b *testing.B) { benchRekey(b, v) })
+	}
+}
+
+func benchRekey(b *testing.B, v murmurtest.Version) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, alice, bob, carol, _ := room(ctx, b, v)
+	var total time.Duration
+	n := 0
+	for b.Loop() {
+		// Disable sends the leave message, then clears the beacon (a
+		// rate-limited UserState): the rekey does not wait for that.
+		start := time.Now()
+		disabled := make(chan error, 1)
+		go func() { disabled <- carol.link.Disable(ctx) }()
+		alice.waitFor("bob's new key", func() bool { return alice.keyedBy(bob) })
+		bob.waitFor("alice's new key", func() bool { return bob.keyedBy(alice) })
+		total += time.Since(start)
+		n++
+		b.StopTimer()
+		if err := <-disabled; err != nil {
+			b.Fatal(err)
+		}
+		if err := carol.link.Enable(ctx); err != nil {
+			b.Fatal(err)
+		}
+		alice.waitFor("carol", func() bool { return alice.keyedBy(bob, carol) })
+		bob.waitFor("carol", func() bool { return bob.keyedBy(alice, carol) })
+		carol.waitFor("keys", func() bool { return carol.keyedBy(alice, bob) })
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(total)/float64(time.Millisecond)/float64(n), "rekey_ms")
+}
