@@ -75,7 +75,7 @@ func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
 func (b *bridgeWidgets) section(f *settingsForm) fyne.CanvasObject {
 	return container.NewVBox(
 		f.section("Bridges",
-			&setting{obj: b.use, hint: "Embedded Tor only; applies from its next start",
+			&setting{obj: b.use, hint: "Embedded Tor only; applies at once, also to a Tor still connecting",
 				load:  func(s *app.Settings) { b.loadFrom(s.Network) },
 				store: func(s *app.Settings) { b.readInto(&s.Network) }},
 			&setting{label: "Bridges", obj: b.source},
