@@ -5,9 +5,7 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -95,17 +93,13 @@ func TestControllerSetBridgesLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", tornet.BridgeHost+":0")
+	dead, err := network.DeadBridgeLine()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead := l.Addr().String()
-	l.Close()
-	f := strings.Fields(network.BridgeLine())
-	f[1] = dead
 	job, err := json.Marshal(bridgesJob{
 		Torrc:  network.BridgeClientTorrc(),
-		Dead:   strings.Join(f, " "),
+		Dead:   dead,
 		Bridge: network.BridgeLine(),
 		Onion:  svc.Address,
 		Port:   svc.Port,
@@ -113,20 +107,7 @@ func TestControllerSetBridgesLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(ctx, self, "-test.run=^TestControllerBridgesChild$", "-test.v")
-	cmd.Env = append(os.Environ(), bridgesChildEnv+"="+string(job))
-	out, err := cmd.CombinedOutput()
-	t.Logf("child:\n%s", out)
-	if err != nil {
-		t.Fatalf("child: %v", err)
-	}
-	if !strings.Contains(string(out), "--- PASS: TestControllerBridgesChild") {
-		t.Fatal("the child did not run TestControllerBridgesChild")
-	}
+	tornet.RunChildTest(ctx, t, "TestControllerBridgesChild", bridgesChildEnv+"="+string(job))
 }
 
 // TestControllerBridgesChild is TestControllerSetBridgesLive's child; it

@@ -6,14 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tumble-voip/tumble/tor/libtor"
+	"github.com/tumble-voip/tumble/tor/tornet"
 )
 
 // setBridgesChildEnv carries setBridgesJob to the child process of
@@ -46,37 +45,20 @@ func TestEmbeddedSetBridges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.2:0")
+	dead, err := sharedNet.DeadBridgeLine()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead := l.Addr().String()
-	l.Close()
-	f := strings.Fields(sharedNet.BridgeLine())
-	f[1] = dead
 	job, err := json.Marshal(setBridgesJob{
 		Torrc:  sharedNet.BridgeClientTorrc(),
-		Dead:   strings.Join(f, " "),
+		Dead:   dead,
 		Bridge: sharedNet.BridgeLine(),
 		Onion:  svc.Addr(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(ctx, self, "-test.run=^TestSetBridgesChild$", "-test.v")
-	cmd.Env = append(os.Environ(), setBridgesChildEnv+"="+string(job))
-	out, err := cmd.CombinedOutput()
-	t.Logf("child:\n%s", out)
-	if err != nil {
-		t.Fatalf("child: %v", err)
-	}
-	if !strings.Contains(string(out), "--- PASS: TestSetBridgesChild") {
-		t.Fatal("the child did not run TestSetBridgesChild")
-	}
+	tornet.RunChildTest(ctx, t, "TestSetBridgesChild", setBridgesChildEnv+"="+string(job))
 }
 
 // TestSetBridgesChild is TestEmbeddedSetBridges's child; it does nothing
