@@ -8,6 +8,8 @@ require (
 	github.com/cretz/bine v0.2.0
 	github.com/gen2brain/malgo v0.11.24
 	github.com/hraban/opus v0.0.0-20260708213942-bde8e4304501
+	github.com/makiuchi-d/gozxing v0.1.1
+	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
 	golang.org/x/net v0.47.0
 	google.golang.org/protobuf v1.36.11
 )
@@ -43,5 +45,6 @@ require (
 	golang.org/x/image v0.24.0 // indirect
 	golang.org/x/sys v0.44.0 // indirect
 	golang.org/x/text v0.31.0 // indirect
+	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

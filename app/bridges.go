@@ -68,13 +68,47 @@ func (n Network) validateBridges(errs *fieldErrs) {
 	}
 }
 
-// setBridges sets the bridge lines of the embedded Tor server that get
-// creates next. The embedded Tor runs once per process: a change reaches it
-// only at the next start of the program.
-func (t *torServers) setBridges(lines []string) {
+// setBridges sets the bridge lines of the embedded Tor (nil: no bridges):
+// for the server that get creates next, and at once for a running one,
+// through its control connection (tor.Server.SetBridges), so that a Tor
+// stuck bootstrapping goes on through the new bridges.
+func (t *torServers) setBridges(lines []string) error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.bridges = lines
+	t.bridges = slices.Clone(lines)
+	entries := make([]*torEntry, 0, len(t.servers))
+	for _, e := range t.servers {
+		entries = append(entries, e)
+	}
+	t.mu.Unlock()
+	var errs []error
+	for _, e := range entries {
+		if err := t.syncBridges(e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// syncBridges gives e's running Tor the current bridge lines if it has
+// other ones. It does nothing for a server that has not started (get does
+// it once the server has) or that runs no Tor of its own.
+func (t *torServers) syncBridges(e *torEntry) error {
+	e.bmu.Lock()
+	defer e.bmu.Unlock()
+	if !e.running || e.srv.Status().Mode != tor.ModeEmbedded {
+		return nil
+	}
+	t.mu.Lock()
+	want := t.bridges
+	t.mu.Unlock()
+	if slices.Equal(want, e.bridges) {
+		return nil
+	}
+	if err := e.srv.SetBridges(t.ctx, len(want) > 0, want); err != nil {
+		return fmt.Errorf("app: bridges: %w", err)
+	}
+	e.bridges = want
+	return nil
 }
 
 // BridgeLineProblems returns one message per bad line of pasted bridge

@@ -444,8 +444,10 @@ func (c *Controller) Settings() Settings {
 }
 
 // SetSettings validates s, saves it and applies it: audio settings at once
-// to a running connection, the Tor mode and reconnect policy from the next
-// connection on.
+// to a running connection, bridges at once to the running embedded Tor (a
+// stalled bootstrap goes on through them), the Tor mode and reconnect
+// policy from the next connection on. An error from applying the bridges
+// comes after the settings were saved.
 func (c *Controller) SetSettings(s Settings) error {
 	s = s.Clone()
 	if err := s.Validate(); err != nil {
@@ -471,7 +473,11 @@ func (c *Controller) SetSettings(s Settings) error {
 	if sess != nil {
 		sess.applySettings(s)
 	}
+	berr := c.tors.setBridges(s.Network.BridgeLinesInUse())
 	c.changed()
+	if berr != nil {
+		return fmt.Errorf("app: settings saved, but the running Tor refused the bridges: %w", berr)
+	}
 	return nil
 }
 

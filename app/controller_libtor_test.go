@@ -4,7 +4,11 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
 	"github.com/tumble-voip/tumble/tor/libtor"
@@ -58,4 +62,104 @@ func TestControllerEmbeddedTor(t *testing.T) {
 	// A second connection reuses the running Tor.
 	c.Disconnect()
 	connect(t, c, b)
+}
+
+// bridgesChildEnv carries bridgesJob to TestControllerBridgesChild.
+const bridgesChildEnv = "TUMBLE_APP_BRIDGES_CHILD"
+
+// bridgesJob is what TestControllerBridgesChild gets from its parent.
+type bridgesJob struct {
+	Torrc  []string
+	Dead   string // obfs4 line of a bridge that is not there
+	Bridge string // the network's obfs4 bridge
+	Onion  string
+	Port   int
+}
+
+// TestControllerSetBridgesLive: a user stuck bootstrapping behind a dead
+// bridge changes the bridge lines in the settings (SetSettings) and gets
+// connected to a murmur behind an onion service, without a restart. The
+// controller runs in a child process (TestControllerBridgesChild): the
+// embedded Tor starts once per process.
+func TestControllerSetBridgesLive(t *testing.T) {
+	if os.Getenv(bridgesChildEnv) != "" {
+		t.Skip("in the child")
+	}
+	srv := murmurtest.Start(t, murmurtest.Options{})
+	network := tornet.StartT(t, tornet.Options{Bridge: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	svc, err := network.AddOnionService(ctx, srv.Addr, 64738, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, err := network.DeadBridgeLine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := json.Marshal(bridgesJob{
+		Torrc:  network.BridgeClientTorrc(),
+		Dead:   dead,
+		Bridge: network.BridgeLine(),
+		Onion:  svc.Address,
+		Port:   svc.Port,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tornet.RunChildTest(ctx, t, "TestControllerBridgesChild", bridgesChildEnv+"="+string(job))
+}
+
+// TestControllerBridgesChild is TestControllerSetBridgesLive's child; it
+// does nothing in an ordinary run.
+func TestControllerBridgesChild(t *testing.T) {
+	env := os.Getenv(bridgesChildEnv)
+	if env == "" {
+		t.Skip("run by TestControllerSetBridgesLive")
+	}
+	var job bridgesJob
+	if err := json.Unmarshal([]byte(env), &job); err != nil {
+		t.Fatal(err)
+	}
+	c := newTestController(t, ControllerConfig{
+		TorMode:         "embedded",
+		TorCreator:      libtor.Creator(),
+		Torrc:           job.Torrc,
+		AllowTestingTor: true,
+		Amnesic:         true,
+	})
+	set := c.Settings()
+	set.Network.UseBridges = true
+	set.Network.BridgeSource = BridgesCustom
+	set.Network.BridgeLines = []string{job.Dead}
+	if err := c.SetSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.SaveBookmark(Bookmark{Address: job.Onion, Port: job.Port, Username: "bridged"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Connect(b.ID)
+	deadAddr := strings.Fields(job.Dead)[1]
+	st := waitFor(t, c, "the dead bridge named", func(st State) bool {
+		if st.Phase == PhaseConnected || st.Tor.Ready {
+			t.Fatalf("connected through a dead bridge: %+v", st.Tor)
+		}
+		return strings.Contains(st.Tor.BridgeFailure, deadAddr)
+	})
+	t.Logf("stuck at %d%%: %s", st.Tor.Progress, st.Tor.BridgeFailure)
+
+	set.Network.BridgeLines = []string{job.Bridge}
+	if err := c.SetSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	st = waitFor(t, c, "connected through the new bridge", func(st State) bool {
+		if st.Phase == PhaseDisconnected {
+			t.Fatalf("connect failed: %+v", st.Problem)
+		}
+		return st.Phase == PhaseConnected && st.Root != nil
+	})
+	if !st.Tor.Ready || st.Tor.BridgeFailure != "" {
+		t.Errorf("Tor status when connected: %+v", st.Tor)
+	}
 }

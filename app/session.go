@@ -237,10 +237,15 @@ func (s *session) startTor(b Bookmark) (*tor.Dialer, error) {
 	if choice.mode == tor.ModeOff && b.IsOnion() {
 		return nil, errOnionNeedsTor
 	}
-	s.env.tors.setBridges(s.owner.currentSettings().Network.BridgeLinesInUse())
+	if err := s.env.tors.setBridges(s.owner.currentSettings().Network.BridgeLinesInUse()); err != nil {
+		s.logf("%v", err)
+	}
 	e, err := s.env.tors.get(choice)
 	if err != nil {
 		return nil, &torError{err: err}
+	}
+	if err := s.env.tors.syncBridges(e); err != nil {
+		return nil, &torError{err: err, status: e.srv.Status()}
 	}
 	s.owner.useTor(s, e.srv, choice)
 	if _, err := e.up(s.ctx); err != nil {

@@ -71,7 +71,7 @@ type torServers struct {
 	onStatus     func(srv *tor.Server, st tor.Status) // called for every status change
 
 	mu      sync.Mutex
-	bridges []string // bridge lines for the next embedded server (setBridges)
+	bridges []string // bridge lines of the embedded Tor (setBridges)
 	servers map[torChoice]*torEntry
 	closed  bool
 }
@@ -81,6 +81,10 @@ type torEntry struct {
 	srv      *tor.Server
 	started  chan struct{} // closed once Start returned
 	startErr error         // valid after started is closed
+
+	bmu     sync.Mutex // serialises syncBridges
+	running bool       // Start succeeded
+	bridges []string   // bridge lines the server's Tor has
 }
 
 // errTorClosed is returned by torServers.get after closeAll.
@@ -113,7 +117,7 @@ func (t *torServers) get(choice torChoice) (*torEntry, error) {
 	if !t.amnesic && t.dataDir != "" {
 		srv.DataDir = t.dataDir
 	}
-	e := &torEntry{srv: srv, started: make(chan struct{})}
+	e := &torEntry{srv: srv, started: make(chan struct{}), bridges: srv.Bridges}
 	if t.servers == nil {
 		t.servers = make(map[torChoice]*torEntry)
 	}
@@ -127,8 +131,17 @@ func (t *torServers) get(choice torChoice) (*torEntry, error) {
 		}()
 	}
 	go func() {
-		e.startErr = srv.Start(t.ctx)
-		close(e.started)
+		defer close(e.started)
+		if e.startErr = srv.Start(t.ctx); e.startErr != nil {
+			return
+		}
+		e.bmu.Lock()
+		e.running = true
+		e.bmu.Unlock()
+		// The bridges may have changed while Tor was starting.
+		if err := t.syncBridges(e); err != nil && t.logf != nil {
+			t.logf("%v", err)
+		}
 	}()
 	return e, nil
 }

@@ -1,9 +1,11 @@
 package tor
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -11,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/cretz/bine/control"
 )
 
 // Bridges and pluggable transports.
@@ -447,17 +451,23 @@ func checkExecutable(p string) error {
 // bridgeTorrc returns the torrc lines for the Server's bridges: UseBridges,
 // one ClientTransportPlugin per transport used and one Bridge per line.
 func (s *Server) bridgeTorrc() ([]string, []Bridge, error) {
-	if !s.UseBridges {
+	return s.bridgeConf(s.UseBridges, s.Bridges)
+}
+
+// bridgeConf returns the torrc lines and the parsed bridges for bridge
+// lines, or nothing when use is false.
+func (s *Server) bridgeConf(use bool, lines []string) ([]string, []Bridge, error) {
+	if !use {
 		return nil, nil, nil
 	}
-	bridges, err := ParseBridgeLines(s.Bridges)
+	bridges, err := ParseBridgeLines(lines)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(bridges) == 0 {
 		return nil, nil, errors.New("tor: UseBridges is on but there are no bridge lines (get some at https://bridges.torproject.org or use the built-in Snowflake bridges)")
 	}
-	lines := []string{"UseBridges 1"}
+	torrc := []string{"UseBridges 1"}
 	var used []string
 	for _, b := range bridges {
 		if b.Transport != "" && !slices.Contains(used, b.Transport) {
@@ -476,12 +486,12 @@ func (s *Server) bridgeTorrc() ([]string, []Bridge, error) {
 		if strings.ContainsAny(prog, " \t\"\\") {
 			return nil, nil, fmt.Errorf("tor: %s transport program path %q: Tor cannot run a path with spaces, quotes or backslashes", t, prog)
 		}
-		lines = append(lines, "ClientTransportPlugin "+t+" exec "+prog)
+		torrc = append(torrc, "ClientTransportPlugin "+t+" exec "+prog)
 	}
 	for _, b := range bridges {
-		lines = append(lines, "Bridge "+b.String())
+		torrc = append(torrc, "Bridge "+b.String())
 	}
-	return lines, bridges, nil
+	return torrc, bridges, nil
 }
 
 // checkBridgesMode refuses bridges for a Server without its own Tor.
@@ -543,4 +553,77 @@ func parseConnWarning(raw string) (id, addr, why string, ok bool) {
 		why = "connection failed"
 	}
 	return id, addr, why, id != "" || addr != ""
+}
+
+// SetBridges changes the bridges of the running embedded Tor at once,
+// through its control connection, in one SETCONF: with use, Tor reaches
+// the network only through the bridges in lines (checked as Server.Bridges
+// is, transport programs included); without, the bridges are dropped and
+// Tor connects to relays directly again. A Tor stuck bootstrapping goes on
+// through the new bridges without a restart (the embedded Tor cannot be
+// restarted in-process). The Server's UseBridges and Bridges fields are not
+// changed.
+//
+// SetBridges needs a started Server. In socks and off modes, turning
+// bridges on fails with an error wrapping ErrBridgesNotHere, and turning
+// them off does nothing. Bad lines give a *BridgeLinesError and leave Tor
+// as it was.
+func (s *Server) SetBridges(ctx context.Context, use bool, lines []string) error {
+	s.init()
+	s.mu.Lock()
+	started, closed, mode, socksAddr, emb := s.started, s.closed, s.mode, s.socksAddr, s.emb
+	s.mu.Unlock()
+	switch {
+	case closed:
+		return fmt.Errorf("tor: set bridges: %w", net.ErrClosed)
+	case !started:
+		return errors.New("tor: set bridges: the Server has not been started")
+	}
+	if err := checkBridgesMode(use, mode, socksAddr); err != nil {
+		return err
+	}
+	if mode != ModeEmbedded || emb == nil {
+		return nil
+	}
+	torrc, bridges, err := s.bridgeConf(use, lines)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("tor: set bridges: %w", err)
+	}
+	kvs := []*control.KeyVal{control.NewKeyVal("UseBridges", "0")}
+	if use {
+		kvs = kvs[:0]
+		for _, l := range torrc {
+			k, v := torrcKeyVal(l)
+			kvs = append(kvs, control.NewKeyVal(k, v))
+		}
+	}
+	if !use || len(bridges) == 0 || !slices.ContainsFunc(bridges, func(b Bridge) bool { return b.Transport != "" }) {
+		// A key without value resets the option to its default (none).
+		kvs = append(kvs, &control.KeyVal{Key: "ClientTransportPlugin"})
+	}
+	if !use {
+		kvs = append(kvs, &control.KeyVal{Key: "Bridge"})
+	}
+	emb.ctlMu.Lock()
+	err = emb.t.Control.SetConf(kvs...)
+	emb.ctlMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("tor: set bridges: SETCONF: %w", err)
+	}
+	s.mu.Lock()
+	emb.bridges = bridges
+	if !s.status.Ready {
+		s.armHintLocked(emb, use)
+	}
+	s.mu.Unlock()
+	s.updateStatus(func(st *Status) { st.Hint, st.SuggestBridges, st.BridgeFailure = "", false, "" })
+	if use {
+		s.logf("tor: now using %d bridges", len(bridges))
+	} else {
+		s.logf("tor: bridges off")
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package tor
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,6 +220,38 @@ func TestBridgesRefusedOutsideEmbedded(t *testing.T) {
 		t.Errorf("bridges off: %v", err)
 	}
 	s.Close()
+}
+
+// TestSetBridgesOutsideEmbedded: SetBridges needs a started Server; in
+// socks and off modes turning bridges on is refused and turning them off
+// does nothing; after Close it reports net.ErrClosed.
+func TestSetBridgesOutsideEmbedded(t *testing.T) {
+	ctx := context.Background()
+	s := &Server{Mode: ModeOff, rootDir: t.TempDir()}
+	if err := s.SetBridges(ctx, false, nil); err == nil || !strings.Contains(err.Error(), "not been started") {
+		t.Errorf("before Start: %v", err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetBridges(ctx, true, DefaultSnowflakeBridges); !errors.Is(err, ErrBridgesNotHere) {
+		t.Errorf("off mode, bridges on: %v, want ErrBridgesNotHere", err)
+	}
+	if err := s.SetBridges(ctx, false, nil); err != nil {
+		t.Errorf("off mode, bridges off: %v", err)
+	}
+	s.Close()
+	if err := s.SetBridges(ctx, false, nil); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("after Close: %v, want net.ErrClosed", err)
+	}
+	socks := &Server{Mode: ModeSOCKS, SOCKSAddr: "127.0.0.1:9", rootDir: t.TempDir(), netDialer: (&dialRecorder{}).dialer()}
+	defer socks.Close()
+	if err := socks.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := socks.SetBridges(ctx, true, DefaultSnowflakeBridges); !errors.Is(err, ErrBridgesNotHere) || !strings.Contains(err.Error(), "configured in that Tor") {
+		t.Errorf("socks mode, bridges on: %v", err)
+	}
 }
 
 func TestBridgeFor(t *testing.T) {

@@ -36,6 +36,7 @@ type embedded struct {
 	hsMu   sync.Mutex
 	hsWait map[string]chan *control.HSDescEvent // by service ID
 
+	// Guarded by Server.mu (SetBridges changes them):
 	bridges []Bridge    // in use; nil without bridges
 	hint    *time.Timer // fires the "stuck before a relay" hint
 }
@@ -268,12 +269,11 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 	// control connection's read lock, so the channel is drained by a
 	// goroutine that never blocks.
 	events := make(chan control.Event, 256)
-	codes := []control.EventCode{control.EventCodeStatusClient, control.EventCodeHSDesc}
-	if bridges != nil {
-		// Connections to the bridges, to name the ones that fail: Tor
-		// reports a failure through a transport only in a warning.
-		codes = append(codes, control.EventCodeORConn, control.EventCodeLogWarn)
-	}
+	// Connections to bridges too, to name the ones that fail: Tor reports
+	// a failure through a transport only in a warning. Bridges can be set
+	// later (SetBridges), so these are always on.
+	codes := []control.EventCode{control.EventCodeStatusClient, control.EventCodeHSDesc,
+		control.EventCodeORConn, control.EventCodeLogWarn}
 	if err := t.Control.AddEventListener(events, codes...); err != nil {
 		return fmt.Errorf("tor: subscribe to events: %w", err)
 	}
@@ -308,8 +308,9 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("tor: enable network: %w", err)
 	}
-	usingBridges := bridges != nil
-	emb.hint = time.AfterFunc(s.bridgeHintAfter(), func() { s.stuckHint(usingBridges) })
+	s.mu.Lock()
+	s.armHintLocked(emb, bridges != nil)
+	s.mu.Unlock()
 	// Tor opens its listeners only with the network enabled.
 	socks, err := s.controlInfo(emb, "net/listeners/socks")
 	if err != nil {
@@ -425,8 +426,8 @@ func (s *Server) dispatchEvents(emb *embedded, events <-chan control.Event) {
 					continue
 				}
 				s.applyBootstrap(ph)
-				if ph.Warning != "" && emb.bridges != nil {
-					s.bridgeProblem(emb.bridges, ph.HostID, ph.HostAddr, ph.Warning)
+				if ph.Warning != "" {
+					s.bridgeProblem(s.bridgesInUse(emb), ph.HostID, ph.HostAddr, ph.Warning)
 				}
 			case *control.ORConnEvent:
 				if e.Status == "FAILED" || e.Status == "CLOSED" && e.Reason != "" && e.Reason != "DONE" {
@@ -434,11 +435,11 @@ func (s *Server) dispatchEvents(emb *embedded, events <-chan control.Event) {
 					if why == "" {
 						why = "connection failed"
 					}
-					s.bridgeProblem(emb.bridges, e.Target, "", why)
+					s.bridgeProblem(s.bridgesInUse(emb), e.Target, "", why)
 				}
 			case *control.LogEvent:
 				if id, addr, why, ok := parseConnWarning(e.Raw); ok {
-					s.bridgeProblem(emb.bridges, id, addr, why)
+					s.bridgeProblem(s.bridgesInUse(emb), id, addr, why)
 				}
 			case *control.HSDescEvent:
 				emb.hsMu.Lock()
@@ -529,9 +530,11 @@ const connDoneProgress = 10
 // directory.
 func (s *Server) stopEmbedded(emb *embedded) error {
 	var errs []error
+	s.mu.Lock()
 	if emb.hint != nil {
 		emb.hint.Stop()
 	}
+	s.mu.Unlock()
 	select {
 	case <-emb.procDone:
 	default:
@@ -555,4 +558,20 @@ func (s *Server) stopEmbedded(emb *embedded) error {
 	}
 	emb.lock.Release()
 	return errors.Join(errs...)
+}
+
+// armHintLocked (re)starts the timer of the "stuck before a relay" hint.
+// s.mu must be held.
+func (s *Server) armHintLocked(emb *embedded, usingBridges bool) {
+	if emb.hint != nil {
+		emb.hint.Stop()
+	}
+	emb.hint = time.AfterFunc(s.bridgeHintAfter(), func() { s.stuckHint(usingBridges) })
+}
+
+// bridgesInUse returns the bridges the embedded Tor uses now.
+func (s *Server) bridgesInUse(emb *embedded) []Bridge {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return emb.bridges
 }

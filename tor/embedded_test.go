@@ -37,7 +37,13 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	if err := tornet.Available(tornet.Options{}); err != nil {
+	if os.Getenv(setBridgesChildEnv) != "" {
+		// A child of TestEmbeddedSetBridges: it brings its own Tor.
+		return m.Run()
+	}
+	// The network has an obfs4 bridge for TestEmbeddedSetBridges.
+	opts := tornet.Options{Bridge: true}
+	if err := tornet.Available(opts); err != nil {
 		embeddedErr = err
 		return m.Run()
 	}
@@ -50,7 +56,7 @@ func runMain(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	start := time.Now()
-	n, err := tornet.Start(ctx, dir, tornet.Options{})
+	n, err := tornet.Start(ctx, dir, opts)
 	if err != nil {
 		embeddedErr = fmt.Errorf("private Tor network: %w", err)
 		return m.Run()

@@ -18,9 +18,6 @@ const (
 	bridgeOptCustom    = "My bridge lines (obfs4, Snowflake, WebTunnel)"
 )
 
-// maxBridgeFile bounds a bridge lines file imported from the dialog.
-const maxBridgeFile = 64 << 10
-
 // bridgeWidgets is the "Bridges" section of Settings > Network: use
 // bridges, where they come from, the lines with an error per bad line, and
 // import from a file.
@@ -47,27 +44,40 @@ func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
 	b.errs = wrapLabel("")
 	b.errs.Importance = widget.DangerImportance
 	b.errs.Hide()
-	b.load = widget.NewButton("Import from file…", func() {
+	b.load = widget.NewButton("Import from file or QR image…", func() {
 		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err != nil || r == nil {
 				return
 			}
 			defer r.Close()
-			data, err := io.ReadAll(io.LimitReader(r, maxBridgeFile+1))
-			if err != nil || len(data) > maxBridgeFile {
-				setLabel(f.errLabel, "That file is not a bridge lines file (too large or unreadable).")
+			data, err := io.ReadAll(io.LimitReader(r, app.MaxBridgeImport+1))
+			if err != nil {
+				setLabel(f.errLabel, "Cannot read that file: "+errorText(err))
 				return
 			}
-			text := strings.TrimSpace(b.lines.Text)
-			if text != "" {
-				text += "\n"
-			}
-			b.source.SetSelected(bridgeOptCustom)
-			b.lines.SetText(text + strings.TrimSpace(string(data)))
+			b.importFile(f, data)
 		}, f.ui.win)
 		d.Show()
 	})
 	return b
+}
+
+// importFile adds the bridge lines of a chosen file (text, or a QR code
+// image from bridges.torproject.org or @GetBridgesBot) to the box, where
+// each line is checked as typed lines are.
+func (b *bridgeWidgets) importFile(f *settingsForm, data []byte) {
+	lines, err := app.ImportBridges(data)
+	if err != nil {
+		setLabel(f.errLabel, errorText(err))
+		return
+	}
+	setLabel(f.errLabel, "")
+	text := strings.TrimSpace(b.lines.Text)
+	if text != "" {
+		text += "\n"
+	}
+	b.source.SetSelected(bridgeOptCustom)
+	b.lines.SetText(text + strings.Join(lines, "\n"))
 }
 
 // section declares the bridges as one setting of the form f (several
@@ -75,7 +85,7 @@ func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
 func (b *bridgeWidgets) section(f *settingsForm) fyne.CanvasObject {
 	return container.NewVBox(
 		f.section("Bridges",
-			&setting{obj: b.use, hint: "Embedded Tor only; applies from its next start",
+			&setting{obj: b.use, hint: "Embedded Tor only; applies at once, also to a Tor still connecting",
 				load:  func(s *app.Settings) { b.loadFrom(s.Network) },
 				store: func(s *app.Settings) { b.readInto(&s.Network) }},
 			&setting{label: "Bridges", obj: b.source},

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+	qrenc "github.com/skip2/go-qrcode"
 
 	"github.com/tumble-voip/tumble/app"
 )
@@ -56,5 +57,39 @@ func TestTorBarWarning(t *testing.T) {
 	}
 	if torBarWarning(app.TorStatus{}) != "" {
 		t.Error("warning without problems")
+	}
+}
+
+// TestSettingsBridgesImportQR: a QR code image of bridges.torproject.org's
+// list of bridge lines fills the box (after lines already there), each
+// line checked; an image without a QR code shows an error and changes
+// nothing.
+func TestSettingsBridgesImportQR(t *testing.T) {
+	ctrl := newController(t, app.ControllerConfig{})
+	u := newTestUI(t, ctrl, &Options{Layout: LayoutDesktop})
+	f := openSettings(t, u)
+	b := f.bridges
+	test.Tap(b.use)
+	b.source.SetSelected(bridgeOptCustom)
+	b.lines.SetText(testObfs4)
+	bad := "obfs4 192.0.2.1:443"
+	png, err := qrenc.Encode("['"+testObfs4+"', '"+bad+"']", qrenc.Medium, 400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.importFile(f, png)
+	if want := testObfs4 + "\n" + testObfs4 + "\n" + bad; b.lines.Text != want {
+		t.Errorf("box after import: %q, want %q", b.lines.Text, want)
+	}
+	if !b.errs.Visible() || !strings.Contains(b.errs.Text, "line 3: missing fingerprint") {
+		t.Errorf("per-line errors after import: visible %v, %q", b.errs.Visible(), b.errs.Text)
+	}
+	before := b.lines.Text
+	b.importFile(f, png[:len(png)/2])
+	if !f.errLabel.Visible() || !strings.Contains(f.errLabel.Text, "not a readable PNG or JPEG image") {
+		t.Errorf("error for a broken image: visible %v, %q", f.errLabel.Visible(), f.errLabel.Text)
+	}
+	if b.lines.Text != before {
+		t.Errorf("a broken image changed the box: %q", b.lines.Text)
 	}
 }
