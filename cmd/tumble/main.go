@@ -105,6 +105,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) er
 		}
 		defer cleanup()
 	}
+	quietCLocale(os.Getenv, os.Setenv)
 	a := newFyneApp()
 	if ctrl.Amnesic() {
 		fixTheme(a)
