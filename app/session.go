@@ -56,6 +56,9 @@ type session struct {
 	// bookmark is the session's copy, refreshed from the store before
 	// every attempt. Used by the session goroutine only.
 	bookmark Bookmark
+	// torSrv is the Tor server of the last attempt, nil before one.
+	// Used by the session goroutine only.
+	torSrv *tor.Server
 
 	mu   sync.Mutex
 	st   State // Tor is left zero: the Controller adds it
@@ -116,9 +119,14 @@ func (s *session) run() {
 		if s.ctx.Err() != nil {
 			return // cancelled: the session is no longer shown
 		}
-		p, retry := classify(s.bookmark, err)
 		var lost *lostError
-		if errors.As(err, &lost) {
+		if errors.As(err, &lost) && s.torSrv != nil {
+			// Blame Tor, not the server, when Tor went down with it.
+			lost.tor = s.torSrv.Status()
+			lost.torDown = lost.tor.Err != nil || !lost.tor.Ready
+		}
+		p, retry := classify(s.bookmark, err)
+		if lost != nil {
 			s.systemLine(p.Message)
 		}
 		if s.reconnector != nil && retry {
@@ -231,6 +239,7 @@ func (s *session) startTor(b Bookmark) (*tor.Dialer, error) {
 		return nil, &torError{err: err}
 	}
 	s.owner.useTor(s, e.srv, choice)
+	s.torSrv = e.srv
 	if _, err := e.up(s.ctx); err != nil {
 		return nil, err
 	}

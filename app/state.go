@@ -128,8 +128,15 @@ func (k ProblemKind) String() string {
 type Problem struct {
 	// Kind selects the dialog.
 	Kind ProblemKind
-	// Message is a sentence for the user.
+	// Message says, for the user, what happened and what to do.
 	Message string
+	// Detail is the raw error behind Message (Tor's, the SOCKS reply, the
+	// server's), for a "Details" button; empty without an error.
+	Detail string
+	// PasswordNeeded, with ProblemWrongPassword, says that the bookmark
+	// had no password and the server needs one (rather than refusing the
+	// one given).
+	PasswordNeeded bool
 	// PinnedFingerprint and NewFingerprint are the SHA-256 fingerprints
 	// (64 lower-case hex digits) of the pinned and the presented server
 	// certificate, for ProblemCertificateChanged.
