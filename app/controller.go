@@ -99,6 +99,7 @@ type Controller struct {
 	idleAudio string      // State.Audio outside a connection
 	watchers  map[chan struct{}]struct{}
 	sess      *session // current session, nil when idle
+	chats     chatHistory
 	closed    bool
 	sessions  sync.WaitGroup
 }
@@ -326,10 +327,18 @@ func (c *Controller) SaveBookmark(b Bookmark) (Bookmark, error) {
 	return nb, nil
 }
 
-// DeleteBookmark removes a bookmark. A connection using it goes on.
+// DeleteBookmark removes a bookmark and forgets its chat. A connection
+// using it goes on, but is not reconnected automatically any more.
 func (c *Controller) DeleteBookmark(id string) error {
 	if err := c.store.Delete(id); err != nil {
 		return err
+	}
+	c.mu.Lock()
+	delete(c.chats, id)
+	s := c.sess
+	c.mu.Unlock()
+	if s != nil && s.reconnector != nil && s.bookmarkID() == id {
+		s.reconnector.Stop()
 	}
 	c.changed()
 	return nil
@@ -613,6 +622,7 @@ func (c *Controller) Connect(id string) {
 		return
 	}
 	s := newSession(c.ctx, c, c.env, b, set, c.clock)
+	s.st.Chat = cloneChat(c.chats[b.ID])
 	c.sess = s
 	c.notifyLocked()
 	c.sessions.Add(1)
@@ -628,6 +638,7 @@ func (c *Controller) endSessionLocked() {
 	if c.sess == nil {
 		return
 	}
+	c.keepChatLocked(c.sess)
 	c.sess.cancel()
 	c.sess = nil
 }
@@ -658,6 +669,21 @@ func (c *Controller) StopReconnect() {
 	c.mu.Unlock()
 	if s != nil && s.reconnector != nil {
 		s.reconnector.Stop()
+	}
+}
+
+// RetryNow ends a running reconnect countdown and makes the next attempt
+// at once. It does nothing outside PhaseReconnectWait.
+func (c *Controller) RetryNow() {
+	c.mu.Lock()
+	s := c.sess
+	c.mu.Unlock()
+	if s == nil || s.snapshot().Phase != PhaseReconnectWait {
+		return
+	}
+	select {
+	case s.retryNow <- struct{}{}:
+	default: // already asked
 	}
 }
 
@@ -735,6 +761,16 @@ func (c *Controller) SendChat(text string) error {
 		return err
 	}
 	return s.sendChat(cn, text)
+}
+
+// SendPrivate sends text (plain text, as typed) to the user with the given
+// session alone, and adds it to the chat marked with whom it went to.
+func (c *Controller) SendPrivate(session uint32, text string) error {
+	s, cn, err := c.connected()
+	if err != nil {
+		return err
+	}
+	return s.sendPrivate(cn, session, text)
 }
 
 // SetSelfMute mutes or unmutes this client on the server (in the

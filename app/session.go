@@ -52,6 +52,8 @@ type session struct {
 	done   chan struct{} // closed when run returns
 	// reconnector is nil when automatic reconnection is off.
 	reconnector *Reconnector
+	// retryNow ends a reconnect countdown early (Controller.RetryNow).
+	retryNow chan struct{}
 
 	// bookmark is the session's copy, refreshed from the store before
 	// every attempt. Used by the session goroutine only.
@@ -69,7 +71,8 @@ type session struct {
 // with run.
 func newSession(ctx context.Context, owner sessionOwner, env *sessionEnv, b Bookmark, set Settings, clock Clock) *session {
 	ctx, cancel := context.WithCancel(ctx)
-	s := &session{owner: owner, env: env, ctx: ctx, cancel: cancel, done: make(chan struct{}), bookmark: b.Clone()}
+	s := &session{owner: owner, env: env, ctx: ctx, cancel: cancel, done: make(chan struct{}), bookmark: b.Clone(),
+		retryNow: make(chan struct{}, 1)}
 	if n := set.Network; n.Reconnect {
 		if r, err := NewReconnector(n.ReconnectPolicy(), clock); err == nil {
 			s.reconnector = r
@@ -95,6 +98,16 @@ func (s *session) update(f func(st *State)) {
 	f(&s.st)
 	s.mu.Unlock()
 	s.owner.sessionChanged(s)
+}
+
+// bookmarkID returns the ID of the session's bookmark.
+func (s *session) bookmarkID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.Bookmark == nil {
+		return ""
+	}
+	return s.st.Bookmark.ID
 }
 
 // current returns the live connection, or nil.
@@ -180,6 +193,8 @@ func (s *session) countdown(cd *Countdown, p Problem) bool {
 				return cd.Err() == nil && s.ctx.Err() == nil
 			}
 			s.update(func(st *State) { st.ReconnectIn = left })
+		case <-s.retryNow:
+			return true
 		case <-s.ctx.Done():
 			return false
 		}

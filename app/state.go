@@ -280,8 +280,10 @@ type ChatLine struct {
 	Links []ChatLink
 	// Own marks what this client sent.
 	Own bool
-	// Private marks a message sent to this client alone.
+	// Private marks a message sent to this client alone, or (Own) sent
+	// by this client to one user, named in To.
 	Private bool
+	To      string
 	// System marks lines from the server or from Tumble itself (welcome
 	// text, refusals, connection notices).
 	System bool
