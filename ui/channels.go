@@ -3,9 +3,11 @@ package ui
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -195,8 +197,9 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 	case n.channel != nil:
 		r.icon.SetResource(iconChannel())
 		r.name.TextStyle = fyne.TextStyle{}
+		r.name.Importance = widget.MediumImportance
 		r.name.SetText(channelName(n.channel))
-		r.menu.Hide()
+		r.menu.Show() // Join is in the menu
 	case n.user != nil:
 		u := n.user
 		if u.Talking {
@@ -204,7 +207,12 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 		} else {
 			r.icon.SetResource(iconSilent())
 		}
-		r.name.TextStyle = fyne.TextStyle{Bold: u.Self}
+		// A talking user stands out by name, not only by the icon.
+		r.name.TextStyle = fyne.TextStyle{Bold: u.Self || u.Talking}
+		r.name.Importance = widget.MediumImportance
+		if u.Talking {
+			r.name.Importance = widget.SuccessImportance
+		}
 		r.name.SetText(u.Name)
 		icons = userIcons(*u)
 		r.menu.Show()
@@ -212,9 +220,14 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 		r.name.SetText("")
 		r.menu.Hide()
 	}
-	objs := make([]fyne.CanvasObject, len(icons))
-	for i, ic := range icons {
-		objs[i] = widget.NewIcon(ic)
+	objs := make([]fyne.CanvasObject, 0, len(icons)+1)
+	if n.channel != nil && len(n.channel.Users) > 0 {
+		count := widget.NewLabel(strconv.Itoa(len(n.channel.Users)))
+		count.Importance = widget.LowImportance
+		objs = append(objs, count) // the number of users in the channel
+	}
+	for _, ic := range icons {
+		objs = append(objs, widget.NewIcon(ic))
 	}
 	r.status.Objects = objs
 	r.status.Refresh()
@@ -275,13 +288,16 @@ func (r *treeRow) openMenu(pos fyne.Position) {
 	c := r.pane.ui.win.Canvas()
 	switch {
 	case r.node.channel != nil:
-		id := r.node.chanID
-		widget.ShowPopUpMenuAtPosition(fyne.NewMenu("",
-			fyne.NewMenuItem("Join channel", func() { r.pane.join(id) }),
-		), c, pos)
+		widget.ShowPopUpMenuAtPosition(r.channelMenu(), c, pos)
 	case r.node.user != nil:
 		r.pane.ui.showUserMenu(*r.node.user, pos)
 	}
+}
+
+// channelMenu is the menu of a channel row.
+func (r *treeRow) channelMenu() *fyne.Menu {
+	id := r.node.chanID
+	return fyne.NewMenu("", fyne.NewMenuItem("Join channel", func() { r.pane.join(id) }))
 }
 
 // showUserMenu opens the per-user menu: local volume and local mute for
@@ -314,12 +330,16 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 		}
 		mute := widget.NewCheck("Mute locally", func(on bool) { u.ctrl.SetUserMute(session, on); u.Sync() })
 		mute.SetChecked(user.LocalMute)
+		send := widget.NewButtonWithIcon("Send message", theme.MailSendIcon(), func() {
+			pop.Hide()
+			u.showPrivateMessage(user)
+		})
 		hint := widget.NewLabel("Only you hear this change.")
 		hint.SizeName = theme.SizeNameCaptionText
 		body = container.NewVBox(
 			widget.NewLabel("Local volume"),
 			container.NewBorder(nil, nil, nil, value, vol),
-			mute, hint)
+			mute, hint, send)
 	}
 	closeBtn := widget.NewButtonWithIcon("Close", theme.CancelIcon(), func() { pop.Hide() })
 	content := container.NewVBox(title, widget.NewSeparator(), body, closeBtn)
@@ -331,4 +351,38 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 	}
 	pop = widget.NewPopUp(sized, u.win.Canvas())
 	pop.ShowAtPosition(pos)
+}
+
+// showPrivateMessage asks for a message to one user and sends it to that
+// user alone; it shows in the chat with whom it went to.
+func (u *UI) showPrivateMessage(user app.UserView) {
+	entry := widget.NewMultiLineEntry()
+	entry.Wrapping = fyne.TextWrapWord
+	entry.SetPlaceHolder("Message to " + user.Name)
+	errLabel := widget.NewLabel("")
+	errLabel.Importance = widget.DangerImportance
+	errLabel.Wrapping = fyne.TextWrapWord
+	errLabel.Hide()
+	var d *dialog.CustomDialog
+	send := func() {
+		if strings.TrimSpace(entry.Text) == "" {
+			return
+		}
+		if err := u.ctrl.SendPrivate(user.Session, entry.Text); err != nil {
+			setLabel(errLabel, errorText(err))
+			return
+		}
+		d.Hide()
+		u.Sync()
+	}
+	entry.OnSubmitted = func(string) { send() }
+	sendBtn := widget.NewButtonWithIcon("Send", theme.MailSendIcon(), send)
+	sendBtn.Importance = widget.HighImportance
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	d = dialog.NewCustomWithoutButtons("Private message to "+user.Name,
+		container.NewVBox(wrapLabel("Only "+user.Name+" gets this message."), entry, errLabel), u.win)
+	d.SetButtons([]fyne.CanvasObject{cancel, sendBtn})
+	d.Resize(dialogSize(u, 420, 0))
+	d.Show()
+	u.win.Canvas().Focus(entry)
 }

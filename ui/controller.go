@@ -47,12 +47,16 @@ type Controller interface {
 	TrustNewCertificate()
 	// StopReconnect stops the automatic reconnect countdown.
 	StopReconnect()
+	// RetryNow ends the reconnect countdown and tries at once.
+	RetryNow()
 
 	// Join moves this user to a channel and waits for the server; it is
 	// called off Fyne's goroutine.
 	Join(channelID uint32) error
 	// SendChat sends a text message to the current channel.
 	SendChat(text string) error
+	// SendPrivate sends a text message to one user alone.
+	SendPrivate(session uint32, text string) error
 	// SetSelfMute mutes or unmutes the microphone.
 	SetSelfMute(on bool)
 	// SetSelfDeaf deafens or undeafens.

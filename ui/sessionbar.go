@@ -86,6 +86,9 @@ func (b *sessionBar) apply(st app.State) {
 		}
 		b.status.SetText(msg)
 		b.setStop("Stop", theme.MediaStopIcon(), ctrl.StopReconnect)
+		b.again.SetText("Retry now")
+		b.again.OnTapped = func() { ctrl.RetryNow(); b.ui.Sync() }
+		b.again.Show()
 	case app.PhaseDisconnected:
 		msg := "Disconnected"
 		if name != "" {
@@ -97,6 +100,7 @@ func (b *sessionBar) apply(st app.State) {
 		b.status.SetText(msg)
 		b.setStop("Dismiss", theme.CancelIcon(), ctrl.Cancel)
 		if id != "" {
+			b.again.SetText("Connect again")
 			b.again.OnTapped = func() { b.ui.connect(id) }
 			b.again.Show()
 		}
