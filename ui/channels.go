@@ -169,6 +169,7 @@ type treeRow struct {
 	name   *widget.Label
 	status *fyne.Container
 	menu   *widget.Button
+	box    *fyne.Container // the row's layout, redone when status changes
 }
 
 func newTreeRow(p *channelsPane) *treeRow {
@@ -185,8 +186,8 @@ func newTreeRow(p *channelsPane) *treeRow {
 
 // CreateRenderer implements fyne.Widget.
 func (r *treeRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, r.icon,
-		container.NewHBox(r.status, r.menu), r.name))
+	r.box = container.NewBorder(nil, nil, r.icon, container.NewHBox(r.status, r.menu), r.name)
+	return widget.NewSimpleRenderer(r.box)
 }
 
 // set shows node n with ID uid.
@@ -231,6 +232,9 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 	}
 	r.status.Objects = objs
 	r.status.Refresh()
+	if r.box != nil {
+		r.box.Refresh() // status may have changed width
+	}
 }
 
 // userIcons returns the status icons of a user, in Mumble's order.
