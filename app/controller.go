@@ -82,10 +82,16 @@ type Controller struct {
 	stop    context.CancelFunc
 	storage Storage
 	amnesic bool
-	store   *BookmarkStore
-	tors    *torServers
-	clock   Clock
-	env     *sessionEnv
+	// amnesicSaved: amnesic because the saved settings ask for it (not
+	// --amnesic or a disposable VM); leaving it is written to disk.
+	amnesicSaved bool
+	// dir is the persistent configuration directory (also in amnesic
+	// mode: WipeSavedData and leaving saved amnesia use it).
+	dir   string
+	store *BookmarkStore
+	tors  *torServers
+	clock Clock
+	env   *sessionEnv
 
 	// saveMu orders the writes of the settings file, so that the last
 	// change is the one on disk. It is never held with mu, and readers
@@ -135,9 +141,14 @@ func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, erro
 		settings Settings
 		dir      = cfg.ConfigDir
 	)
+	amnesicSaved := false
 	if amnesic {
 		st = NewMemoryStorage()
 		settings = cfg.Environment.DefaultSettings()
+		settings.Privacy.Amnesic = true // the Privacy tab shows the truth
+		if dir == "" {
+			dir, _ = DefaultConfigDir() // only for WipeSavedData; "" if none
+		}
 	} else {
 		if dir == "" {
 			d, err := DefaultConfigDir()
@@ -162,7 +173,7 @@ func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, erro
 			if err != nil {
 				return nil, err
 			}
-			st, amnesic = mem, true
+			st, amnesic, amnesicSaved = mem, true, true
 		}
 	}
 	store, err := OpenBookmarkStore(st)
@@ -175,15 +186,17 @@ func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, erro
 	}
 	cctx, stop := context.WithCancel(ctx)
 	c := &Controller{
-		cfg:      cfg,
-		ctx:      cctx,
-		stop:     stop,
-		storage:  st,
-		amnesic:  amnesic,
-		store:    store,
-		clock:    clock,
-		settings: settings,
-		watchers: make(map[chan struct{}]struct{}),
+		cfg:          cfg,
+		ctx:          cctx,
+		stop:         stop,
+		storage:      st,
+		amnesic:      amnesic,
+		amnesicSaved: amnesicSaved,
+		dir:          dir,
+		store:        store,
+		clock:        clock,
+		settings:     settings,
+		watchers:     make(map[chan struct{}]struct{}),
 	}
 	c.env = &sessionEnv{cfg: cfg, store: store, tors: nil, dial: dialMumble, logf: cfg.Logf}
 	c.tors = &torServers{
@@ -428,6 +441,9 @@ func (c *Controller) SetSettings(s Settings) error {
 	}
 	c.saveMu.Lock()
 	err := c.saveSettings(s)
+	if err == nil {
+		err = c.leaveSavedAmnesia(c.Settings(), s)
+	}
 	if err == nil {
 		c.mu.Lock()
 		c.settings = s

@@ -47,6 +47,8 @@ type Controller interface {
 	TrustNewCertificate()
 	// StopReconnect stops the automatic reconnect countdown.
 	StopReconnect()
+	// WipeSavedData deletes the saved bookmarks, settings and Tor state.
+	WipeSavedData() error
 	// RetryNow ends the reconnect countdown and tries at once.
 	RetryNow()
 

@@ -327,7 +327,8 @@ func (f *settingsForm) build() {
 		section("Privacy",
 			hint(widget.NewFormItem("", f.noOSInfo), "Tumble never sends the operating system's name or version"),
 			hint(widget.NewFormItem("", f.noStats), "Tumble has no statistics or telemetry of any kind"),
-			hint(widget.NewFormItem("", f.amnesic), "Bookmarks and settings then live in memory only")),
+			hint(widget.NewFormItem("", f.amnesic), "Bookmarks and settings then live in memory only"),
+			widget.NewFormItem("", f.ui.wipeButton())),
 	)
 	f.tabs = container.NewAppTabs(
 		container.NewTabItem("Audio Input", container.NewVScroll(input)),
