@@ -47,6 +47,10 @@ type Controller interface {
 	TrustNewCertificate()
 	// StopReconnect stops the automatic reconnect countdown.
 	StopReconnect()
+	// ExportBookmark writes a bookmark with its certificate to a
+	// passphrase-protected file; ImportBookmarkFile adds one from it.
+	ExportBookmark(id, path, passphrase string) error
+	ImportBookmarkFile(path, passphrase string) (app.Bookmark, error)
 	// WipeSavedData deletes the saved bookmarks, settings and Tor state.
 	WipeSavedData() error
 	// RetryNow ends the reconnect countdown and tries at once.
