@@ -125,3 +125,22 @@ func (s *session) sendText(c *conn, m mumble.TextMessage) error {
 	}
 	return nil
 }
+
+// Register registers this client's user on the server under the
+// bookmark's user name and certificate (servers that allow
+// self-registration), and waits (at most 30 s) for the server to confirm;
+// call it off the user interface's event loop. The account then follows
+// the bookmark's certificate: export the bookmark (ExportBookmark) to keep
+// it beyond this machine.
+func (c *Controller) Register() error {
+	_, cn, err := c.connected()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(cn.ctx, 30*time.Second)
+	defer cancel()
+	if err := cn.client.Register(ctx); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	return nil
+}

@@ -162,6 +162,8 @@ type UserView struct {
 	Suppressed bool
 	// PrioritySpeaker is heard over others.
 	PrioritySpeaker bool
+	// Registered is true for a user registered on the server.
+	Registered bool
 	// Recording is true while the user records.
 	Recording bool
 	// LocalVolume is the local volume of this user, linear 0-2 (1 is
