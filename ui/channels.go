@@ -315,7 +315,14 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 		mute.SetChecked(u.state.SelfMute)
 		deaf := widget.NewCheck("Deafen myself", func(on bool) { u.ctrl.SetSelfDeaf(on); u.Sync() })
 		deaf.SetChecked(u.state.SelfDeaf)
-		body = container.NewVBox(mute, deaf)
+		box := container.NewVBox(mute, deaf)
+		if !user.Registered {
+			box.Add(widget.NewButtonWithIcon("Register on this server", theme.AccountIcon(), func() {
+				pop.Hide()
+				u.register()
+			}))
+		}
+		body = box
 	} else {
 		session := user.Session
 		vol := widget.NewSlider(0, 200)
@@ -389,4 +396,24 @@ func (u *UI) showPrivateMessage(user app.UserView) {
 	d.Resize(dialogSize(u, 420, 0))
 	d.Show()
 	u.win.Canvas().Focus(entry)
+}
+
+// register registers this user on the server in the background; the
+// account is then tied to the bookmark's certificate.
+func (u *UI) register() {
+	ctrl := u.ctrl
+	done := make(chan struct{})
+	u.registered = done
+	go func() {
+		err := ctrl.Register()
+		fyne.Do(func() {
+			defer close(done)
+			if err != nil {
+				u.showError("Could not register", err)
+				return
+			}
+			dialog.ShowInformation("Registered", "You are registered under this name. The account is tied to "+
+				"this bookmark's certificate: export the bookmark (with its certificate) to keep it elsewhere.", u.win)
+		})
+	}()
 }

@@ -51,6 +51,8 @@ type Controller interface {
 	// passphrase-protected file; ImportBookmarkFile adds one from it.
 	ExportBookmark(id, path, passphrase string) error
 	ImportBookmarkFile(path, passphrase string) (app.Bookmark, error)
+	// Register registers this user on the server (self-registration).
+	Register() error
 	// WipeSavedData deletes the saved bookmarks, settings and Tor state.
 	WipeSavedData() error
 	// RetryNow ends the reconnect countdown and tries at once.

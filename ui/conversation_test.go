@@ -163,3 +163,25 @@ func waitForCtrl(t *testing.T, c *app.Controller, what string, cond func(app.Sta
 		}
 	}
 }
+
+// TestRegisterFromUserMenu: the own user's menu registers on the server.
+func TestRegisterFromUserMenu(t *testing.T) {
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13})
+	ctrl := newController(t, app.ControllerConfig{AudioBackend: app.AudioNull})
+	addBookmark(t, ctrl, app.Bookmark{Label: "Test server", Address: "127.0.0.1", Port: srv.Port, Username: "reggie"})
+	u := newTestUI(t, ctrl, &Options{Layout: LayoutDesktop})
+	test.Tap(findButton(t, u.servers.object(), "Connect"))
+	st := waitFor(t, u, "connected", func(st app.State) bool { return st.Phase == app.PhaseConnected && st.Root != nil })
+	test.TapSecondary(treeRowFor(t, u, userUID(st.Self.Session, 0)))
+	test.Tap(findButton(t, topOverlay(u), "Register on this server"))
+	waitFor(t, u, "registered", func(st app.State) bool { return st.Self.Registered })
+	<-u.registered
+	if o := topOverlay(u); o == nil || !hasText(o, "You are registered") {
+		t.Fatal("no confirmation of the registration")
+	}
+	u.win.Canvas().Overlays().Remove(topOverlay(u))
+	test.TapSecondary(treeRowFor(t, u, userUID(st.Self.Session, 0)))
+	if hasText(topOverlay(u), "Register on this server") {
+		t.Error("a registered user is offered to register")
+	}
+}
