@@ -165,7 +165,7 @@ package-linux: libtor fyne-tool
 	install -m 0755 $$stage/tumble-cli $$stage/x/$$bindir/tumble-cli; \
 	printf '%s\n' '' 'install: install-cli' 'uninstall: uninstall-cli' '.PHONY: install-cli uninstall-cli' \
 		'install-cli:' "	install -Dm00755 $${bindir#./tumble/}/tumble-cli \$$(DESTDIR)\$$(PREFIX)/bin/tumble-cli" \
-		'uninstall-cli:' '	-rm \$$(DESTDIR)\$$(PREFIX)/bin/tumble-cli' >> $$stage/x/tumble/Makefile; \
+		'uninstall-cli:' '	-rm $$(DESTDIR)$$(PREFIX)/bin/tumble-cli' >> $$stage/x/tumble/Makefile; \
 	(cd $$stage/x && XZ_OPT=-T0 tar -cJf ../repacked.tar.xz .); \
 	mv $$stage/repacked.tar.xz $(PKG_LINUX); rm -rf $$stage; \
 	echo "package-linux: $(PKG_LINUX) with tumble-cli ($$(du -h $(PKG_LINUX) | cut -f1))"

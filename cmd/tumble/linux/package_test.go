@@ -171,7 +171,7 @@ func TestLinuxPackageInstalls(t *testing.T) {
 	cliBin := filepath.Join(prefix, "bin", "tumble-cli")
 	cmd = exec.CommandContext(ctx, cliBin, "-h")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "LANG=en_US.UTF-8"}
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Usage") {
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "usage: tumble-cli") {
 		t.Errorf("%s -h: %v\n%s", cliBin, err, out)
 	}
 	if info := run(t, "", "go", "version", "-m", cliBin); !strings.Contains(info, "-tags=nolibopusfile,libtor") {
