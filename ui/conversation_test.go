@@ -185,3 +185,32 @@ func TestRegisterFromUserMenu(t *testing.T) {
 		t.Error("a registered user is offered to register")
 	}
 }
+
+// TestSwitchServerAsks: Connect on another bookmark while connected asks,
+// "Stay" stays, "Switch" switches without a separate Disconnect.
+func TestSwitchServerAsks(t *testing.T) {
+	a := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13})
+	b := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13})
+	ctrl := newController(t, app.ControllerConfig{AudioBackend: app.AudioNull})
+	ba := addBookmark(t, ctrl, app.Bookmark{Label: "Alpha", Address: "127.0.0.1", Port: a.Port, Username: "me"})
+	bb := addBookmark(t, ctrl, app.Bookmark{Label: "Beta", Address: "127.0.0.1", Port: b.Port, Username: "me"})
+	u := newTestUI(t, ctrl, &Options{Layout: LayoutDesktop})
+	u.switchTo(ba.ID)
+	waitFor(t, u, "connected to Alpha", func(st app.State) bool {
+		return st.Phase == app.PhaseConnected && st.Bookmark.ID == ba.ID
+	})
+	u.switchTo(bb.ID)
+	dlg := topOverlay(u)
+	if dlg == nil || !hasText(dlg, "Leave Alpha and connect to Beta?") {
+		t.Fatal("no question before switching")
+	}
+	test.Tap(findButton(t, dlg, "Stay"))
+	if st := ctrl.State(); st.Bookmark.ID != ba.ID || st.Phase != app.PhaseConnected {
+		t.Errorf("Stay left Alpha: %v %v", st.Bookmark.Name(), st.Phase)
+	}
+	u.switchTo(bb.ID)
+	test.Tap(findButton(t, topOverlay(u), "Switch"))
+	waitFor(t, u, "connected to Beta", func(st app.State) bool {
+		return st.Phase == app.PhaseConnected && st.Bookmark.ID == bb.ID
+	})
+}

@@ -144,7 +144,7 @@ func (p *serversPane) updateRow(i int, o fyne.CanvasObject) {
 		return
 	}
 	id := p.items[i].ID
-	r.set(p.items[i], p.tor, p.canDial, func() { p.ui.connect(id) })
+	r.set(p.items[i], p.tor, p.canDial, func() { p.ui.switchTo(id) })
 }
 
 // isolationText describes a bookmark's Tor isolation for its row.
