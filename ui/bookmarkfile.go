@@ -78,10 +78,7 @@ func (p *serversPane) showImportFile() {
 // fileDialog shows entries with an OK button running do; an error stays
 // in the dialog. The first entry has the focus; Enter in the last runs do.
 func (p *serversPane) fileDialog(title, text, ok string, entries []*widget.Entry, do func() error) {
-	errLabel := widget.NewLabel("")
-	errLabel.Importance = widget.DangerImportance
-	errLabel.Wrapping = fyne.TextWrapWord
-	errLabel.Hide()
+	errLabel := newErrorLabel()
 	box := container.NewVBox(wrapLabel(text))
 	for _, e := range entries {
 		box.Add(e)
@@ -126,3 +123,13 @@ func safeFileName(s string) string {
 type errText string
 
 func (e errText) Error() string { return string(e) }
+
+// newErrorLabel returns the hidden, wrapping label a dialog shows its
+// error in (setLabel shows it).
+func newErrorLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
+}

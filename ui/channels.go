@@ -370,10 +370,7 @@ func (u *UI) showPrivateMessage(user app.UserView) {
 	entry := widget.NewMultiLineEntry()
 	entry.Wrapping = fyne.TextWrapWord
 	entry.SetPlaceHolder("Message to " + user.Name)
-	errLabel := widget.NewLabel("")
-	errLabel.Importance = widget.DangerImportance
-	errLabel.Wrapping = fyne.TextWrapWord
-	errLabel.Hide()
+	errLabel := newErrorLabel()
 	var d *dialog.CustomDialog
 	send := func() {
 		if strings.TrimSpace(entry.Text) == "" {

@@ -138,10 +138,7 @@ func (u *UI) showClientAuth(b app.Bookmark, p app.Problem) {
 // askAndRetry shows a dialog with one entry; Connect stores the entry into
 // the bookmark with set, saves it and connects again.
 func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark, set func(*app.Bookmark)) {
-	errLabel := widget.NewLabel("")
-	errLabel.Importance = widget.DangerImportance
-	errLabel.Wrapping = fyne.TextWrapWord
-	errLabel.Hide()
+	errLabel := newErrorLabel()
 	var d *dialog.CustomDialog
 	retry := func() {
 		nb := b.Clone()
