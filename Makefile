@@ -160,8 +160,8 @@ fyne-tool:
 	@$(FYNE) version 2>/dev/null | grep -qF 'cli version: $(FYNE_TOOLS_VERSION)' || \
 		$(GO) install fyne.io/tools/cmd/fyne@$(FYNE_TOOLS_VERSION)
 
-## package-linux: dist/tumble-VERSION-linux-ARCH.tar.xz: the GUI with the
-## embedded Tor linked in, its .desktop file and icon, and fyne's install
+## package-linux: dist/tumble-VERSION-linux-ARCH.tar.xz: the GUI and
+## tumble-cli with the embedded Tor linked in, its .desktop file and icon, and fyne's install
 ## Makefile (tar xf ...; make -C tumble install PREFIX=/usr/local).
 # fyne package runs in a staging directory: it refuses a directory without
 # Go code even when given the executable (hence the main.go link), and it
@@ -176,8 +176,17 @@ package-linux: libtor fyne-tool
 	ln -s $(CURDIR)/cmd/tumble/main.go $$stage/main.go; \
 	(cd $$stage && XZ_OPT=-T0 $(FYNE) package --os linux --release --executable tumble \
 		--icon $(CURDIR)/mobile/icon/Icon.png); \
-	mv $$stage/*.tar.xz $(PKG_LINUX); rm -rf $$stage; \
-	echo "package-linux: $(PKG_LINUX) ($$(du -h $(PKG_LINUX) | cut -f1))"
+	$(LIBTOR_ENV) $(GO) build -trimpath -tags $(GOTAGS_TOR) -ldflags '-s -w' \
+		-o $$stage/tumble-cli ./cmd/tumble-cli; \
+	mkdir $$stage/x; tar -xJf $$stage/*.tar.xz -C $$stage/x; \
+	bindir=$$(cd $$stage/x && dirname "$$(find . -path '*/bin/tumble' -type f | head -n 1)"); \
+	install -m 0755 $$stage/tumble-cli $$stage/x/$$bindir/tumble-cli; \
+	printf '%s\n' '' 'install: install-cli' 'uninstall: uninstall-cli' '.PHONY: install-cli uninstall-cli' \
+		'install-cli:' "	install -Dm00755 $${bindir#./tumble/}/tumble-cli \$$(DESTDIR)\$$(PREFIX)/bin/tumble-cli" \
+		'uninstall-cli:' '	-rm $$(DESTDIR)$$(PREFIX)/bin/tumble-cli' >> $$stage/x/tumble/Makefile; \
+	(cd $$stage/x && XZ_OPT=-T0 tar -cJf ../repacked.tar.xz .); \
+	mv $$stage/repacked.tar.xz $(PKG_LINUX); rm -rf $$stage; \
+	echo "package-linux: $(PKG_LINUX) with tumble-cli ($$(du -h $(PKG_LINUX) | cut -f1))"
 
 ## package-android: dist/tumble-VERSION-android-ABI.apk for arm64-v8a,
 ## armeabi-v7a and x86_64, each with Tor built for it. Needs

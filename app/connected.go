@@ -143,6 +143,9 @@ func (s *session) handleEvent(c *conn, ev mumble.Event) {
 	if s.handleRoomEvent(c, ev) {
 		return
 	}
+	if n := userNotice(c, ev); n != "" {
+		s.systemLine(n)
+	}
 	switch ev := ev.(type) {
 	case *mumble.UserJoinedEvent:
 		set := s.owner.currentSettings()
@@ -249,8 +252,13 @@ func (s *session) setTalking(c *conn, session uint32, talking, self bool) {
 	s.owner.sessionChanged(s)
 }
 
-// applySettings applies changed settings to a running connection.
+// applySettings applies changed settings to the session: turning
+// automatic reconnection off stops it for this session too, and sound
+// settings apply to a running connection.
 func (s *session) applySettings(set Settings) {
+	if !set.Network.Reconnect && s.reconnector != nil {
+		s.reconnector.Stop()
+	}
 	c := s.current()
 	if c == nil {
 		return
@@ -369,14 +377,13 @@ func (s *session) sendChat(c *conn, text string) error {
 		return err
 	}
 	self := c.client.Self()
-	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
-	defer cancel()
 	if c.room.enabled() {
+		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+		defer cancel()
 		return s.sendRoomChat(ctx, c, self.Name, html)
 	}
-	err = c.client.SendText(ctx, mumble.TextMessage{Channels: []uint32{self.ChannelID}, Message: html})
-	if err != nil {
-		return fmt.Errorf("app: %w", err)
+	if err := s.sendText(c, mumble.TextMessage{Channels: []uint32{self.ChannelID}, Message: html}); err != nil {
+		return err
 	}
 	s.update(func(st *State) {
 		line := chatLine(self.Name, html, false)

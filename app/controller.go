@@ -84,10 +84,16 @@ type Controller struct {
 	stop    context.CancelFunc
 	storage Storage
 	amnesic bool
-	store   *BookmarkStore
-	tors    *torServers
-	clock   Clock
-	env     *sessionEnv
+	// amnesicSaved: amnesic because the saved settings ask for it (not
+	// --amnesic or a disposable VM); leaving it is written to disk.
+	amnesicSaved bool
+	// dir is the persistent configuration directory (also in amnesic
+	// mode: WipeSavedData and leaving saved amnesia use it).
+	dir   string
+	store *BookmarkStore
+	tors  *torServers
+	clock Clock
+	env   *sessionEnv
 
 	// saveMu orders the writes of the settings file, so that the last
 	// change is the one on disk. It is never held with mu, and readers
@@ -101,6 +107,7 @@ type Controller struct {
 	idleAudio string      // State.Audio outside a connection
 	watchers  map[chan struct{}]struct{}
 	sess      *session // current session, nil when idle
+	chats     chatHistory
 	closed    bool
 	sessions  sync.WaitGroup
 }
@@ -136,9 +143,14 @@ func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, erro
 		settings Settings
 		dir      = cfg.ConfigDir
 	)
+	amnesicSaved := false
 	if amnesic {
 		st = NewMemoryStorage()
 		settings = cfg.Environment.DefaultSettings()
+		settings.Privacy.Amnesic = true // the Privacy tab shows the truth
+		if dir == "" {
+			dir, _ = DefaultConfigDir() // only for WipeSavedData; "" if none
+		}
 	} else {
 		if dir == "" {
 			d, err := DefaultConfigDir()
@@ -163,7 +175,7 @@ func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, erro
 			if err != nil {
 				return nil, err
 			}
-			st, amnesic = mem, true
+			st, amnesic, amnesicSaved = mem, true, true
 		}
 	}
 	store, err := OpenBookmarkStore(st)
@@ -176,15 +188,17 @@ func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, erro
 	}
 	cctx, stop := context.WithCancel(ctx)
 	c := &Controller{
-		cfg:      cfg,
-		ctx:      cctx,
-		stop:     stop,
-		storage:  st,
-		amnesic:  amnesic,
-		store:    store,
-		clock:    clock,
-		settings: settings,
-		watchers: make(map[chan struct{}]struct{}),
+		cfg:          cfg,
+		ctx:          cctx,
+		stop:         stop,
+		storage:      st,
+		amnesic:      amnesic,
+		amnesicSaved: amnesicSaved,
+		dir:          dir,
+		store:        store,
+		clock:        clock,
+		settings:     settings,
+		watchers:     make(map[chan struct{}]struct{}),
 	}
 	c.env = &sessionEnv{cfg: cfg, store: store, tors: nil, dial: dialMumble, logf: cfg.Logf}
 	c.tors = &torServers{
@@ -360,10 +374,18 @@ func serverMoved(cur, edited Bookmark) bool {
 	return !strings.EqualFold(a.Address, b.Address) || a.Port != b.Port
 }
 
-// DeleteBookmark removes a bookmark. A connection using it goes on.
+// DeleteBookmark removes a bookmark and forgets its chat. A connection
+// using it goes on, but is not reconnected automatically any more.
 func (c *Controller) DeleteBookmark(id string) error {
 	if err := c.store.Delete(id); err != nil {
 		return err
+	}
+	c.mu.Lock()
+	delete(c.chats, id)
+	s := c.sess
+	c.mu.Unlock()
+	if s != nil && s.reconnector != nil && s.bookmarkID() == id {
+		s.reconnector.Stop()
 	}
 	c.changed()
 	return nil
@@ -455,6 +477,9 @@ func (c *Controller) SetSettings(s Settings) error {
 	}
 	c.saveMu.Lock()
 	err := c.saveSettings(s)
+	if err == nil {
+		err = c.leaveSavedAmnesia(c.Settings(), s)
+	}
 	if err == nil {
 		c.mu.Lock()
 		c.settings = s
@@ -653,6 +678,7 @@ func (c *Controller) Connect(id string) {
 		return
 	}
 	s := newSession(c.ctx, c, c.env, b, set, c.clock)
+	s.st.Chat = cloneChat(c.chats[b.ID])
 	c.sess = s
 	c.notifyLocked()
 	c.sessions.Add(1)
@@ -668,6 +694,7 @@ func (c *Controller) endSessionLocked() {
 	if c.sess == nil {
 		return
 	}
+	c.keepChatLocked(c.sess)
 	c.sess.cancel()
 	c.sess = nil
 }
@@ -698,6 +725,21 @@ func (c *Controller) StopReconnect() {
 	c.mu.Unlock()
 	if s != nil && s.reconnector != nil {
 		s.reconnector.Stop()
+	}
+}
+
+// RetryNow ends a running reconnect countdown and makes the next attempt
+// at once. It does nothing outside PhaseReconnectWait.
+func (c *Controller) RetryNow() {
+	c.mu.Lock()
+	s := c.sess
+	c.mu.Unlock()
+	if s == nil || s.snapshot().Phase != PhaseReconnectWait {
+		return
+	}
+	select {
+	case s.retryNow <- struct{}{}:
+	default: // already asked
 	}
 }
 
@@ -786,6 +828,16 @@ func (c *Controller) SendChat(text string) error {
 		return err
 	}
 	return s.sendChat(cn, text)
+}
+
+// SendPrivate sends text (plain text, as typed) to the user with the given
+// session alone, and adds it to the chat marked with whom it went to.
+func (c *Controller) SendPrivate(session uint32, text string) error {
+	s, cn, err := c.connected()
+	if err != nil {
+		return err
+	}
+	return s.sendPrivate(cn, session, text)
 }
 
 // SetSelfMute mutes or unmutes this client on the server (in the

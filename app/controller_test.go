@@ -458,7 +458,8 @@ func TestControllerTorFailed(t *testing.T) {
 	b := addServerBookmark(t, c, "127.0.0.1:64738", "gina", "")
 	c.Connect(b.ID)
 	st := waitFor(t, c, "Tor failed", isPhase(PhaseDisconnected))
-	if st.Problem.Kind != ProblemTorFailed || !strings.Contains(st.Problem.Message, "without embedded Tor") {
+	if st.Problem.Kind != ProblemTorFailed || !strings.Contains(st.Problem.Message, "built without its own Tor") ||
+		!strings.Contains(st.Problem.Detail, "without embedded Tor") {
 		t.Fatalf("Problem = %+v; want Tor failed with Tor's reason", st.Problem)
 	}
 	if !st.Tor.Protected {
@@ -474,7 +475,7 @@ func TestControllerOnionWithoutTorRefused(t *testing.T) {
 	}
 	c.Connect(b.ID)
 	st := waitFor(t, c, "refused", isPhase(PhaseDisconnected))
-	if !strings.Contains(st.Problem.Message, "only be reached through Tor") {
+	if !strings.Contains(st.Problem.Message, "only Tor can reach") || !strings.Contains(st.Problem.Detail, "only be reached through Tor") {
 		t.Fatalf("Problem = %+v; want a refusal to connect to an onion without Tor", st.Problem)
 	}
 }

@@ -194,6 +194,16 @@ func (f *fakeClient) SendText(ctx context.Context, m mumble.TextMessage) error {
 	return nil
 }
 
+func (f *fakeClient) Register(ctx context.Context) error {
+	f.mu.Lock()
+	u := f.users[f.self]
+	u.Registered, u.UserID = true, 7
+	f.users[f.self] = u
+	f.mu.Unlock()
+	f.events <- &mumble.UserChangedEvent{User: u, Change: mumble.UserChangedRegistration}
+	return nil
+}
+
 func (f *fakeClient) SetSelfMute(ctx context.Context, mute bool) error {
 	return f.setSelf(func(u *mumble.User) { u.SelfMute = mute }, "mute", mute)
 }

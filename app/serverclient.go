@@ -35,6 +35,7 @@ type serverClient interface {
 	SendText(ctx context.Context, m mumble.TextMessage) error
 	SetSelfMute(ctx context.Context, mute bool) error
 	SetSelfDeaf(ctx context.Context, deaf bool) error
+	Register(ctx context.Context) error
 	RequestChannelDescriptions(ctx context.Context, ids ...uint32) error
 	SendVoice(ctx context.Context, v mumble.OutgoingVoice) error
 	Close() error

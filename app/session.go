@@ -55,10 +55,15 @@ type session struct {
 	done   chan struct{} // closed when run returns
 	// reconnector is nil when automatic reconnection is off.
 	reconnector *Reconnector
+	// retryNow ends a reconnect countdown early (Controller.RetryNow).
+	retryNow chan struct{}
 
 	// bookmark is the session's copy, refreshed from the store before
 	// every attempt. Used by the session goroutine only.
 	bookmark Bookmark
+	// torSrv is the Tor server of the last attempt, nil before one.
+	// Used by the session goroutine only.
+	torSrv *tor.Server
 
 	// pinChosen records that the user chose to trust and pin the
 	// certificate of this attempt. Used by the session goroutine only.
@@ -76,7 +81,8 @@ type session struct {
 // with run.
 func newSession(ctx context.Context, owner sessionOwner, env *sessionEnv, b Bookmark, set Settings, clock Clock) *session {
 	ctx, cancel := context.WithCancel(ctx)
-	s := &session{owner: owner, env: env, ctx: ctx, cancel: cancel, done: make(chan struct{}), bookmark: b.Clone()}
+	s := &session{owner: owner, env: env, ctx: ctx, cancel: cancel, done: make(chan struct{}), bookmark: b.Clone(),
+		retryNow: make(chan struct{}, 1)}
 	if n := set.Network; n.Reconnect {
 		if r, err := NewReconnector(n.ReconnectPolicy(), clock); err == nil {
 			s.reconnector = r
@@ -104,6 +110,16 @@ func (s *session) update(f func(st *State)) {
 	s.owner.sessionChanged(s)
 }
 
+// bookmarkID returns the ID of the session's bookmark.
+func (s *session) bookmarkID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.Bookmark == nil {
+		return ""
+	}
+	return s.st.Bookmark.ID
+}
+
 // current returns the live connection, or nil.
 func (s *session) current() *conn {
 	s.mu.Lock()
@@ -126,9 +142,14 @@ func (s *session) run() {
 		if s.ctx.Err() != nil {
 			return // cancelled: the session is no longer shown
 		}
-		p, retry := classify(s.bookmark, err)
 		var lost *lostError
-		if errors.As(err, &lost) {
+		if errors.As(err, &lost) && s.torSrv != nil {
+			// Blame Tor, not the server, when Tor went down with it.
+			lost.tor = s.torSrv.Status()
+			lost.torDown = lost.tor.Err != nil || !lost.tor.Ready
+		}
+		p, retry := classify(s.bookmark, err)
+		if lost != nil {
 			s.systemLine(p.Message)
 		}
 		if s.reconnector != nil && retry {
@@ -183,6 +204,8 @@ func (s *session) countdown(cd *Countdown, p Problem) bool {
 				return cd.Err() == nil && s.ctx.Err() == nil
 			}
 			s.update(func(st *State) { st.ReconnectIn = left })
+		case <-s.retryNow:
+			return true
 		case <-s.ctx.Done():
 			return false
 		}
@@ -248,6 +271,7 @@ func (s *session) startTor(b Bookmark) (*tor.Dialer, error) {
 		return nil, &torError{err: err, status: e.srv.Status()}
 	}
 	s.owner.useTor(s, e.srv, choice)
+	s.torSrv = e.srv
 	if _, err := e.up(s.ctx); err != nil {
 		return nil, err
 	}

@@ -130,8 +130,15 @@ func (k ProblemKind) String() string {
 type Problem struct {
 	// Kind selects the dialog.
 	Kind ProblemKind
-	// Message is a sentence for the user.
+	// Message says, for the user, what happened and what to do.
 	Message string
+	// Detail is the raw error behind Message (Tor's, the SOCKS reply, the
+	// server's), for a "Details" button; empty without an error.
+	Detail string
+	// PasswordNeeded, with ProblemWrongPassword, says that the bookmark
+	// had no password and the server needs one (rather than refusing the
+	// one given).
+	PasswordNeeded bool
 	// PinnedFingerprint and NewFingerprint are the SHA-256 fingerprints
 	// (64 lower-case hex digits) of the pinned and the presented server
 	// certificate, for ProblemCertificateChanged.
@@ -157,6 +164,8 @@ type UserView struct {
 	Suppressed bool
 	// PrioritySpeaker is heard over others.
 	PrioritySpeaker bool
+	// Registered is true for a user registered on the server.
+	Registered bool
 	// Recording is true while the user records.
 	Recording bool
 	// LocalVolume is the local volume of this user, linear 0-2 (1 is
@@ -275,8 +284,10 @@ type ChatLine struct {
 	Links []ChatLink
 	// Own marks what this client sent.
 	Own bool
-	// Private marks a message sent to this client alone.
+	// Private marks a message sent to this client alone, or (Own) sent
+	// by this client to one user, named in To.
 	Private bool
+	To      string
 	// System marks lines from the server or from Tumble itself (welcome
 	// text, refusals, connection notices).
 	System bool

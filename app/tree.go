@@ -161,6 +161,7 @@ func (in *treeInput) userView(u *mumble.User) UserView {
 		Suppressed:      u.Suppress,
 		PrioritySpeaker: u.PrioritySpeaker,
 		Recording:       u.Recording,
+		Registered:      u.Registered,
 		LocalVolume:     la.volume,
 		LocalMute:       la.muted,
 	}

@@ -104,7 +104,7 @@ func (d *Dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	defer cancel()
 	conn, err := s.dialer().DialContext(ctx, "tcp", socksAddr)
 	if err != nil {
-		return nil, fmt.Errorf("connect to the SOCKS port of Tor at %s: %w", socksAddr, err)
+		return nil, fmt.Errorf("%w: connect to %s: %w", ErrSOCKSUnreachable, socksAddr, err)
 	}
 	// Bound the handshake by ctx (deadline or cancellation): when it is
 	// done, a deadline in the past makes the pending read or write fail.

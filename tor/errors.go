@@ -19,6 +19,10 @@ var (
 	// (crash, lost control connection). Nothing is dialed directly instead.
 	ErrTorExited = errors.New("the Tor instance is no longer running")
 
+	// ErrSOCKSUnreachable is returned by Dial when nothing answers at the
+	// SOCKS port of Tor (Tor not running there, or the address wrong).
+	ErrSOCKSUnreachable = errors.New("the SOCKS port of Tor does not answer")
+
 	// ErrNoEmbeddedTor is returned by Start in embedded mode when the binary
 	// was built without the embedded Tor (Server.Creator is nil).
 	ErrNoEmbeddedTor = errors.New("built without embedded Tor (build with -tags libtor)")

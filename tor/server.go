@@ -290,7 +290,7 @@ func (s *Server) probeSOCKS(ctx context.Context, addr string) error {
 	defer cancel()
 	conn, err := s.dialer().DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return fmt.Errorf("tor: SOCKS port %s: %w", addr, err)
+		return fmt.Errorf("tor: %w: connect to %s: %w", ErrSOCKSUnreachable, addr, err)
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {

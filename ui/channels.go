@@ -3,9 +3,11 @@ package ui
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -167,6 +169,7 @@ type treeRow struct {
 	name   *widget.Label
 	status *fyne.Container
 	menu   *widget.Button
+	box    *fyne.Container // the row's layout, redone when status changes
 }
 
 func newTreeRow(p *channelsPane) *treeRow {
@@ -183,8 +186,8 @@ func newTreeRow(p *channelsPane) *treeRow {
 
 // CreateRenderer implements fyne.Widget.
 func (r *treeRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, r.icon,
-		container.NewHBox(r.status, r.menu), r.name))
+	r.box = container.NewBorder(nil, nil, r.icon, container.NewHBox(r.status, r.menu), r.name)
+	return widget.NewSimpleRenderer(r.box)
 }
 
 // set shows node n with ID uid.
@@ -195,8 +198,9 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 	case n.channel != nil:
 		r.icon.SetResource(iconChannel())
 		r.name.TextStyle = fyne.TextStyle{}
+		r.name.Importance = widget.MediumImportance
 		r.name.SetText(channelName(n.channel) + roomMark(r.pane.ui.state, n.channel.ID))
-		r.menu.Hide()
+		r.menu.Show() // Join is in the menu
 	case n.user != nil:
 		u := n.user
 		if u.Talking {
@@ -204,7 +208,12 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 		} else {
 			r.icon.SetResource(iconSilent())
 		}
-		r.name.TextStyle = fyne.TextStyle{Bold: u.Self}
+		// A talking user stands out by name, not only by the icon.
+		r.name.TextStyle = fyne.TextStyle{Bold: u.Self || u.Talking}
+		r.name.Importance = widget.MediumImportance
+		if u.Talking {
+			r.name.Importance = widget.SuccessImportance
+		}
 		r.name.SetText(u.Name)
 		icons = userIcons(*u)
 		r.menu.Show()
@@ -212,12 +221,20 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 		r.name.SetText("")
 		r.menu.Hide()
 	}
-	objs := make([]fyne.CanvasObject, len(icons))
-	for i, ic := range icons {
-		objs[i] = widget.NewIcon(ic)
+	objs := make([]fyne.CanvasObject, 0, len(icons)+1)
+	if n.channel != nil && len(n.channel.Users) > 0 {
+		count := widget.NewLabel(strconv.Itoa(len(n.channel.Users)))
+		count.Importance = widget.LowImportance
+		objs = append(objs, count) // the number of users in the channel
+	}
+	for _, ic := range icons {
+		objs = append(objs, widget.NewIcon(ic))
 	}
 	r.status.Objects = objs
 	r.status.Refresh()
+	if r.box != nil {
+		r.box.Refresh() // status may have changed width
+	}
 }
 
 // userIcons returns the status icons of a user, in Mumble's order.
@@ -275,13 +292,18 @@ func (r *treeRow) openMenu(pos fyne.Position) {
 	c := r.pane.ui.win.Canvas()
 	switch {
 	case r.node.channel != nil:
-		id := r.node.chanID
-		items := append([]*fyne.MenuItem{fyne.NewMenuItem("Join channel", func() { r.pane.join(id) })},
-			r.pane.ui.roomMenuItems(id)...)
-		widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), c, pos)
+		widget.ShowPopUpMenuAtPosition(r.channelMenu(), c, pos)
 	case r.node.user != nil:
 		r.pane.ui.showUserMenu(*r.node.user, pos)
 	}
+}
+
+// channelMenu is the menu of a channel row.
+func (r *treeRow) channelMenu() *fyne.Menu {
+	id := r.node.chanID
+	items := append([]*fyne.MenuItem{fyne.NewMenuItem("Join channel", func() { r.pane.join(id) })},
+		r.pane.ui.roomMenuItems(id)...)
+	return fyne.NewMenu("", items...)
 }
 
 // showUserMenu opens the per-user menu: local volume and local mute for
@@ -295,7 +317,14 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 		mute.SetChecked(u.state.SelfMute)
 		deaf := widget.NewCheck("Deafen myself", func(on bool) { u.ctrl.SetSelfDeaf(on); u.Sync() })
 		deaf.SetChecked(u.state.SelfDeaf)
-		body = container.NewVBox(mute, deaf)
+		box := container.NewVBox(mute, deaf)
+		if !user.Registered {
+			box.Add(widget.NewButtonWithIcon("Register on this server", theme.AccountIcon(), func() {
+				pop.Hide()
+				u.register()
+			}))
+		}
+		body = box
 	} else {
 		session := user.Session
 		vol := widget.NewSlider(0, 200)
@@ -317,12 +346,16 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 		vol.OnChangeEnded = func(v float64) { u.ctrl.SetUserVolume(session, v/100, true) }
 		mute := widget.NewCheck("Mute locally", func(on bool) { u.ctrl.SetUserMute(session, on); u.Sync() })
 		mute.SetChecked(user.LocalMute)
+		send := widget.NewButtonWithIcon("Send message", theme.MailSendIcon(), func() {
+			pop.Hide()
+			u.showPrivateMessage(user)
+		})
 		hint := widget.NewLabel("Only you hear this change.")
 		hint.SizeName = theme.SizeNameCaptionText
 		body = container.NewVBox(
 			widget.NewLabel("Local volume"),
 			container.NewBorder(nil, nil, nil, value, vol),
-			mute, hint)
+			mute, hint, send)
 	}
 	closeBtn := widget.NewButtonWithIcon("Close", theme.CancelIcon(), func() { pop.Hide() })
 	content := container.NewVBox(title, widget.NewSeparator(), body, closeBtn)
@@ -334,4 +367,55 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 	}
 	pop = widget.NewPopUp(sized, u.win.Canvas())
 	pop.ShowAtPosition(pos)
+}
+
+// showPrivateMessage asks for a message to one user and sends it to that
+// user alone; it shows in the chat with whom it went to.
+func (u *UI) showPrivateMessage(user app.UserView) {
+	entry := widget.NewMultiLineEntry()
+	entry.Wrapping = fyne.TextWrapWord
+	entry.SetPlaceHolder("Message to " + user.Name)
+	errLabel := newErrorLabel()
+	var d *dialog.CustomDialog
+	send := func() {
+		if strings.TrimSpace(entry.Text) == "" {
+			return
+		}
+		if err := u.ctrl.SendPrivate(user.Session, entry.Text); err != nil {
+			setLabel(errLabel, errorText(err))
+			return
+		}
+		d.Hide()
+		u.Sync()
+	}
+	entry.OnSubmitted = func(string) { send() }
+	sendBtn := widget.NewButtonWithIcon("Send", theme.MailSendIcon(), send)
+	sendBtn.Importance = widget.HighImportance
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	d = dialog.NewCustomWithoutButtons("Private message to "+user.Name,
+		container.NewVBox(wrapLabel("Only "+user.Name+" gets this message."), entry, errLabel), u.win)
+	d.SetButtons([]fyne.CanvasObject{cancel, sendBtn})
+	d.Resize(dialogSize(u, 420, 0))
+	d.Show()
+	u.win.Canvas().Focus(entry)
+}
+
+// register registers this user on the server in the background; the
+// account is then tied to the bookmark's certificate.
+func (u *UI) register() {
+	ctrl := u.ctrl
+	done := make(chan struct{})
+	u.registered = done
+	go func() {
+		err := ctrl.Register()
+		fyne.Do(func() {
+			defer close(done)
+			if err != nil {
+				u.showError("Could not register", err)
+				return
+			}
+			dialog.ShowInformation("Registered", "You are registered under this name. The account is tied to "+
+				"this bookmark's certificate: export the bookmark (with its certificate) to keep it elsewhere.", u.win)
+		})
+	}()
 }

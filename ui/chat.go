@@ -25,7 +25,8 @@ type chatPane struct {
 	errMsg *widget.Label
 	obj    fyne.CanvasObject
 
-	shown []app.ChatLine // what lines holds, in order
+	shown  []app.ChatLine // what lines holds, in order
+	unread int            // lines from others not seen on the phone's Chat tab
 }
 
 func newChatPane(u *UI) *chatPane {
@@ -35,6 +36,11 @@ func newChatPane(u *UI) *chatPane {
 	p.entry = newChatEntry(u)
 	p.entry.SetPlaceHolder("Type a message to the channel")
 	p.entry.OnSubmitted = func(string) { p.submit() }
+	p.entry.OnChanged = func(text string) {
+		if strings.TrimSpace(text) == "" {
+			setLabel(p.errMsg, "") // the error was about what is gone
+		}
+	}
 	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), p.submit)
 	p.errMsg = widget.NewLabel("")
 	p.errMsg.Importance = widget.DangerImportance
@@ -60,6 +66,14 @@ func (p *chatPane) apply(st app.State) {
 	if n > 0 && len(st.Chat) > n && chatEqual(st.Chat[:n], p.shown) {
 		for _, l := range st.Chat[n:] {
 			p.lines.Add(chatLineLabel(l))
+			if !l.Own && !l.System {
+				p.unread++
+			}
+		}
+		if p.ui.panes != nil && p.ui.panes.isMobile() && p.ui.panes.tabs.SelectedIndex() != tabChat {
+			p.ui.panes.markUnread(p.unread)
+		} else {
+			p.unread = 0
 		}
 	} else {
 		objs := make([]fyne.CanvasObject, len(st.Chat))
@@ -110,7 +124,12 @@ func chatLineText(l app.ChatLine) string {
 	if !l.Time.IsZero() {
 		b.WriteString("[" + l.Time.Local().Format("15:04") + "] ")
 	}
-	if l.From != "" {
+	switch {
+	case l.Private && l.Own && l.To != "":
+		b.WriteString(l.From + " (private, to " + l.To + "): ")
+	case l.Private && l.From != "":
+		b.WriteString(l.From + " (private, to you): ")
+	case l.From != "":
 		b.WriteString(l.From + ": ")
 	}
 	b.WriteString(l.Text)
@@ -134,7 +153,7 @@ func chatEqual(a, b []app.ChatLine) bool {
 	for i := range a {
 		x, y := a[i], b[i]
 		if !x.Time.Equal(y.Time) || x.From != y.From || x.Text != y.Text || x.Own != y.Own ||
-			x.System != y.System || len(x.Links) != len(y.Links) {
+			x.System != y.System || x.Private != y.Private || x.To != y.To || len(x.Links) != len(y.Links) {
 			return false
 		}
 		for j := range x.Links {
@@ -155,8 +174,21 @@ type chatEntry struct {
 
 func newChatEntry(u *UI) *chatEntry {
 	e := &chatEntry{ui: u}
+	e.MultiLine = true
+	e.Wrapping = fyne.TextWrapWord
+	e.SetMinRowsVisible(1)
 	e.ExtendBaseWidget(e)
 	return e
+}
+
+// TypedKey sends with Enter. The entry is multi-line only so that a long
+// text wraps instead of growing into one very wide line.
+func (e *chatEntry) TypedKey(ev *fyne.KeyEvent) {
+	if (ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter) && e.OnSubmitted != nil {
+		e.OnSubmitted(e.Text)
+		return
+	}
+	e.Entry.TypedKey(ev)
 }
 
 // KeyDown implements desktop.Keyable.

@@ -180,9 +180,7 @@ func TestConnectFlow(t *testing.T) {
 	}
 	sendHTML(t, srv, st.Self.Session,
 		`see <a href="https://example.com/x">this page</a> <img src="https://example.com/i.png"> <b>now</b>`)
-	waitFor(t, u, "mallory's message", func(st app.State) bool {
-		return len(st.Chat) > 0 && strings.Contains(st.Chat[len(st.Chat)-1].Text, "see this page")
-	})
+	waitFor(t, u, "mallory's message", func(st app.State) bool { return chatShows(st, "see this page") })
 	if !hasText(u.chat.object(), "Link: this page -> https://example.com/x") {
 		t.Errorf("the link target is not shown as text; chat shows %q", texts(u.chat.object()))
 	}

@@ -49,12 +49,24 @@ type Controller interface {
 	AnswerCertificate(a app.CertificateAnswer)
 	// StopReconnect stops the automatic reconnect countdown.
 	StopReconnect()
+	// ExportBookmark writes a bookmark with its certificate to a
+	// passphrase-protected file; ImportBookmarkFile adds one from it.
+	ExportBookmark(id, path, passphrase string) error
+	ImportBookmarkFile(path, passphrase string) (app.Bookmark, error)
+	// Register registers this user on the server (self-registration).
+	Register() error
+	// WipeSavedData deletes the saved bookmarks, settings and Tor state.
+	WipeSavedData() error
+	// RetryNow ends the reconnect countdown and tries at once.
+	RetryNow()
 
 	// Join moves this user to a channel and waits for the server; it is
 	// called off Fyne's goroutine.
 	Join(channelID uint32) error
 	// SendChat sends a text message to the current channel.
 	SendChat(text string) error
+	// SendPrivate sends a text message to one user alone.
+	SendPrivate(session uint32, text string) error
 	// SetSelfMute mutes or unmutes the microphone.
 	SetSelfMute(on bool)
 	// SetSelfDeaf deafens or undeafens.

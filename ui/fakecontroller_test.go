@@ -236,3 +236,22 @@ func (c *fakeController) SetUserVolume(session uint32, v float64, final bool) {
 func (c *fakeController) SetUserMute(session uint32, muted bool) {
 	c.record(fmt.Sprintf("SetUserMute %d %v", session, muted))
 }
+
+func (c *fakeController) ExportBookmark(id, path, passphrase string) error {
+	c.record("ExportBookmark(" + id + ")")
+	return nil
+}
+
+func (c *fakeController) ImportBookmarkFile(path, passphrase string) (app.Bookmark, error) {
+	c.record("ImportBookmarkFile")
+	return app.Bookmark{}, errors.New("fake: no bookmark files")
+}
+
+func (c *fakeController) Register() error      { c.record("Register"); return nil }
+func (c *fakeController) WipeSavedData() error { c.record("WipeSavedData"); return nil }
+func (c *fakeController) RetryNow()            { c.record("RetryNow") }
+
+func (c *fakeController) SendPrivate(session uint32, text string) error {
+	c.record(fmt.Sprintf("SendPrivate(%d)", session))
+	return nil
+}

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -64,6 +66,7 @@ func (a *adaptive) build(mobile bool) {
 			container.NewTabItemWithIcon("Channels", theme.FolderIcon(), channels),
 			container.NewTabItemWithIcon("Chat", theme.MailComposeIcon(), chat),
 		)
+		a.tabs.OnSelected = func(*container.TabItem) { a.markUnread(0) }
 		a.content = a.tabs
 		return
 	}
@@ -73,6 +76,25 @@ func (a *adaptive) build(mobile bool) {
 	split := container.NewHSplit(servers, right)
 	split.SetOffset(0.3)
 	a.content = split
+}
+
+// markUnread shows on the Chat tab how many lines arrived while another
+// tab was in front; 0 clears it. Only the phone layout has tabs.
+func (a *adaptive) markUnread(n int) {
+	if a.tabs == nil || len(a.tabs.Items) <= tabChat {
+		return
+	}
+	if a.tabs.SelectedIndex() == tabChat {
+		n = 0
+	}
+	text := "Chat"
+	if n > 0 {
+		text = fmt.Sprintf("Chat (%d)", n)
+	}
+	if item := a.tabs.Items[tabChat]; item.Text != text {
+		item.Text = text
+		a.tabs.Refresh()
+	}
 }
 
 // isMobile reports whether the phone arrangement is showing.

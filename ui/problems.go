@@ -112,11 +112,14 @@ func (u *UI) showCertificateChanged(b app.Bookmark, p app.Problem) {
 func (u *UI) showWrongPassword(b app.Bookmark, p app.Problem) {
 	entry := widget.NewPasswordEntry()
 	entry.SetPlaceHolder("Password")
-	msg := "The server refused the password."
+	msg, title := "The server refused the password.", "Wrong password"
+	if p.PasswordNeeded {
+		msg, title = "The server needs a password.", "Password needed"
+	}
 	if p.Message != "" {
 		msg = p.Message
 	}
-	u.askAndRetry("Wrong password", msg+" Enter it again; it is saved with the server's bookmark.",
+	u.askAndRetry(title, msg+" It is saved with the server's bookmark.",
 		entry, b, func(b *app.Bookmark) error { b.Password = entry.Text; return nil })
 }
 
@@ -135,10 +138,7 @@ func (u *UI) showClientAuth(b app.Bookmark, p app.Problem) {
 // askAndRetry shows a dialog with one entry; Connect stores the entry into
 // the bookmark with set, saves it and connects again.
 func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark, set func(*app.Bookmark) error) {
-	errLabel := widget.NewLabel("")
-	errLabel.Importance = widget.DangerImportance
-	errLabel.Wrapping = fyne.TextWrapWord
-	errLabel.Hide()
+	errLabel := newErrorLabel()
 	var d *dialog.CustomDialog
 	retry := func() {
 		nb := b.Clone()
@@ -174,17 +174,13 @@ func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark
 	u.win.Canvas().Focus(entry)
 }
 
-// showTorFailed shows Tor's reason for failing.
+// showTorFailed says why Tor failed and what to do; Tor's own words are
+// behind Details.
 func (u *UI) showTorFailed(p app.Problem) {
-	reason := widget.NewLabel(p.Message)
-	reason.Wrapping = fyne.TextWrapWord
-	reason.Selectable = true
-	content := container.NewVBox(
-		wrapLabel("Tor could not connect to the Tor network, so Tumble did not connect to the server. Tor said:"),
-		reason,
-		wrapLabel("If this network blocks Tor, or you already run Tor (Tails, Whonix, Orbot), "+
-			"choose an external Tor in Settings > Network."),
-	)
+	content := container.NewVBox(wrapLabel(p.Message))
+	if p.Detail != "" {
+		content.Add(widget.NewButtonWithIcon("Details", theme.InfoIcon(), func() { u.showDetail(p.Detail) }))
+	}
 	var d *dialog.CustomDialog
 	settings := widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), func() {
 		d.Hide()
@@ -194,6 +190,18 @@ func (u *UI) showTorFailed(p app.Problem) {
 	closeBtn.Importance = widget.HighImportance
 	d = dialog.NewCustomWithoutButtons("Tor failed", content, u.win)
 	d.SetButtons([]fyne.CanvasObject{settings, closeBtn})
+	d.Resize(dialogSize(u, 520, 0))
+	d.Show()
+}
+
+// showDetail shows the raw error behind a problem, selectable for copying
+// into a bug report or a search.
+func (u *UI) showDetail(detail string) {
+	l := widget.NewLabel(detail)
+	l.Wrapping = fyne.TextWrapWord
+	l.Selectable = true
+	l.TextStyle = fyne.TextStyle{Monospace: true}
+	d := dialog.NewCustom("Details", "Close", l, u.win)
 	d.Resize(dialogSize(u, 520, 0))
 	d.Show()
 }

@@ -85,7 +85,17 @@ func TestWrongPasswordDialog(t *testing.T) {
 	test.Tap(findButton(t, u.servers.object(), "Connect"))
 	waitFor(t, u, "wrong password", func(st app.State) bool { return st.Problem.Kind == app.ProblemWrongPassword })
 	dlg := topOverlay(u)
-	if dlg == nil || !hasText(dlg, "refused the server password") {
+	if dlg == nil || !hasText(dlg, "needs a server password") || !hasText(dlg, "Password needed") {
+		t.Fatal("no password needed dialog")
+	}
+	// A wrong password is refused, and the dialog says so.
+	test.Type(entries(dlg)[0], "open")
+	test.Tap(findButton(t, dlg, "Connect"))
+	waitFor(t, u, "password refused", func(st app.State) bool {
+		return st.Phase == app.PhaseDisconnected && st.Problem.Kind == app.ProblemWrongPassword && !st.Problem.PasswordNeeded
+	})
+	dlg = topOverlay(u)
+	if dlg == nil || !hasText(dlg, "refused the server password") || !hasText(dlg, "Wrong password") {
 		t.Fatal("no wrong password dialog")
 	}
 	es := entries(dlg)
@@ -111,8 +121,19 @@ func TestTorFailedDialog(t *testing.T) {
 	test.Tap(findButton(t, u.servers.object(), "Connect"))
 	st := waitFor(t, u, "Tor failure", func(st app.State) bool { return st.Problem.Kind == app.ProblemTorFailed })
 	dlg := topOverlay(u)
-	if dlg == nil || !hasText(dlg, st.Problem.Message) || !hasText(dlg, "without embedded Tor") {
-		t.Fatalf("the Tor failed dialog does not show Tor's reason %q", st.Problem.Message)
+	if dlg == nil || !hasText(dlg, st.Problem.Message) || !strings.Contains(st.Problem.Message, "SOCKS port") {
+		t.Fatalf("the Tor failed dialog does not say what to do: %q", st.Problem.Message)
+	}
+	// Tor's own words are one click away.
+	test.Tap(findButton(t, dlg, "Details"))
+	if det := topOverlay(u); det == nil || !hasText(det, "without embedded Tor") {
+		t.Fatal("Details does not show the raw error")
+	} else {
+		test.Tap(findButton(t, det, "Close"))
+	}
+	dlg = topOverlay(u)
+	if !u.session.details.Visible() {
+		t.Error("the session bar has no Details button after the failure")
 	}
 	if !u.session.again.Visible() || !strings.Contains(u.session.status.Text, "Disconnected") {
 		t.Errorf("session bar after the failure: %q", u.session.status.Text)

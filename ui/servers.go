@@ -66,7 +66,7 @@ func newServersPane(u *UI) *serversPane {
 	p.empty.Wrapping = fyne.TextWrapWord
 
 	p.title = widget.NewLabelWithStyle("Servers", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	tools := container.NewHBox(p.add, p.imp, layout.NewSpacer(), p.edit, p.del, p.up, p.down)
+	tools := container.NewHBox(p.add, p.imp, p.fileButton(), layout.NewSpacer(), p.edit, p.del, p.up, p.down)
 	p.obj = container.NewBorder(container.NewVBox(p.title, tools), nil, nil, nil,
 		container.NewStack(p.list, container.NewVBox(p.empty)))
 	p.updateButtons()
@@ -144,7 +144,7 @@ func (p *serversPane) updateRow(i int, o fyne.CanvasObject) {
 		return
 	}
 	id := p.items[i].ID
-	r.set(p.items[i], p.tor, p.canDial, func() { p.ui.connect(id) })
+	r.set(p.items[i], p.tor, p.canDial, func() { p.ui.switchTo(id) })
 }
 
 // isolationText describes a bookmark's Tor isolation for its row.

@@ -22,6 +22,8 @@ type sessionBar struct {
 	status   *widget.Label
 	stop     *widget.Button // Cancel, Disconnect or Stop
 	again    *widget.Button // Connect again
+	details  *widget.Button // the raw error behind the problem
+	detail   string
 	obj      fyne.CanvasObject
 }
 
@@ -35,7 +37,9 @@ func newSessionBar(u *UI) *sessionBar {
 	b.stop.Hide()
 	b.again = widget.NewButtonWithIcon("Connect again", theme.ViewRefreshIcon(), nil)
 	b.again.Hide()
-	b.obj = container.NewBorder(nil, nil, b.activity, container.NewHBox(b.again, b.stop), b.status)
+	b.details = widget.NewButtonWithIcon("Details", theme.InfoIcon(), func() { u.showDetail(b.detail) })
+	b.details.Hide()
+	b.obj = container.NewBorder(nil, nil, b.activity, container.NewHBox(b.details, b.again, b.stop), b.status)
 	return b
 }
 
@@ -85,6 +89,9 @@ func (b *sessionBar) apply(st app.State) {
 		}
 		b.status.SetText(msg)
 		b.setStop("Stop", theme.MediaStopIcon(), ctrl.StopReconnect)
+		b.again.SetText("Retry now")
+		b.again.OnTapped = func() { ctrl.RetryNow(); b.ui.Sync() }
+		b.again.Show()
 	case app.PhaseDisconnected:
 		msg := "Disconnected"
 		if name != "" {
@@ -96,12 +103,19 @@ func (b *sessionBar) apply(st app.State) {
 		b.status.SetText(msg)
 		b.setStop("Dismiss", theme.CancelIcon(), ctrl.Cancel)
 		if id != "" {
+			b.again.SetText("Connect again")
 			b.again.OnTapped = func() { b.ui.connect(id) }
 			b.again.Show()
 		}
 	default:
 		b.status.SetText("Not connected. Choose a server and press Connect.")
 		b.stop.Hide()
+	}
+	b.detail = st.Problem.Detail
+	if b.detail != "" && (st.Phase == app.PhaseDisconnected || st.Phase == app.PhaseReconnectWait) {
+		b.details.Show()
+	} else {
+		b.details.Hide()
 	}
 	if busy {
 		b.activity.Show()

@@ -508,7 +508,8 @@ func (f *settingsForm) build() {
 				"Tumble has no statistics or telemetry of any kind", false),
 			f.check(&f.amnesic, "Amnesic mode: write nothing to disk from the next start on",
 				"Bookmarks and settings then live in memory only",
-				func(s *app.Settings) *bool { return &s.Privacy.Amnesic })),
+				func(s *app.Settings) *bool { return &s.Privacy.Amnesic }),
+			&setting{obj: f.ui.wipeButton()}),
 	)
 	f.tabs = container.NewAppTabs(
 		container.NewTabItem("Audio Input", container.NewVScroll(input)),

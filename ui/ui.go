@@ -70,6 +70,7 @@ type UI struct {
 	state        app.State     // the state last applied
 	problemShown string        // key of the problem whose dialog was shown
 	certQ        *certQuestion // the open certificate question, if any
+	registered   chan struct{} // closed when the last Register's answer shows
 	settingsOpen *settingsForm // the Settings dialog while it is open
 	compact      bool          // the phone layout is showing
 	pttKeyHeld   bool

@@ -105,6 +105,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) er
 		}
 		defer cleanup()
 	}
+	quietCLocale(os.Getenv, os.Setenv)
 	a := newFyneApp()
 	if ctrl.Amnesic() {
 		fixTheme(a)
@@ -142,18 +143,16 @@ func newFyneApp() fyne.App {
 	return a
 }
 
-// notice is the line shown under the Tor status about amnesic mode.
+// notice is the line shown under the Tor status about amnesic mode: what
+// is and is not written.
 func notice(ctrl *app.Controller, env app.Environment, o *options) string {
-	if !ctrl.Amnesic() {
-		return ""
-	}
 	switch {
 	case o.amnesic:
-		return "Amnesic mode (--amnesic): nothing is written to disk."
+		return ctrl.AmnesiaNotice("--amnesic")
 	case env.QubesDisposable:
-		return "Amnesic mode (Qubes disposable VM): nothing is written to disk."
+		return ctrl.AmnesiaNotice("Qubes disposable VM")
 	}
-	return "Amnesic mode (chosen in Settings > Privacy): changes are kept in memory only."
+	return ctrl.AmnesiaNotice("")
 }
 
 // findBookmark returns the bookmark whose ID or name (label, or address

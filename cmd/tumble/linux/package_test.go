@@ -58,12 +58,14 @@ func TestLinuxPackageInstalls(t *testing.T) {
 			files = append(files, strings.TrimPrefix(l, "./"))
 		}
 	}
-	exe, desktop, icon := "", "", ""
+	exe, cli, desktop, icon := "", "", "", ""
 	for _, f := range files {
 		switch {
 		case f == "tumble/Makefile":
 		case strings.HasSuffix(f, "/bin/tumble"):
 			exe = f
+		case strings.HasSuffix(f, "/bin/tumble-cli"):
+			cli = f
 		case strings.HasSuffix(f, "/share/applications/"+meta.Details.ID+".desktop"):
 			desktop = f
 		case strings.HasSuffix(f, "/share/pixmaps/"+meta.Details.ID+".png"):
@@ -72,8 +74,8 @@ func TestLinuxPackageInstalls(t *testing.T) {
 			t.Errorf("unexpected file in the archive: %s", f)
 		}
 	}
-	if exe == "" || desktop == "" || icon == "" || len(files) != 4 {
-		t.Fatalf("archive files %v: want tumble/Makefile, bin/tumble, the .desktop file and the icon", files)
+	if exe == "" || cli == "" || desktop == "" || icon == "" || len(files) != 5 {
+		t.Fatalf("archive files %v: want tumble/Makefile, bin/tumble, bin/tumble-cli, the .desktop file and the icon", files)
 	}
 
 	work := t.TempDir()
@@ -164,8 +166,20 @@ func TestLinuxPackageInstalls(t *testing.T) {
 	}
 	t.Logf("--version: %s", strings.TrimSpace(string(out)))
 
+	// tumble-cli, for systems without a display, is installed beside it
+	// and runs without one.
+	cliBin := filepath.Join(prefix, "bin", "tumble-cli")
+	cmd = exec.CommandContext(ctx, cliBin, "-h")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "LANG=en_US.UTF-8"}
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "usage: tumble-cli") {
+		t.Errorf("%s -h: %v\n%s", cliBin, err, out)
+	}
+	if info := run(t, "", "go", "version", "-m", cliBin); !strings.Contains(info, "-tags=nolibopusfile,libtor") {
+		t.Errorf("%s was built without the embedded Tor:\n%s", cliBin, info)
+	}
+
 	run(t, "", "make", "-C", filepath.Join(work, "tumble"), "uninstall", "PREFIX="+prefix)
-	for _, p := range []string{bin, desktopPath, iconPath} {
+	for _, p := range []string{bin, cliBin, desktopPath, iconPath} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s still there after make uninstall", p)
 		}

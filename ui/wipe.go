@@ -1,0 +1,41 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// wipeButton offers to delete everything Tumble saved, after a
+// confirmation.
+func (u *UI) wipeButton() *widget.Button {
+	b := widget.NewButtonWithIcon("Wipe saved data...", theme.DeleteIcon(), u.confirmWipe)
+	b.Importance = widget.DangerImportance
+	return b
+}
+
+// confirmWipe asks before deleting the saved bookmarks, settings and Tor
+// state; the default answer keeps them.
+func (u *UI) confirmWipe() {
+	d := dialog.NewConfirm("Wipe saved data",
+		"Delete every saved bookmark (with its certificate), the settings and Tor's saved state? "+
+			"This disconnects and cannot be undone.",
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			if f := u.settingsOpen; f != nil && f.dlg != nil {
+				f.dlg.Hide()
+			}
+			if err := u.ctrl.WipeSavedData(); err != nil {
+				dialog.ShowError(err, u.win)
+			}
+			u.servers.reload("")
+			u.Sync()
+		}, u.win)
+	d.SetConfirmText("Wipe")
+	d.SetDismissText("Keep")
+	d.Resize(fyne.NewSize(420, 0))
+	d.Show()
+}
