@@ -397,17 +397,26 @@ func (b *Buffer) place(seq uint64, payload []byte, rel time.Duration) int64 {
 		if d < -jumpSlack && b.stats.Packets > 0 {
 			return b.remap(seq, rel)
 		}
-		if d > jumpSlack && !b.rxOpen {
+		if !b.rxOpen && b.num.lastSet {
+			b.num.learnTimed(diff, rel)
+		}
+		if d > jumpSlack && !b.rxOpen && (diff <= MaxPacketFrames || d > b.cfg.LateStart) {
 			// The first packet of a new spurt, numbered on from the
 			// last one as if the pause had not happened (senders that
-			// count packets do so): start it on time.
+			// count packets do so): start it on time. A sender whose
+			// numbers counted the pause (Tumble, and the official
+			// client, count 10 ms frames in time) says this spurt is
+			// late: a stall held it up, and it is placed where it
+			// belongs unless that is beyond LateStart.
 			return b.remap(seq, rel)
 		}
 		if d > jumpSlack {
-			if b.num.pacedBeyond(s, rel) {
+			if b.num.pacedBeyond(s, rel) && (!b.num.timed || d > b.cfg.LateStart) {
 				// The same without the terminator: two packets in a
 				// row that late, arriving at the sender's pace, not in
-				// the burst that ends a stall.
+				// the burst that ends a stall. A sender whose numbers
+				// count time (see learnTimed) is not renumbered: the
+				// path got slower.
 				return b.remap(seq, rel)
 			}
 			b.num.beyond = true
