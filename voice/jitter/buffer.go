@@ -168,7 +168,8 @@ type Frame struct {
 	Arrival time.Time
 	// Last reports that this frame is the last of a talk spurt (the
 	// sender's terminator). On a Silence frame it reports that the spurt
-	// ended without one: a stall outlasted MaxDelay or the sender paused.
+	// ended without one: a stall outlasted the spurt's bound (MaxDelay,
+	// or its late start) or the sender paused.
 	Last bool
 }
 
@@ -232,9 +233,11 @@ func New(cfg Config) (*Buffer, error) {
 	if err != nil {
 		return nil, err
 	}
-	frames := int(cfg.LateStart / FrameDuration)
+	// Room for a stall of LateStart while playout waits, and for the
+	// MaxDelay of audio queued before it.
+	frames := int((cfg.LateStart + cfg.MaxDelay) / FrameDuration)
 	size := 1
-	for size < 2*frames+2*MaxPacketFrames+16 {
+	for size < frames+2*MaxPacketFrames+16 {
 		size <<= 1
 	}
 	b := &Buffer{
