@@ -90,6 +90,8 @@ func TestConfigValidation(t *testing.T) {
 		{Percentile: -0.5},
 		{Window: -1},
 		{BaseWindow: time.Millisecond},
+		{LateStart: -time.Second},
+		{LateStart: 6 * time.Second},
 	}
 	for _, c := range bad {
 		if _, err := New(c); err == nil {
@@ -99,8 +101,11 @@ func TestConfigValidation(t *testing.T) {
 	b := mustNew(t, Config{})
 	c := b.Config()
 	if c.MinDelay != DefaultMinDelay || c.MaxDelay != DefaultMaxDelay || c.Percentile != DefaultPercentile ||
-		c.Window != DefaultWindow || c.BaseWindow != DefaultBaseWindow {
+		c.Window != DefaultWindow || c.BaseWindow != DefaultBaseWindow || c.LateStart != DefaultLateStart {
 		t.Errorf("defaults not applied: %+v", c)
+	}
+	if c := mustNew(t, Config{MaxDelay: 2 * time.Second}).Config(); c.LateStart != 2*time.Second {
+		t.Errorf("LateStart %v below MaxDelay 2s", c.LateStart)
 	}
 }
 
