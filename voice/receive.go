@@ -37,8 +37,10 @@ type ReceiverConfig struct {
 	// after the fastest recent path would have delivered it, which leaves
 	// room for the sound card's irregular callbacks. If zero, 30 ms.
 	OutputDelay time.Duration
-	// MaxDelay is the hard upper bound of a speaker's jitter buffer
-	// delay. If zero, 400 ms.
+	// MaxDelay bounds a speaker's jitter buffer delay within a talk
+	// spurt; a spurt held up by a network stall may start later, up to
+	// jitter.DefaultLateStart, and sheds the excess (see jitter.Config).
+	// If zero, 400 ms.
 	MaxDelay time.Duration
 	// IdleTimeout is how long a speaker may send nothing before its
 	// buffer and decoder are freed (local volume and mute are kept). If

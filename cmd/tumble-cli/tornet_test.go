@@ -266,10 +266,12 @@ func BenchmarkTorCells(b *testing.B) {
 
 // measureCells has a speaker talk without pause for window at preset p to
 // one listener and returns the relay cells per second the speaker's circuit
-// and the onion service sent. Counting starts once both are connected and
-// ends when tor has reported the last cells of the talk: tor reports a
-// circuit's cells once a second, so the counts are read when they have
-// stopped growing for two reporting periods.
+// and the onion service sent. tor reports a circuit's cells once a second,
+// and its first report after counting starts holds every cell since the
+// circuit was built (the TLS handshake and the server's state for both
+// clients), so counting starts from the counts once they have settled, and
+// ends when tor has reported the last cells of the talk: the counts are
+// read when they have stopped growing for two reporting periods.
 func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Duration) (up, down float64) {
 	ctx, cancel := context.WithTimeout(b.Context(), 3*time.Minute)
 	defer cancel()
@@ -285,6 +287,7 @@ func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Du
 		b.Fatal(err)
 	}
 	defer cc.Close()
+	up0, down0 := settledCells(ctx, b, cc, mouthName)
 	payload := make([]byte, p.bytes)
 	for j := range payload {
 		payload[j] = byte(j + 1)
@@ -311,7 +314,21 @@ func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Du
 	}
 	talked := time.Since(t0)
 	tick.Stop()
-	// Wait for the last reports: two periods without growth.
+	up1, down1 := settledCells(ctx, b, cc, mouthName)
+	if cc.Events() == 0 {
+		b.Fatal("no CELL_STATS event: tor did not report cell statistics")
+	}
+	if received == 0 {
+		b.Fatal("the listener received no voice")
+	}
+	return float64(up1-up0) / talked.Seconds(), float64(down1-down0) / talked.Seconds()
+}
+
+// settledCells waits until cc's counts of the relay cells user's circuits
+// and the onion service sent have not grown for two of tor's reporting
+// periods (one second each) and returns them. The pings both clients send
+// every 5 s can be counted on either side of a reading, a cell or two.
+func settledCells(ctx context.Context, b *testing.B, cc *tornet.CellCounter, user string) (up, down int) {
 	sec := time.NewTicker(time.Second)
 	defer sec.Stop()
 	last, stable := -1, 0
@@ -321,27 +338,18 @@ func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Du
 		case <-ctx.Done():
 			b.Fatal(ctx.Err())
 		}
-		c, err := cc.ClientSent(ctx, mouthName)
+		c, err := cc.ClientSent(ctx, user)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if n := c + cc.OnionSent(); n == last {
+		up, down = c, cc.OnionSent()
+		if n := up + down; n == last {
 			stable++
 		} else {
 			last, stable = n, 0
 		}
 	}
-	c, err := cc.ClientSent(ctx, mouthName)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if cc.Events() == 0 {
-		b.Fatal("no CELL_STATS event: tor did not report cell statistics")
-	}
-	if received == 0 {
-		b.Fatal("the listener received no voice")
-	}
-	return float64(c) / talked.Seconds(), float64(cc.OnionSent()) / talked.Seconds()
+	return up, down
 }
 
 // dialOnionClient connects user to w's onion server through the network's

@@ -215,7 +215,8 @@ func replayThree(tb testing.TB, tr Trace) (tumble Result, speex, fixed baseline)
 // TestRecordedTraces replays every recorded trace through Tumble's buffer,
 // Mumble's speex buffer and Mumla's fixed buffer. The recordings are of a
 // TCP stream: every packet arrived, in order. Each receiver must play most
-// of the audio; the comparison itself is BenchmarkRecordedTraces'.
+// of the audio, and Tumble's must lose no more and add no more delay than
+// Mumble's; the figures are BenchmarkRecordedTraces'.
 func TestRecordedTraces(t *testing.T) {
 	for _, tr := range recordedTraces(t) {
 		if len(tr.Packets) < 1000 {
@@ -235,6 +236,12 @@ func TestRecordedTraces(t *testing.T) {
 			if loss > 50 {
 				t.Errorf("%s on %s: late loss %.1f%%: the replay is broken", name, tr.Name, loss)
 			}
+		}
+		// Issue #15's target: no worse than Mumble's buffer on both late
+		// loss and added delay (and so far better on both).
+		if r.LateLossPct > sp.LateLossPct || r.AddedDelayMeanMs > sp.AddedDelayMs {
+			t.Errorf("%s: tumble %.2f%% / %.1f ms, worse than mumble speex %.2f%% / %.1f ms",
+				tr.Name, r.LateLossPct, r.AddedDelayMeanMs, sp.LateLossPct, sp.AddedDelayMs)
 		}
 	}
 }

@@ -23,6 +23,7 @@ const MaxPayload = 4096
 const (
 	DefaultMinDelay   = 10 * time.Millisecond
 	DefaultMaxDelay   = 400 * time.Millisecond
+	DefaultLateStart  = 1500 * time.Millisecond
 	DefaultPercentile = 0.95
 
 	DefaultWindow     = 500
@@ -59,8 +60,17 @@ type Config struct {
 	// MinDelay is the least delay the buffer adds beyond the fastest
 	// recent path: the "default jitter buffer" setting. If zero, 10 ms.
 	MinDelay time.Duration
-	// MaxDelay is the hard upper bound on that delay. If zero, 400 ms.
+	// MaxDelay is the upper bound on that delay while a talk spurt plays:
+	// the delay never grows above it, nor above the delay the spurt
+	// started with (see LateStart). If zero, 400 ms.
 	MaxDelay time.Duration
+	// LateStart is the hard upper bound on the delay of the first frame
+	// of a talk spurt, which after a network stall may be due long before
+	// it arrives. Such a spurt is played late rather than cut, keeps no
+	// more than its starting delay, sheds the excess by catch-up drops and
+	// at the next pause. If zero, 1.5 s; it is raised to MaxDelay if
+	// below.
+	LateStart time.Duration
 	// Percentile is the share of recent packets whose jitter the target
 	// delay covers, in (0, 1). If zero, 0.95.
 	Percentile float64
@@ -88,6 +98,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.BaseWindow == 0 {
 		c.BaseWindow = DefaultBaseWindow
 	}
+	if c.LateStart == 0 {
+		c.LateStart = DefaultLateStart
+	}
 	switch {
 	case c.MinDelay < 0:
 		return c, fmt.Errorf("jitter: MinDelay %v is negative", c.MinDelay)
@@ -95,6 +108,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("jitter: MaxDelay %v is below MinDelay %v", c.MaxDelay, c.MinDelay)
 	case c.MaxDelay > 5*time.Second:
 		return c, fmt.Errorf("jitter: MaxDelay %v is above 5s", c.MaxDelay)
+	case c.LateStart < 0 || c.LateStart > 5*time.Second:
+		return c, fmt.Errorf("jitter: LateStart %v is outside 0..5s", c.LateStart)
 	case !(c.Percentile > 0 && c.Percentile < 1):
 		return c, fmt.Errorf("jitter: Percentile %v is outside (0, 1)", c.Percentile)
 	case c.Window < 1 || c.Window > 100000:
@@ -102,6 +117,7 @@ func (c Config) withDefaults() (Config, error) {
 	case c.BaseWindow < time.Second || c.BaseWindow > time.Hour:
 		return c, fmt.Errorf("jitter: BaseWindow %v is outside 1s..1h", c.BaseWindow)
 	}
+	c.LateStart = max(c.LateStart, c.MaxDelay)
 	return c, nil
 }
 
@@ -152,7 +168,8 @@ type Frame struct {
 	Arrival time.Time
 	// Last reports that this frame is the last of a talk spurt (the
 	// sender's terminator). On a Silence frame it reports that the spurt
-	// ended without one: a stall outlasted MaxDelay or the sender paused.
+	// ended without one: a stall outlasted the spurt's bound (MaxDelay,
+	// or its late start) or the sender paused.
 	Last bool
 }
 
@@ -192,10 +209,14 @@ type Buffer struct {
 	rxEnd  int64 // one past the newest received frame
 	rxOpen bool  // the newest spurt has not sent its terminator yet
 
-	active   bool
-	ending   bool // the packet being played ends the spurt
-	play     int64
-	remain   int
+	active bool
+	ending bool // the packet being played ends the spurt
+	play   int64
+	remain int
+	// bound is the most delay the spurt being played may have: MaxDelay,
+	// or less than LateStart for one that started late, lowered as its
+	// delay falls.
+	bound    time.Duration
 	lastDrop time.Duration
 	dropped  bool
 	// excessSince is when the delay last rose a packet or more above
@@ -212,9 +233,11 @@ func New(cfg Config) (*Buffer, error) {
 	if err != nil {
 		return nil, err
 	}
-	frames := int(cfg.MaxDelay / FrameDuration)
+	// Room for a stall of LateStart while playout waits, and for the
+	// MaxDelay of audio queued before it.
+	frames := int((cfg.LateStart + cfg.MaxDelay) / FrameDuration)
 	size := 1
-	for size < 2*frames+2*MaxPacketFrames+16 {
+	for size < frames+2*MaxPacketFrames+16 {
 		size <<= 1
 	}
 	b := &Buffer{
@@ -377,17 +400,26 @@ func (b *Buffer) place(seq uint64, payload []byte, rel time.Duration) int64 {
 		if d < -jumpSlack && b.stats.Packets > 0 {
 			return b.remap(seq, rel)
 		}
-		if d > jumpSlack && !b.rxOpen {
+		if !b.rxOpen && b.num.lastSet {
+			b.num.learnTimed(diff, rel)
+		}
+		if d > jumpSlack && !b.rxOpen && (diff <= MaxPacketFrames || d > b.cfg.LateStart) {
 			// The first packet of a new spurt, numbered on from the
 			// last one as if the pause had not happened (senders that
-			// count packets do so): start it on time.
+			// count packets do so): start it on time. A sender whose
+			// numbers counted the pause (Tumble, and the official
+			// client, count 10 ms frames in time) says this spurt is
+			// late: a stall held it up, and it is placed where it
+			// belongs unless that is beyond LateStart.
 			return b.remap(seq, rel)
 		}
 		if d > jumpSlack {
-			if b.num.pacedBeyond(s, rel) {
+			if b.num.pacedBeyond(s, rel) && (!b.num.timed || d > b.cfg.LateStart) {
 				// The same without the terminator: two packets in a
 				// row that late, arriving at the sender's pace, not in
-				// the burst that ends a stall.
+				// the burst that ends a stall. A sender whose numbers
+				// count time (see learnTimed) is not renumbered: the
+				// path got slower.
 				return b.remap(seq, rel)
 			}
 			b.num.beyond = true
@@ -478,10 +510,16 @@ func (b *Buffer) Next(now time.Time) Frame {
 			b.play = first.seq
 			b.excessSince = -1
 			b.stats.Spurts++
+			// A spurt due long ago (its start was held up by a stall)
+			// is played late rather than cut, up to LateStart.
+			b.bound = min(max(b.offset(first.seq, rel)-b.base, b.cfg.MaxDelay), b.cfg.LateStart)
 		}
 		delay := b.offset(b.play, rel) - b.base
 		b.stats.Delay = delay
-		if delay > b.cfg.MaxDelay && b.count > 0 {
+		// The bound follows the delay down, never back up beyond
+		// MaxDelay.
+		b.bound = min(b.bound, max(delay, b.cfg.MaxDelay))
+		if delay > b.bound && b.count > 0 {
 			b.skip(delay)
 			continue
 		}
@@ -507,7 +545,7 @@ func (b *Buffer) Next(now time.Time) Frame {
 		if !ok {
 			// Nothing queued: a stall. Wait for the frame while the
 			// delay allows, concealing meanwhile.
-			if delay+FrameDuration <= b.cfg.MaxDelay {
+			if delay+FrameDuration <= b.bound {
 				b.stats.Concealed++
 				return Frame{Kind: Conceal}
 			}
@@ -556,10 +594,10 @@ func (b *Buffer) decode(sl *slot, rel time.Duration) Frame {
 }
 
 // skip moves the playout position forward so that the delay comes back
-// under MaxDelay, to the first queued packet at or after that point.
-// Packets passed over are late.
+// under the spurt's bound, to the first queued packet at or after that
+// point. Packets passed over are late.
 func (b *Buffer) skip(delay time.Duration) {
-	n := int64((delay - b.cfg.MaxDelay + FrameDuration - 1) / FrameDuration)
+	n := int64((delay - b.bound + FrameDuration - 1) / FrameDuration)
 	n = min(n, int64(len(b.slots)))
 	to := b.play + n
 	ended := false

@@ -90,6 +90,8 @@ func TestConfigValidation(t *testing.T) {
 		{Percentile: -0.5},
 		{Window: -1},
 		{BaseWindow: time.Millisecond},
+		{LateStart: -time.Second},
+		{LateStart: 6 * time.Second},
 	}
 	for _, c := range bad {
 		if _, err := New(c); err == nil {
@@ -99,8 +101,11 @@ func TestConfigValidation(t *testing.T) {
 	b := mustNew(t, Config{})
 	c := b.Config()
 	if c.MinDelay != DefaultMinDelay || c.MaxDelay != DefaultMaxDelay || c.Percentile != DefaultPercentile ||
-		c.Window != DefaultWindow || c.BaseWindow != DefaultBaseWindow {
+		c.Window != DefaultWindow || c.BaseWindow != DefaultBaseWindow || c.LateStart != DefaultLateStart {
 		t.Errorf("defaults not applied: %+v", c)
+	}
+	if c := mustNew(t, Config{MaxDelay: 2 * time.Second}).Config(); c.LateStart != 2*time.Second {
+		t.Errorf("LateStart %v below MaxDelay 2s", c.LateStart)
 	}
 }
 
@@ -473,21 +478,97 @@ func TestLongTalkDelayDoesNotGrow(t *testing.T) {
 	}
 }
 
-func TestHardUpperBound(t *testing.T) {
-	// Stalls far longer than MaxDelay: playout delay never exceeds it.
+// spurtBounds replays tr through a Buffer configured by cfg, as Replay
+// does, and checks the delay bounds at every tick: the delay never exceeds
+// LateStart, and within a talk spurt it never rises above MaxDelay or the
+// delay the spurt started with, whichever is larger (a frame of slack for
+// the tick grid). It returns the share of active ticks whose delay was
+// above MaxDelay.
+func spurtBounds(t *testing.T, tr Trace, cfg Config) (aboveMax float64) {
+	t.Helper()
+	b, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = b.Config()
+	epoch := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	next, spurts := 0, uint64(0)
+	var start time.Duration
+	active, above := 0, 0
+	end := tr.Packets[len(tr.Packets)-1].At + cfg.LateStart + 2*time.Second
+	for now := tickPhase; now < end; now += FrameDuration {
+		for next < len(tr.Packets) && tr.Packets[next].At <= now {
+			p := tr.Packets[next]
+			next++
+			payload := []byte{byte(p.Sent / FrameDuration), byte(p.Sent / FrameDuration >> 8), 1}
+			if err := b.Push(p.Seq, p.Frames, payload, p.Terminator, epoch.Add(p.At)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.Next(epoch.Add(now))
+		if !b.Active() {
+			continue
+		}
+		d := b.stats.Delay
+		if b.stats.Spurts != spurts {
+			spurts, start = b.stats.Spurts, d
+		}
+		if d > cfg.LateStart+FrameDuration {
+			t.Fatalf("%s: at %v the delay is %v, above LateStart %v", tr.Name, now, d, cfg.LateStart)
+		}
+		if d > max(start, cfg.MaxDelay)+FrameDuration {
+			t.Fatalf("%s: at %v the delay is %v, above MaxDelay %v and the spurt's start %v", tr.Name, now, d, cfg.MaxDelay, start)
+		}
+		active++
+		if d > cfg.MaxDelay+FrameDuration {
+			above++
+		}
+	}
+	return float64(above) / float64(max(active, 1))
+}
+
+func TestDelayBounds(t *testing.T) {
+	// Stalls far longer than MaxDelay, in continuous talk (no pause to
+	// absorb delay) and in a conversation.
 	for _, stall := range []time.Duration{700 * time.Millisecond, 2 * time.Second} {
 		net := Tor{Stall: stall, StallEvery: 8 * time.Second}
-		tr := mustTrace(t, net.String(), Talk{Duration: 3 * time.Minute}, net, 7)
-		for _, maxd := range []time.Duration{300 * time.Millisecond, 500 * time.Millisecond} {
-			r := mustReplay(t, tr, Config{MaxDelay: maxd})
-			if r.MaxDelayMs > ms(maxd+FrameDuration) {
-				t.Errorf("stall %v, MaxDelay %v: delay reached %.0f ms", stall, maxd, r.MaxDelayMs)
-			}
-			if r.AddedDelayMaxMs > ms(maxd+FrameDuration) {
-				t.Errorf("stall %v, MaxDelay %v: a packet waited %.0f ms", stall, maxd, r.AddedDelayMaxMs)
-			}
-			if r.Stats.Late == 0 {
-				t.Errorf("stall %v, MaxDelay %v: nothing counted late", stall, maxd)
+		for _, talk := range []Talk{{Duration: 3 * time.Minute}, Conversation(3 * time.Minute)} {
+			tr := mustTrace(t, net.String(), talk, net, 7)
+			for _, maxd := range []time.Duration{300 * time.Millisecond, 500 * time.Millisecond} {
+				// LateStart = MaxDelay: MaxDelay is a hard bound; audio
+				// a stall held up longer is cut.
+				hard := Config{MaxDelay: maxd, LateStart: maxd}
+				if above := spurtBounds(t, tr, hard); above != 0 {
+					t.Errorf("stall %v, MaxDelay %v = LateStart: %.1f%% of ticks above MaxDelay", stall, maxd, 100*above)
+				}
+				rh := mustReplay(t, tr, hard)
+				if rh.AddedDelayMaxMs > ms(maxd+FrameDuration) {
+					t.Errorf("stall %v, MaxDelay %v = LateStart: a packet waited %.0f ms", stall, maxd, rh.AddedDelayMaxMs)
+				}
+				if rh.Stats.Late == 0 {
+					t.Errorf("stall %v, MaxDelay %v = LateStart: nothing counted late", stall, maxd)
+				}
+				// Default LateStart: the held-up audio plays late and
+				// the excess is shed again, by catch-up drops and at
+				// pauses.
+				cfg := Config{MaxDelay: maxd}
+				above := spurtBounds(t, tr, cfg)
+				r := mustReplay(t, tr, cfg)
+				t.Logf("stall %v, MaxDelay %v, spurt %v: %.1f%% of ticks above MaxDelay; late loss %.2f%% (hard bound %.2f%%)",
+					stall, maxd, talk.Spurt, 100*above, r.LateLossPct, rh.LateLossPct)
+				// Shedding runs at a fifth of real time after a second
+				// (loudAfter, dropSpacing), so a 2 s stall every 8 s
+				// keeps the delay up about half the time; without it
+				// the delay would stay up after the first stall.
+				if above > 0.75 {
+					t.Errorf("stall %v, MaxDelay %v: %.1f%% of ticks above MaxDelay: the excess is not shed", stall, maxd, 100*above)
+				}
+				if r.Stats.Late >= rh.Stats.Late {
+					t.Errorf("stall %v, MaxDelay %v: %d frames late, %d with LateStart = MaxDelay", stall, maxd, r.Stats.Late, rh.Stats.Late)
+				}
+				if r.AddedDelayMaxMs > ms(DefaultLateStart+FrameDuration) {
+					t.Errorf("stall %v, MaxDelay %v: a packet waited %.0f ms", stall, maxd, r.AddedDelayMaxMs)
+				}
 			}
 		}
 	}

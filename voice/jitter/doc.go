@@ -21,7 +21,12 @@
 //   - Growing: when the frame due is missing and nothing later has arrived
 //     (a stall), the buffer conceals one frame and waits for it instead of
 //     skipping it ("stretching"), so a late packet is delayed, not lost. The
-//     wait ends at MaxDelay.
+//     wait ends at MaxDelay, and the spurt ends.
+//   - Late starts: a talk spurt whose first frame was due long ago (a stall
+//     held it, or held the rest of a spurt past MaxDelay) is played late,
+//     not cut, up to LateStart (1.5 s). Tor's stalls of half a second to
+//     well over a second, often at the start of a spurt, would otherwise
+//     cost whole words.
 //   - Catching up: a new talk spurt starts as soon as its first frame is
 //     due, so the silence between spurts absorbs excess delay first. Within
 //     a spurt, when the delay exceeds the target by at least a packet and
@@ -29,8 +34,17 @@
 //     the average bytes per frame or less) at once, others only after the
 //     excess has lasted a second, and then at most one per 100 ms. Delay
 //     therefore does not pile up over a long talk.
-//   - Hard bound: the delay never exceeds MaxDelay; frames that would need
-//     more are discarded and counted as late.
+//   - Bounds: within a talk spurt the delay never rises above MaxDelay, or
+//     above the delay the spurt started with if that was larger (then the
+//     bound follows the delay down as catch-up drops and pauses shed it);
+//     no delay ever exceeds LateStart. Frames that would need more are
+//     discarded and counted as late. Config.LateStart = MaxDelay makes
+//     MaxDelay a hard bound on every frame, as it was before late starts.
+//
+// A sender whose sequence numbers count the pauses between spurts (the
+// official client and Tumble count 10 ms frames in time) says by its
+// numbers when a packet is late, so a late packet of such a sender is
+// never taken for a renumbering (see learnTimed in numbering.go).
 //
 // Senders number packets in one of two ways: by 10 ms frames (the official
 // client, +2 per 20 ms packet) or +1 per packet (gumble-based bots, some web

@@ -41,6 +41,26 @@ type numbering struct {
 	// votes counts the steps in a row that looked like frame counting
 	// while packet counting is assumed.
 	votes int
+	// timed: the sender's numbers were last seen to count the pause
+	// before a talk spurt, as Tumble's and the official client's 10 ms
+	// frame counters do, so they count time and a packet that arrives
+	// later than its number says was held up by the network.
+	timed bool
+}
+
+// learnTimed looks at the first packet of a talk spurt, diff frames
+// after the end of the previous one and arriving at rel: numbers that
+// skipped at least half the time since the newest packet arrived count
+// time; a step of at most a packet across a pause longer than 2*jumpSlack
+// does not.
+func (n *numbering) learnTimed(diff int64, rel time.Duration) {
+	elapsed := rel - n.lastRel
+	switch {
+	case diff > MaxPacketFrames && time.Duration(diff)*FrameDuration >= elapsed/2:
+		n.timed = true
+	case diff <= MaxPacketFrames && elapsed > 2*jumpSlack:
+		n.timed = false
+	}
 }
 
 // learn compares wire with the newest packet's number and adapts the

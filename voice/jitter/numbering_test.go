@@ -208,3 +208,41 @@ func TestNumberingWithoutTerminators(t *testing.T) {
 		}
 	}
 }
+
+func TestTimedSenderPathSlows(t *testing.T) {
+	// A sender that counts 10 ms frames in time (Tumble, the official
+	// client): its second spurt's numbers skip the pause, so the buffer
+	// learns that they count time. Mid-spurt the path gets 700 ms slower
+	// and stays so: packets arrive late at the sender's pace. That is the
+	// network, not a renumbering: no remap, and the audio is played late
+	// rather than skipped.
+	var tr Trace
+	add := func(from, to int, latency func(i int) time.Duration) {
+		for i := from; i < to; i++ {
+			sent := time.Duration(2*(i+1)) * FrameDuration
+			tr.Packets = append(tr.Packets, Packet{Seq: uint64(2 * i), Frames: 2, Size: 40,
+				Terminator: i == to-1, Sent: sent, At: sent + latency(i)})
+		}
+	}
+	fixed := func(int) time.Duration { return 100 * time.Millisecond }
+	add(0, 100, fixed)   // 2 s
+	add(150, 250, fixed) // 1 s pause, counted by the numbers
+	add(300, 800, func(i int) time.Duration {
+		if i < 400 {
+			return 100 * time.Millisecond
+		}
+		return 800 * time.Millisecond
+	})
+	tr.Name = "path slows"
+	r := mustReplay(t, tr, Config{})
+	if r.Stats.Remaps != 0 || r.Stats.Late != 0 {
+		t.Errorf("%d remaps, %d frames late, want none", r.Stats.Remaps, r.Stats.Late)
+	}
+	// Played up to 700 ms late rather than cut at MaxDelay.
+	if r.MaxDelayMs < 600 || r.MaxDelayMs > ms(DefaultLateStart) {
+		t.Errorf("delay reached %.0f ms, want about 700", r.MaxDelayMs)
+	}
+	if r.LateLossPct > 10 {
+		t.Errorf("late loss %.1f%%", r.LateLossPct)
+	}
+}

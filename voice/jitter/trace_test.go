@@ -96,7 +96,7 @@ func TestTorSensitivity(t *testing.T) {
 			}
 			t.Logf("%-12s %s: late loss %.2f%%, added delay %.1f ms (p95 %.0f), network jitter p95 %.0f ms",
 				kind, net, r.LateLossPct, r.AddedDelayMeanMs, r.AddedDelayP95Ms, r.NetworkJitterP95Ms)
-			if r.LateLossPct > 6 || r.MaxDelayMs > ms(DefaultMaxDelay+FrameDuration) || r.AddedDelayMeanMs > 150 {
+			if r.LateLossPct > 6 || r.MaxDelayMs > ms(DefaultLateStart+FrameDuration) || r.AddedDelayMeanMs > 150 {
 				t.Errorf("%s %s: %v", kind, net, r)
 			}
 		}
