@@ -22,8 +22,12 @@ const linkProtocolVersion = "1.2.0"
 //
 // Parts may be percent-encoded; an IPv6 host is written in brackets; the
 // port defaults to 64738. The path names a channel below the root channel.
-// The "title" query parameter becomes the label, "version" and any other
-// parameter are ignored.
+// The "title" query parameter becomes the label. Two Tumble-specific
+// parameters, which other clients ignore, make an invitation complete:
+// "pin" is the SHA-256 fingerprint of the server's certificate (64 hex
+// digits; the first connection is then pinned to it) and "auth" the onion
+// service client authorization key (see ParseClientAuthKey). "version" and
+// any other parameter are ignored.
 //
 // The result has the server fields (label, address, port, user name,
 // password, channel) normalized and checked, but no ID, isolation
@@ -78,9 +82,16 @@ func ParseLink(s string) (Bookmark, error) {
 		return Bookmark{}, fmt.Errorf("app: parse link: query: %w", err)
 	}
 	b.Label = q.Get("title")
+	b.ClientAuthKey = q.Get("auth")
+	pin := q.Get("pin")
 	b.Normalize()
 	var errs fieldErrs
 	b.validateServerFields(&errs, false)
+	if pin != "" {
+		fp, err := NormalizeFingerprint(pin)
+		errs.add("pinned_fingerprint", err)
+		b.PinnedFingerprint = fp
+	}
 	if err := errs.join(); err != nil {
 		return Bookmark{}, fmt.Errorf("app: parse link: %w", err)
 	}
@@ -98,12 +109,17 @@ type LinkOptions struct {
 	// OmitUsername leaves the user name out, for a link meant for someone
 	// else.
 	OmitUsername bool
+	// Invite makes an invitation: the link also carries the pinned
+	// certificate fingerprint ("pin") and the client authorization key
+	// ("auth"), if the bookmark has them. Only for the guest it is meant
+	// for: the key is a secret.
+	Invite bool
 }
 
 // FormatLink renders b as a mumble:// link that ParseLink and the official
-// Mumble client understand. The password is included only if asked; the
-// client authorization key, isolation credentials, identity and pinned
-// fingerprint never are.
+// Mumble client understand. The password is included only if asked, the
+// client authorization key and pinned fingerprint only in an invitation;
+// the isolation credentials and identity never are.
 func FormatLink(b Bookmark, opt LinkOptions) string {
 	u := url.URL{Scheme: "mumble"}
 	addr := NormalizeAddress(b.Address)
@@ -145,6 +161,14 @@ func FormatLink(b Bookmark, opt LinkOptions) string {
 	q.Set("version", linkProtocolVersion)
 	if b.Label != "" && b.Label != addr {
 		q.Set("title", b.Label)
+	}
+	if opt.Invite {
+		if b.PinnedFingerprint != "" {
+			q.Set("pin", b.PinnedFingerprint)
+		}
+		if b.ClientAuthKey != "" {
+			q.Set("auth", b.ClientAuthKey)
+		}
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
