@@ -78,3 +78,7 @@ func pemFingerprint(data []byte) (string, error) {
 	}
 	return Fingerprint(blk.Bytes), nil
 }
+
+// CertificateFingerprint returns the fingerprint (see Fingerprint) of the
+// certificate in a PEM file's contents.
+func CertificateFingerprint(pemData []byte) (string, error) { return pemFingerprint(pemData) }
