@@ -299,6 +299,16 @@ func (r *Room) ServerAddr() string {
 	return r.server.Addr
 }
 
+// ServerPid returns the server's process id, or 0 before Start.
+func (r *Room) ServerPid() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.server == nil {
+		return 0
+	}
+	return r.server.Pid()
+}
+
 // Guests returns the guests' names, sorted.
 func (r *Room) Guests() []string {
 	r.mu.Lock()

@@ -188,24 +188,43 @@ func (h *HostedService) unpublish() error {
 	return h.command("RESETCONF HiddenServiceDir HiddenServicePort")
 }
 
-// waitUploaded waits for the first successful upload of a descriptor
-// announced on events, or until all uploads so far failed.
+// waitUploaded waits until the descriptors announced on events (after the
+// caller changed the configuration) have been uploaded: every UPLOAD has
+// ended, at least one of them successfully. Tor announces a round's
+// uploads together, so once one has finished the set is complete. It
+// fails if all of them failed.
 func waitUploaded(ctx context.Context, emb *embedded, events <-chan *control.HSDescEvent) error {
-	uploads := 0
+	pending := map[string]int{}
+	uploaded := 0
 	var failures []string
 	for {
 		select {
 		case ev := <-events:
 			switch ev.Action {
 			case "UPLOAD":
-				uploads++
+				pending[ev.HSDir]++
+				continue
 			case "UPLOADED":
-				return nil
-			case "FAILED":
-				failures = append(failures, fmt.Sprintf("%s: %s", ev.HSDir, ev.Reason))
-				if len(failures) >= uploads {
-					return fmt.Errorf("descriptor upload failed: %s", strings.Join(failures, "; "))
+				if pending[ev.HSDir] == 0 {
+					continue // an upload from before the change
 				}
+				uploaded++
+			case "FAILED":
+				if pending[ev.HSDir] == 0 {
+					continue
+				}
+				failures = append(failures, fmt.Sprintf("%s: %s", ev.HSDir, ev.Reason))
+			default:
+				continue
+			}
+			if pending[ev.HSDir]--; pending[ev.HSDir] == 0 {
+				delete(pending, ev.HSDir)
+			}
+			if len(pending) == 0 {
+				if uploaded > 0 {
+					return nil
+				}
+				return fmt.Errorf("descriptor upload failed: %s", strings.Join(failures, "; "))
 			}
 		case <-emb.pumpDone:
 			return ErrTorExited

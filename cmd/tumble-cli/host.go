@@ -108,6 +108,18 @@ func runHost(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer room.Stop()
+	// Guests known before the start are in the first descriptor.
+	known := map[string]bool{}
+	for _, g := range room.Guests() {
+		known[g] = true
+	}
+	for _, g := range o.guests {
+		if !known[g] {
+			if _, err := room.AddGuest(ctx, g); err != nil {
+				return err
+			}
+		}
+	}
 	start := time.Now()
 	net, err := newNetwork(ctx, &o.options, ev)
 	if err != nil {
@@ -129,13 +141,12 @@ func runHost(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	ev.emit("room-ready", field{"onion", room.Onion()}, field{"port", app.RoomPort}, field{"server", room.ServerAddr()},
-		field{"fingerprint", room.Fingerprint()}, field{"seconds", time.Since(start).Seconds()})
+		field{"fingerprint", room.Fingerprint()}, field{"dir", room.Dir()}, field{"server_pid", room.ServerPid()},
+		field{"seconds", time.Since(start).Seconds()})
 	for _, g := range o.guests {
 		link, err := room.Invite(g)
-		if err != nil { // a new guest
-			if link, err = room.AddGuest(ctx, g); err != nil {
-				return err
-			}
+		if err != nil {
+			return err
 		}
 		if err := o.emitInvite(ev, g, link); err != nil {
 			return err
