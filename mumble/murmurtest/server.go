@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tumble-voip/tumble/mumble/murmur"
 )
 
 // Timeouts for starting and stopping a server.
@@ -182,11 +184,11 @@ func StartProcess(ctx context.Context, dir string, opts Options) (*Server, error
 	iniPath := filepath.Join(dir, iniName)
 
 	for attempt := 1; ; attempt++ {
-		port, err := freePort()
+		port, err := murmur.FreePort()
 		if err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(iniPath, renderINI(iniSettings(dir, port, &opts))); err != nil {
+		if err := murmur.WriteFileAtomic(iniPath, murmur.FormatINI("written by murmurtest", iniSettings(dir, port, &opts)), 0o600); err != nil {
 			return nil, fmt.Errorf("murmurtest: write ini: %w", err)
 		}
 		if attempt == 1 {
@@ -366,28 +368,6 @@ func fetchCertificate(ctx context.Context, addr string) (*x509.Certificate, erro
 	return certs[0], nil
 }
 
-// freePort returns a port that is free on 127.0.0.1 for both TCP and UDP
-// (a Mumble server binds both) at the time of the call.
-func freePort() (int, error) {
-	var lastErr error
-	for range 20 {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("murmurtest: find a free port: %w", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		l.Close()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		u.Close()
-		return port, nil
-	}
-	return 0, fmt.Errorf("murmurtest: find a port free for TCP and UDP: %w", lastErr)
-}
-
 // Fingerprint returns the hex-encoded SHA-256 digest of the server's leaf
 // certificate (its DER bytes), as seen in a TLS handshake with Addr when the
 // server started.
@@ -515,29 +495,6 @@ func checkOptions(opts *Options) error {
 		if _, ok := opts.Extra[k]; ok {
 			return fmt.Errorf("murmurtest: Options.Extra may not set %q", k)
 		}
-	}
-	return nil
-}
-
-// writeFileAtomic writes data to a temporary file next to name and renames
-// it into place.
-func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), name); err != nil {
-		os.Remove(f.Name())
-		return err
 	}
 	return nil
 }
