@@ -107,3 +107,15 @@ if [[ ",$TAGS," == *,libtor,* ]]; then
 	emit tor_start_to_connected_embedded_ms "$(metric "$f" BenchmarkTorConnect/embedded start_to_connected_ms)" ms
 	emit tor_start_to_connected_socks_ms "$(metric "$f" BenchmarkTorConnect/socks start_to_connected_ms)" ms
 fi
+
+# Hosting a room (issue #13): click (room start, Tor up) to a guest
+# connected through the onion, split into murmurd start, onion publication
+# and descriptor reachable; and the idle memory of Tumble + murmurd.
+if [[ ",$TAGS," == *,libtor,* ]]; then
+	f=$(bench ./cmd/tumble-cli/ '^BenchmarkHost$' 3x)
+	emit host_click_to_onion_reachable_ms "$(metric "$f" BenchmarkHost click_to_reachable_ms)" ms
+	emit host_murmurd_start_ms "$(metric "$f" BenchmarkHost murmurd_start_ms)" ms
+	emit host_onion_publish_ms "$(metric "$f" BenchmarkHost onion_publish_ms)" ms
+	emit host_descriptor_reachable_ms "$(metric "$f" BenchmarkHost descriptor_reachable_ms)" ms
+	emit host_idle_rss_mb "$(metric "$f" BenchmarkHost idle_rss_mb)" MB
+fi
