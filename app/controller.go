@@ -101,6 +101,8 @@ type Controller struct {
 	sess      *session // current session, nil when idle
 	closed    bool
 	sessions  sync.WaitGroup
+
+	host roomHost // the hosted room (roomhost.go)
 }
 
 // ErrControllerClosed is returned by intents after Close.
@@ -246,6 +248,7 @@ func (c *Controller) State() State {
 		st = sess.snapshot()
 	}
 	st.Tor = ts
+	st.Room = c.roomView()
 	if st.Audio == "" {
 		st.Audio = audio
 	}
@@ -793,9 +796,10 @@ func (c *Controller) Close() error {
 	}
 	c.watchers = nil
 	c.mu.Unlock()
+	roomErr := c.StopRoom()
 	c.stop()
 	c.sessions.Wait()
-	return c.tors.closeAll()
+	return errors.Join(roomErr, c.tors.closeAll())
 }
 
 // logf logs a diagnostic message if a logger is configured.

@@ -278,6 +278,8 @@ const MaxChatLines = 500
 type State struct {
 	// Phase is where the session stands.
 	Phase Phase
+	// Room is the room this Tumble hosts, if any.
+	Room RoomView
 	// Bookmark is the bookmark being used, nil when idle.
 	Bookmark *Bookmark
 	// Tor is Tor's status.

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cretz/bine/control"
 	"github.com/cretz/bine/torutil"
@@ -165,11 +166,29 @@ func (h *HostedService) publish(ctx context.Context, clients map[string]ClientAu
 	// new descriptors, while intro points and circuits stay.
 	cmd := "SETCONF HiddenServiceDir=" + torutil.EscapeSimpleQuotedString(h.dir) +
 		" HiddenServicePort=" + torutil.EscapeSimpleQuotedString(strconv.Itoa(h.port)+" "+h.target)
-	if err := h.command(cmd); err != nil {
-		return err
+	for attempt := 1; ; attempt++ {
+		if err := h.command(cmd); err != nil {
+			return err
+		}
+		err := waitUploaded(ctx, h.emb, events)
+		if !errors.Is(err, errRejected) || attempt == 3 {
+			return err
+		}
+		// Tor derives a descriptor's revision counter from the clock in
+		// seconds, and directories refuse one that is not newer than what
+		// they have: a second change within the same second is rejected.
+		// Publish again in the next second.
+		next := time.Until(time.Now().Truncate(time.Second).Add(time.Second))
+		select {
+		case <-time.After(next):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	return waitUploaded(ctx, h.emb, events)
 }
+
+// errRejected is wrapped when every directory rejected the descriptor.
+var errRejected = errors.New("rejected by every directory (not newer than theirs)")
 
 func (h *HostedService) command(cmd string) error {
 	h.emb.ctlMu.Lock()
@@ -196,6 +215,7 @@ func (h *HostedService) unpublish() error {
 func waitUploaded(ctx context.Context, emb *embedded, events <-chan *control.HSDescEvent) error {
 	pending := map[string]int{}
 	uploaded := 0
+	rejectedOnly := true
 	var failures []string
 	for {
 		select {
@@ -214,6 +234,9 @@ func waitUploaded(ctx context.Context, emb *embedded, events <-chan *control.HSD
 					continue
 				}
 				failures = append(failures, fmt.Sprintf("%s: %s", ev.HSDir, ev.Reason))
+				if ev.Reason != "UPLOAD_REJECTED" {
+					rejectedOnly = false
+				}
 			default:
 				continue
 			}
@@ -223,6 +246,9 @@ func waitUploaded(ctx context.Context, emb *embedded, events <-chan *control.HSD
 			if len(pending) == 0 {
 				if uploaded > 0 {
 					return nil
+				}
+				if rejectedOnly {
+					return fmt.Errorf("descriptor upload: %w", errRejected)
 				}
 				return fmt.Errorf("descriptor upload failed: %s", strings.Join(failures, "; "))
 			}
