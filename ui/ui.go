@@ -56,6 +56,7 @@ type Options struct {
 type UI struct {
 	fyneApp fyne.App
 	ctrl    Controller
+	host    *hostDialog // the open Host dialog, or nil
 	win     fyne.Window
 	opts    Options
 
@@ -146,6 +147,9 @@ func (u *UI) apply(st app.State) {
 		u.panes.showTab(tabChannels)
 	}
 	u.showProblem(st)
+	if u.host != nil {
+		u.host.apply(st)
+	}
 }
 
 // Start follows the controller: every change it signals is shown through
