@@ -70,7 +70,7 @@ func (u *UI) showHost() {
 	hd.invite.Wrapping = fyne.TextWrapBreak
 	hd.invite.SetPlaceHolder("The invitation appears here.")
 	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
-		u.win.Clipboard().SetContent(hd.invite.Text)
+		fyne.CurrentApp().Clipboard().SetContent(hd.invite.Text)
 	})
 	hd.qr = canvas.NewImageFromImage(nil)
 	hd.qr.FillMode = canvas.ImageFillContain
