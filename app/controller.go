@@ -110,6 +110,8 @@ type Controller struct {
 	chats     chatHistory
 	closed    bool
 	sessions  sync.WaitGroup
+
+	host roomHost // the hosted room (roomhost.go)
 }
 
 // ErrControllerClosed is returned by intents after Close.
@@ -262,6 +264,7 @@ func (c *Controller) State() State {
 		st = sess.snapshot()
 	}
 	st.Tor = ts
+	st.Hosting = c.roomView()
 	if st.Audio == "" {
 		st.Audio = audio
 	}
@@ -903,9 +906,10 @@ func (c *Controller) Close() error {
 	}
 	c.watchers = nil
 	c.mu.Unlock()
+	roomErr := c.StopRoom()
 	c.stop()
 	c.sessions.Wait()
-	return c.tors.closeAll()
+	return errors.Join(roomErr, c.tors.closeAll())
 }
 
 // logf logs a diagnostic message if a logger is configured.

@@ -62,6 +62,44 @@ func TestControllerEmbeddedTor(t *testing.T) {
 	// A second connection reuses the running Tor.
 	c.Disconnect()
 	connect(t, c, b)
+
+	// Host a room (the embedded Tor runs once per process, so here): the
+	// host joins it through its own onion service with client authorization.
+	if err := c.StartRoom(RoomConfig{Name: "Hosted", ClientAuth: true}); err != nil {
+		t.Fatal(err)
+	}
+	var phases []RoomPhase
+	st = waitFor(t, c, "joined the hosted room", func(st State) bool {
+		if st.Hosting.Phase == RoomFailed {
+			t.Fatalf("room failed: %v", st.Hosting.Err)
+		}
+		if n := len(phases); n == 0 || phases[n-1] != st.Hosting.Phase {
+			phases = append(phases, st.Hosting.Phase)
+		}
+		return st.Hosting.Phase == RoomReady && st.Phase == PhaseConnected && st.Bookmark != nil &&
+			st.Bookmark.Address == st.Hosting.Onion && st.Root != nil
+	})
+	t.Logf("room phases %v; root channel %q", phases, st.Root.Name)
+	if st.Root.Name != "Hosted" {
+		t.Errorf("root channel %q, want the room's name", st.Root.Name)
+	}
+	if got := st.Hosting.Guests; len(got) != 1 || got[0] != "host" {
+		t.Errorf("guests %v, want [host]", got)
+	}
+	if _, err := c.AddGuest("guest1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RevokeGuest("guest1"); err != nil {
+		t.Fatal(err)
+	}
+	room := c.hostedRoom()
+	dir := room.Dir()
+	if err := c.StopRoom(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("amnesic room directory %s remains: %v", dir, err)
+	}
 }
 
 // bridgesChildEnv carries bridgesJob to TestControllerBridgesChild.

@@ -24,11 +24,12 @@ const linkProtocolVersion = "1.2.0"
 //
 // Parts may be percent-encoded; an IPv6 host is written in brackets; the
 // port defaults to 64738. The path names a channel below the root channel.
-// The "title" query parameter becomes the label; "pin" (Tumble's own, which
-// other clients ignore) is the server certificate's SHA-256 fingerprint,
-// kept as the bookmark's PinnedFingerprint so that a link kept somewhere
-// safe authenticates the server on first use too; "version" and any other
-// parameter are ignored.
+// The "title" query parameter becomes the label. Two Tumble-specific
+// parameters, which other clients ignore, make an invitation complete:
+// "pin" is the SHA-256 fingerprint of the server's certificate (64 hex
+// digits; the first connection is then pinned to it) and "auth" the onion
+// service client authorization key (see ParseClientAuthKey). "version" and
+// any other parameter are ignored.
 //
 // The result has the server fields (label, address, port, user name,
 // password, channel) normalized and checked, but no ID, isolation
@@ -83,16 +84,20 @@ func ParseLink(s string) (Bookmark, error) {
 		return Bookmark{}, fmt.Errorf("app: parse link: query: %w", err)
 	}
 	b.Label = q.Get("title")
-	if pin := q.Get("pin"); pin != "" {
-		fp, err := mumble.ParseFingerprint(pin)
-		if err != nil {
-			return Bookmark{}, fmt.Errorf("app: parse link: pin: %w", err)
-		}
-		b.PinnedFingerprint = fp
-	}
+	pin, auth := q.Get("pin"), q.Get("auth")
 	b.Normalize()
 	var errs fieldErrs
 	b.validateServerFields(&errs, false)
+	if pin != "" {
+		fp, err := mumble.ParseFingerprint(pin)
+		errs.add("pinned_fingerprint", err)
+		b.PinnedFingerprint = fp
+	}
+	if auth != "" {
+		if err := b.SetClientAuthKey(auth); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errs.join(); err != nil {
 		return Bookmark{}, fmt.Errorf("app: parse link: %w", err)
 	}
@@ -110,13 +115,19 @@ type LinkOptions struct {
 	// OmitUsername leaves the user name out, for a link meant for someone
 	// else.
 	OmitUsername bool
+	// Invite makes an invitation: the link also carries the pinned
+	// certificate fingerprint ("pin") and the client authorization key
+	// ("auth"), if the bookmark has them. Only for the guest it is meant
+	// for: the key is a secret.
+	Invite bool
 }
 
 // FormatLink renders b as a mumble:// link that ParseLink and the official
 // Mumble client understand. The password is included only if asked; the
-// pinned fingerprint is, as the "pin" parameter (it is public: it only
-// lets the importer recognise the server); the client authorization key,
-// isolation credentials and identity never are.
+// pinned fingerprint always is, as the "pin" parameter (it is public: it
+// only lets the importer recognise the server); the client authorization
+// key only in an invitation; the isolation credentials and identity never
+// are.
 func FormatLink(b Bookmark, opt LinkOptions) string {
 	u := url.URL{Scheme: "mumble"}
 	addr := NormalizeAddress(b.Address)
@@ -161,6 +172,9 @@ func FormatLink(b Bookmark, opt LinkOptions) string {
 	}
 	if !b.PinnedFingerprint.IsZero() {
 		q.Set("pin", b.PinnedFingerprint.String())
+	}
+	if opt.Invite && !b.ClientAuthKey.IsZero() {
+		q.Set("auth", b.ClientAuthKey.String())
 	}
 	u.RawQuery = q.Encode()
 	return u.String()

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/makiuchi-d/gozxing"
+	qrreader "github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/tumble-voip/tumble/mumble"
 )
 
@@ -196,5 +198,59 @@ func TestLinkKeepsPin(t *testing.T) {
 	}
 	if got, err := ParseLink("mumble://h.example/"); err != nil || !got.PinnedFingerprint.IsZero() {
 		t.Errorf("no pin: %q, %v", got.PinnedFingerprint, err)
+	}
+}
+
+func TestInviteLink(t *testing.T) {
+	onion := "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion"
+	key := "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd:descriptor:x25519:" + strings.Repeat("A", 52)
+	pin := strings.Repeat("ab", 32)
+	b := Bookmark{Label: "Our room", Address: onion, Port: 41234, Username: "guest-1", Password: "s3cret&=?"}
+	if err := b.SetClientAuthKey(key); err != nil {
+		t.Fatal(err)
+	}
+	b.PinnedFingerprint, _ = mumble.ParseFingerprint(pin)
+	link := FormatLink(b, LinkOptions{IncludePassword: true, Invite: true})
+	got, err := ParseLink(link)
+	if err != nil {
+		t.Fatalf("ParseLink(%s): %v", link, err)
+	}
+	if got.Address != onion || got.Port != 41234 || got.Username != "guest-1" || got.Password != b.Password ||
+		got.ClientAuthKey.String() != b.ClientAuthKey.String() || got.PinnedFingerprint != b.PinnedFingerprint || got.Label != "Our room" {
+		t.Errorf("round trip of %s:\n got %+v", link, got)
+	}
+	// Without Invite, no secret beyond the password (the pin is public).
+	plain := FormatLink(b, LinkOptions{IncludePassword: true})
+	if strings.Contains(plain, "auth=") {
+		t.Errorf("plain link carries the client key: %s", plain)
+	}
+	// Bad invitation fields are refused with a field name.
+	for _, bad := range []string{
+		"mumble://" + onion + "/?pin=xyz",
+		"mumble://" + onion + "/?auth=notakey",
+		"mumble://example.org/?auth=" + strings.Repeat("A", 52),
+	} {
+		if _, err := ParseLink(bad); err == nil {
+			t.Errorf("ParseLink(%s) accepted", bad)
+		}
+	}
+}
+
+func TestInviteQR(t *testing.T) {
+	link := "mumble://guest@pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion:41234/?auth=x&pin=" + strings.Repeat("ab", 32)
+	img, err := InviteQR(link, 384)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrreader.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("decode QR: %v", err)
+	}
+	if res.GetText() != link {
+		t.Errorf("QR says %q, want %q", res.GetText(), link)
 	}
 }

@@ -302,6 +302,8 @@ const MaxChatLines = 500
 type State struct {
 	// Phase is where the session stands.
 	Phase Phase
+	// Hosting is the room this Tumble hosts, if any.
+	Hosting RoomView
 	// Bookmark is the bookmark being used, nil when idle.
 	Bookmark *Bookmark
 	// Tor is Tor's status.

@@ -176,3 +176,15 @@ emit e2e_bytes_per_packet "$(metric "$f" BenchmarkSealOpen bytes/packet)" bytes
 f=$(bench ./mumble/e2e/ '^BenchmarkRekeyAfterLeave$' 3x)
 emit e2e_rekey_ms "$(metric "$f" BenchmarkRekeyAfterLeave/1.5 rekey_ms)" ms
 emit e2e_rekey_ms_murmur13 "$(metric "$f" BenchmarkRekeyAfterLeave/1.3 rekey_ms)" ms
+
+# Hosting a room (issue #13): click (room start, Tor up) to a guest
+# connected through the onion, split into murmurd start, onion publication
+# and descriptor reachable; and the idle memory of Tumble + murmurd.
+if [[ ",$TAGS," == *,libtor,* ]]; then
+	f=$(bench ./cmd/tumble-cli/ '^BenchmarkHost$' 3x)
+	emit host_click_to_onion_reachable_ms "$(metric "$f" BenchmarkHost click_to_reachable_ms)" ms
+	emit host_murmurd_start_ms "$(metric "$f" BenchmarkHost murmurd_start_ms)" ms
+	emit host_onion_publish_ms "$(metric "$f" BenchmarkHost onion_publish_ms)" ms
+	emit host_descriptor_reachable_ms "$(metric "$f" BenchmarkHost descriptor_reachable_ms)" ms
+	emit host_idle_rss_mb "$(metric "$f" BenchmarkHost idle_rss_mb)" MB
+fi

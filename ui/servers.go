@@ -54,6 +54,7 @@ func newServersPane(u *UI) *serversPane {
 	}
 	p.add = widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() { p.showEditor(nil) })
 	p.imp = widget.NewButtonWithIcon("Import link", theme.ContentPasteIcon(), p.showImport)
+	host := widget.NewButtonWithIcon("Host", theme.HomeIcon(), u.showHost)
 	p.edit = widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), func() {
 		if b, ok := p.selectedBookmark(); ok {
 			p.showEditor(&b)
@@ -66,7 +67,7 @@ func newServersPane(u *UI) *serversPane {
 	p.empty.Wrapping = fyne.TextWrapWord
 
 	p.title = widget.NewLabelWithStyle("Servers", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	tools := container.NewHBox(p.add, p.imp, p.fileButton(), layout.NewSpacer(), p.edit, p.del, p.up, p.down)
+	tools := container.NewHBox(p.add, p.imp, p.fileButton(), host, layout.NewSpacer(), p.edit, p.del, p.up, p.down)
 	p.obj = container.NewBorder(container.NewVBox(p.title, tools), nil, nil, nil,
 		container.NewStack(p.list, container.NewVBox(p.empty)))
 	p.updateButtons()

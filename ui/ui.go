@@ -56,6 +56,7 @@ type Options struct {
 type UI struct {
 	fyneApp fyne.App
 	ctrl    Controller
+	host    *hostDialog // the open Host dialog, or nil
 	win     fyne.Window
 	opts    Options
 
@@ -149,6 +150,9 @@ func (u *UI) apply(st app.State) {
 	}
 	u.showProblem(st)
 	u.showCertificateQuestion(st)
+	if u.host != nil {
+		u.host.apply(st)
+	}
 }
 
 // Start follows the controller: every change it signals is shown through

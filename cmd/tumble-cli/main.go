@@ -47,6 +47,9 @@ func oneLine(err error) string {
 
 // run is the whole program, testable without a process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	if len(args) > 0 && args[0] == "host" {
+		return runHost(ctx, args[1:], os.Stdin, stdout, stderr)
+	}
 	o, err := parseOptions(args, stderr, os.Getenv)
 	if err != nil {
 		return err

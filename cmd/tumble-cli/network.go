@@ -121,13 +121,17 @@ func newNetwork(ctx context.Context, o *options, ev *eventWriter) (*network, err
 	}
 	n.dialer = srv.Isolated(iso)
 
-	if o.clientAuth != "" {
-		b, err := os.ReadFile(o.clientAuth)
-		if err != nil {
-			srv.Close()
-			return nil, fmt.Errorf("--client-auth-file: %w", err)
+	if o.clientAuth != "" || o.clientAuthLine != "" {
+		line := o.clientAuthLine
+		if o.clientAuth != "" {
+			b, err := os.ReadFile(o.clientAuth)
+			if err != nil {
+				srv.Close()
+				return nil, fmt.Errorf("--client-auth-file: %w", err)
+			}
+			line = string(b)
 		}
-		k, err := tor.ParseClientAuthKey(strings.TrimSpace(string(b)))
+		k, err := tor.ParseClientAuthKey(strings.TrimSpace(line))
 		if err != nil {
 			srv.Close()
 			return nil, fmt.Errorf("--client-auth-file %s: %w", o.clientAuth, err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tumble-voip/tumble/app"
 	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/tor"
 	"github.com/tumble-voip/tumble/voice"
@@ -58,6 +59,7 @@ type options struct {
 	e2eIdentity     string   // E2E identity key file
 	e2eTrust        string   // known members' keys file
 	e2eMembers      int      // wait for this many members before sending
+	clientAuthLine  string   // client authorization key from --link-file
 }
 
 // usageHeader is printed above the flag list by --help.
@@ -79,7 +81,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 		fmt.Fprint(fs.Output(), usageHeader)
 		printVisibleDefaults(fs)
 	}
-	passwordFile := ""
+	passwordFile, linkFile := "", ""
 	tokens := ""
 	fs.StringVar(&o.server, "server", "", "Mumble server `HOST:PORT` (a .onion name is sent to Tor as a name)")
 	fs.StringVar(&o.user, "user", "", "user `NAME`")
@@ -97,6 +99,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.StringVar(&bridgesFile, "bridges-file", "", "read bridge lines from `FILE`, one per line (as --bridge)")
 	fs.StringVar(&o.torDataDir, "tor-data-dir", "", "embedded Tor data `DIR` (default under the user config directory)")
 	fs.BoolVar(&o.amnesic, "amnesic", false, "keep Tor state in a temporary directory removed on exit; write nothing else")
+	fs.StringVar(&linkFile, "link-file", "", "take server, user, password, pinned certificate and client key from the mumble:// link\n(an invitation) in `FILE`; other flags override")
 	fs.StringVar(&o.clientAuth, "client-auth-file", "", "onion client authorization key `FILE` (<addr>:descriptor:x25519:<key>)")
 	fs.StringVar(&o.isolation, "isolation", "", "SOCKS isolation `USER:PASS` for this server's circuits (default: random per run)")
 	fs.StringVar(&o.sendWAV, "send-wav", "", "send `FILE` (48 kHz mono 16-bit WAV) as voice in real time, through the app's send path\n(see --transmit, --noise-suppression, --max-amplification)")
@@ -130,6 +133,30 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var link *app.Bookmark
+	if linkFile != "" {
+		data, err := os.ReadFile(linkFile)
+		if err != nil {
+			return nil, fmt.Errorf("--link-file: %w", err)
+		}
+		b, err := app.ParseLink(string(data))
+		if err != nil {
+			return nil, fmt.Errorf("--link-file %s: %w", linkFile, err)
+		}
+		link = &b
+		if o.server == "" {
+			o.server = net.JoinHostPort(b.Address, strconv.Itoa(b.Port))
+		}
+		if o.user == "" {
+			o.user = b.Username
+		}
+		if o.pin.IsZero() {
+			o.pin = b.PinnedFingerprint
+		}
+		if o.clientAuth == "" && !b.ClientAuthKey.IsZero() {
+			o.clientAuthLine = b.ClientAuthKey.String()
+		}
 	}
 	if o.server == "" {
 		return nil, errors.New("--server HOST:PORT is required")
@@ -189,6 +216,8 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 			return nil, fmt.Errorf("--password-file: %w", err)
 		}
 		o.password = strings.TrimRight(string(b), "\r\n")
+	} else if link != nil && link.Password != "" {
+		o.password = link.Password
 	} else {
 		o.password = getenv("TUMBLE_PASSWORD")
 	}

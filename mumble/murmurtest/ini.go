@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tumble-voip/tumble/mumble/murmur"
 )
 
 // File names inside Server.Dir.
@@ -22,9 +23,9 @@ const (
 // Extra keys override the defaults.
 func iniSettings(dir string, port int, opts *Options) map[string]string {
 	m := map[string]string{
-		"database":        iniQuote(filepath.Join(dir, databaseName)),
-		"logfile":         iniQuote(filepath.Join(dir, logfileName)),
-		"pidfile":         iniQuote(filepath.Join(dir, pidfileName)),
+		"database":        murmur.QuoteINI(filepath.Join(dir, databaseName)),
+		"logfile":         murmur.QuoteINI(filepath.Join(dir, logfileName)),
+		"pidfile":         murmur.QuoteINI(filepath.Join(dir, pidfileName)),
 		"host":            "127.0.0.1",
 		"port":            strconv.Itoa(port),
 		"ice":             `""`,
@@ -35,8 +36,8 @@ func iniSettings(dir string, port int, opts *Options) map[string]string {
 		// A fixed, cheap PBKDF2 count: without it each new database runs a
 		// one-second benchmark to choose one.
 		"kdfiterations":  "1000",
-		"welcometext":    iniQuote(opts.Welcome),
-		"serverpassword": iniQuote(opts.Password),
+		"welcometext":    murmur.QuoteINI(opts.Welcome),
+		"serverpassword": murmur.QuoteINI(opts.Password),
 	}
 	if os.Geteuid() == 0 {
 		// As root the server would switch to the mumble-server user and could
@@ -53,46 +54,6 @@ func iniSettings(dir string, port int, opts *Options) map[string]string {
 		m[k] = v
 	}
 	return m
-}
-
-// renderINI writes settings as an ini file, one key per line in key order.
-func renderINI(settings map[string]string) []byte {
-	keys := make([]string, 0, len(settings))
-	for k := range settings {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var b strings.Builder
-	b.WriteString("; written by murmurtest\n")
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%s\n", k, settings[k])
-	}
-	return []byte(b.String())
-}
-
-// iniQuote returns s as a double-quoted Qt (QSettings) ini value, so that
-// commas, semicolons, quotes, backslashes and line breaks survive.
-func iniQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // checkExtra rejects Extra entries that would break the ini file's structure.

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tumble-voip/tumble/mumble/murmur"
 )
 
 // Timeouts for starting and stopping a server.
@@ -186,13 +188,13 @@ func StartProcess(ctx context.Context, dir string, opts Options) (*Server, error
 	iniPath := filepath.Join(dir, iniName)
 
 	for attempt := 1; ; attempt++ {
-		port, err := freePort()
+		port, err := murmur.FreePort()
 		if err != nil {
 			return nil, err
 		}
 		// Written before each murmurd start, which reads it once; no
 		// process reads it meanwhile, so a plain write is enough.
-		if err := os.WriteFile(iniPath, renderINI(iniSettings(dir, port, &opts)), 0o600); err != nil {
+		if err := os.WriteFile(iniPath, murmur.FormatINI("written by murmurtest", iniSettings(dir, port, &opts)), 0o600); err != nil {
 			return nil, fmt.Errorf("murmurtest: write ini: %w", err)
 		}
 		if attempt == 1 {
@@ -370,28 +372,6 @@ func fetchCertificate(ctx context.Context, addr string) (*x509.Certificate, erro
 		return nil, fmt.Errorf("TLS handshake with %s: no certificate", addr)
 	}
 	return certs[0], nil
-}
-
-// freePort returns a port that is free on 127.0.0.1 for both TCP and UDP
-// (a Mumble server binds both) at the time of the call.
-func freePort() (int, error) {
-	var lastErr error
-	for range 20 {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("murmurtest: find a free port: %w", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		l.Close()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		u.Close()
-		return port, nil
-	}
-	return 0, fmt.Errorf("murmurtest: find a port free for TCP and UDP: %w", lastErr)
 }
 
 // Fingerprint returns the hex-encoded SHA-256 digest of the server's leaf

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tumble-voip/tumble/mumble/murmur"
 )
 
 // forEachVersion runs f as a parallel subtest for every server version.
@@ -358,7 +360,7 @@ func TestPortInUse(t *testing.T) {
 		s := &Server{Dir: dir, Version: v}
 		start := func(port int) error {
 			t.Helper()
-			if err := os.WriteFile(ini, renderINI(iniSettings(dir, port, &opts)), 0o600); err != nil {
+			if err := os.WriteFile(ini, murmur.FormatINI("test", iniSettings(dir, port, &opts)), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			return s.run(testContext(t), bin, ini, port, console)
@@ -390,7 +392,7 @@ func TestPortInUse(t *testing.T) {
 
 		// A retry on a free port succeeds although the log still holds the
 		// failed attempts.
-		port, err := freePort()
+		port, err := murmur.FreePort()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -485,8 +487,8 @@ func TestINIQuote(t *testing.T) {
 		"x\ny\tz\r": `"x\ny\tz\r"`,
 		"a, b; c=d": `"a, b; c=d"`,
 	} {
-		if got := iniQuote(in); got != want {
-			t.Errorf("iniQuote(%q) = %s, want %s", in, got, want)
+		if got := murmur.QuoteINI(in); got != want {
+			t.Errorf("QuoteINI(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

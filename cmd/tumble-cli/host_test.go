@@ -1,0 +1,282 @@
+//go:build libtor
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	qrreader "github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/tumble-voip/tumble/mumble/murmur"
+)
+
+// hostProc is a running tumble-cli whose JSON events are read as they come.
+type hostProc struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	events chan map[string]any
+	stderr strings.Builder
+	done   chan struct{}
+	err    error
+}
+
+// startHostProc starts tumble-cli --json with args (after an optional
+// subcommand in args[0]).
+func startHostProc(ctx context.Context, t testing.TB, args ...string) *hostProc {
+	t.Helper()
+	if len(args) > 0 && args[0] == "host" {
+		args = append([]string{"host", "--json"}, args[1:]...)
+	} else {
+		args = append([]string{"--json"}, args...)
+	}
+	l := &hostProc{events: make(chan map[string]any, 100), done: make(chan struct{})}
+	l.cmd = exec.CommandContext(ctx, cliPath, args...)
+	l.cmd.Env = append(os.Environ(), "TUMBLE_PASSWORD=")
+	l.cmd.Stderr = &l.stderr
+	out, err := l.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.stdin, err = l.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(l.done)
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var ev map[string]any
+			if json.Unmarshal(sc.Bytes(), &ev) == nil {
+				l.events <- ev
+			}
+		}
+		close(l.events)
+		l.err = l.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		l.cmd.Process.Kill()
+		for range l.events {
+		}
+		<-l.done
+	})
+	return l
+}
+
+// wait returns the next event of kind, failing the test if the process
+// ends first.
+func (l *hostProc) wait(t testing.TB, kind string) map[string]any {
+	t.Helper()
+	for ev := range l.events {
+		if ev["event"] == kind {
+			return ev
+		}
+		if ev["event"] == "error" || ev["event"] == "disconnected" {
+			t.Logf("event %v", ev)
+		}
+	}
+	<-l.done
+	t.Fatalf("tumble-cli ended (%v) before a %s event:\n%s", l.err, kind, l.stderr.String())
+	return nil
+}
+
+// finish waits for the process to end and returns its remaining events.
+func (l *hostProc) finish() []map[string]any {
+	var evs []map[string]any
+	for ev := range l.events {
+		evs = append(evs, ev)
+	}
+	<-l.done
+	return evs
+}
+
+// running reports whether pid is a live (not zombie) process.
+func running(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	return !strings.HasPrefix(rest, "Z")
+}
+
+func TestHostRoom(t *testing.T) {
+	w := setupTorWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	roomDir, inviteDir, qr := filepath.Join(dir, "room"), filepath.Join(dir, "invites"), filepath.Join(dir, "qr.png")
+	os.Mkdir(inviteDir, 0o700)
+	hostArgs := []string{"host", "--tor", "embedded", "--torrc", w.torrc, "--tor-data-dir", filepath.Join(dir, "tor"),
+		"--room-dir", roomDir, "--client-auth", "--guest", "alice,bob", "--invite-dir", inviteDir, "--qr", qr,
+		"--name", "Test room", "--welcome", "Welcome!"}
+	host := startHostProc(ctx, t, hostArgs...)
+	ready := host.wait(t, "room-ready")
+	host.wait(t, "invite")
+	host.wait(t, "invite")
+	onion := ready["onion"].(string)
+	t.Logf("room %s ready in %.1f s", onion, ready["seconds"])
+
+	// The ini has the privacy defaults; the server keeps no log.
+	data, err := os.ReadFile(filepath.Join(roomDir, "server", murmur.ININame))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ini := murmur.ParseINI(data)
+	for k, v := range map[string]string{"autobanAttempts": "0", "logfile": "", "logdays": "-1", "allowping": "false",
+		"sendversion": "false", "bonjour": "false", "registerPassword": "", "opusthreshold": "0", "allowhtml": "false",
+		"host": "127.0.0.1", "welcometext": "Welcome!", "registerName": "Test room"} {
+		if ini[k] != v {
+			t.Errorf("ini %s = %q, want %q", k, ini[k], v)
+		}
+	}
+	if len(ini["serverpassword"]) < 20 {
+		t.Errorf("server password %q is not a strong generated one", ini["serverpassword"])
+	}
+
+	// The QR code holds alice's invitation.
+	aliceLink, _ := os.ReadFile(filepath.Join(inviteDir, "alice.link"))
+	f, err := os.Open(qr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
+	res, err := qrreader.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil || res.GetText() != strings.TrimSpace(string(aliceLink)) {
+		t.Fatalf("QR code: %v, %v; want %s", res, err, aliceLink)
+	}
+
+	// Bob joins first and listens; alice sends a tone and a text; bob
+	// answers with a text.
+	tone := filepath.Join(dir, "tone.wav")
+	writeTone(t, tone, 440, 3*time.Second)
+	rec := filepath.Join(dir, "rec")
+	guest := []string{"--tor", "embedded", "--torrc", w.torrc, "--amnesic"}
+	bob := startHostProc(ctx, t, append(guest, "--link-file", filepath.Join(inviteDir, "bob.link"), "--record-dir", rec, "--for", "70s")...)
+	bob.wait(t, "connected")
+	alice := startHostProc(ctx, t, append(guest, "--link-file", filepath.Join(inviteDir, "alice.link"), "--send-wav", tone, "--say", "hello from alice", "--record-dir", filepath.Join(dir, "rec-alice"), "--for", "12s")...)
+	alice.wait(t, "connected")
+	alice.finish()
+	if alice.err != nil {
+		t.Fatalf("alice: %v\n%s", alice.err, alice.stderr.String())
+	}
+	gotText := false
+	for !gotText {
+		ev := bob.wait(t, "text")
+		gotText = ev["message"] == "hello from alice"
+	}
+
+	// A guest without a key cannot even reach the server.
+	eve := startHostProc(ctx, t, append(guest, "--server", onion+":64738", "--user", "eve")...)
+	eve.finish()
+	if eve.err == nil || !strings.Contains(eve.stderr.String(), "client authorization required") {
+		t.Errorf("eve without a key: %v\n%s", eve.err, eve.stderr.String())
+	}
+
+	// Revoke alice: bob stays connected, alice cannot come back.
+	fmt.Fprintln(host.stdin, "revoke alice")
+	host.wait(t, "revoked")
+	alice2 := startHostProc(ctx, t, append(guest, "--link-file", filepath.Join(inviteDir, "alice.link"))...)
+	alice2.finish()
+	if alice2.err == nil || !strings.Contains(alice2.stderr.String(), "client authorization") {
+		t.Errorf("alice after revocation: %v\n%s", alice2.err, alice2.stderr.String())
+	}
+	t.Logf("alice after revocation: %s", strings.TrimSpace(alice2.stderr.String()))
+	bobEvents := bob.finish()
+	if bob.err != nil {
+		t.Fatalf("bob: %v\n%s", bob.err, bob.stderr.String())
+	}
+	for _, ev := range bobEvents {
+		if ev["event"] == "disconnected" && ev["reason"] != "client closed" { // the end of --for
+			t.Errorf("bob was disconnected: %v", ev)
+		}
+	}
+	alicePCM := readWAV(t, filepath.Join(rec, "alice.wav"))
+	voiced, freq := toneStats(alicePCM)
+	if math.Abs(freq-440) > 5 || voiced < 3*time.Second*90/100 {
+		t.Errorf("bob recorded %v at %.1f Hz from alice, want ~3 s at 440 Hz", voiced, freq)
+	}
+
+	// Stop the host: no server remains; restart: same address and certificate.
+	pid := int(ready["server_pid"].(float64))
+	fmt.Fprintln(host.stdin, "stop")
+	host.finish()
+	if host.err != nil {
+		t.Fatalf("host: %v\n%s", host.err, host.stderr.String())
+	}
+	if running(pid) {
+		t.Errorf("murmurd %d still runs after the host stopped", pid)
+	}
+	host2 := startHostProc(ctx, t, hostArgs...)
+	ready2 := host2.wait(t, "room-ready")
+	if ready2["onion"] != onion || ready2["fingerprint"] != ready["fingerprint"] {
+		t.Errorf("restart: %v %v, want %v %v", ready2["onion"], ready2["fingerprint"], onion, ready["fingerprint"])
+	}
+	// kill -9 of the host leaves no murmurd.
+	pid2 := int(ready2["server_pid"].(float64))
+	host2.cmd.Process.Signal(syscall.SIGKILL)
+	host2.finish()
+	waitGone(t, pid2)
+}
+
+// waitGone waits until pid has exited (the kernel kills it through the
+// parent-death signal), failing after 10 s.
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for running(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("murmurd %d still runs after its Tumble was killed", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestHostAmnesic(t *testing.T) {
+	w := setupTorWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	host := startHostProc(ctx, t, "host", "--tor", "embedded", "--torrc", w.torrc, "--amnesic", "--guest", "carol")
+	ready := host.wait(t, "room-ready")
+	inv := host.wait(t, "invite")
+	if !strings.Contains(inv["link"].(string), ready["onion"].(string)) {
+		t.Errorf("invite %v for %v", inv, ready["onion"])
+	}
+	roomDir := ready["dir"].(string)
+	if _, err := os.Stat(roomDir); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(host.stdin, "stop")
+	host.finish()
+	if host.err != nil {
+		t.Fatalf("host: %v\n%s", host.err, host.stderr.String())
+	}
+	if _, err := os.Stat(roomDir); !os.IsNotExist(err) {
+		t.Errorf("amnesic room directory %s remains: %v", roomDir, err)
+	}
+	if running(int(ready["server_pid"].(float64))) {
+		t.Error("murmurd still runs")
+	}
+}

@@ -1,0 +1,166 @@
+package ui
+
+import (
+	"runtime"
+	"strconv"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tumble-voip/tumble/app"
+)
+
+// roomHoster is what the Host dialog needs beyond Controller; *app.Controller
+// implements it. It is separate so that controllers without hosting (tests,
+// Android) need not.
+type roomHoster interface {
+	StartRoom(cfg app.RoomConfig) error
+	StopRoom() error
+	AddGuest(name string) (string, error)
+	RevokeGuest(name string) error
+	RoomInvite(guest string) (string, error)
+}
+
+// hostDialog is the "Host a room" dialog: settings, progress, invitation
+// (text, copy, QR code) and guests with revoke.
+type hostDialog struct {
+	u      *UI
+	h      roomHoster
+	d      *dialog.CustomDialog
+	status *widget.Label
+	invite *widget.Entry
+	qr     *canvas.Image
+	guests *fyne.Container
+	start  *widget.Button
+	stop   *widget.Button
+}
+
+// showHost opens the Host dialog.
+func (u *UI) showHost() {
+	h, ok := u.ctrl.(roomHoster)
+	if !ok || runtime.GOOS == "android" {
+		dialog.ShowInformation("Host a room", "Hosting a room is not offered on this device.", u.win)
+		return
+	}
+	hd := &hostDialog{u: u, h: h}
+	name := widget.NewEntry()
+	name.SetPlaceHolder("Tumble room")
+	welcome := widget.NewEntry()
+	password := widget.NewPasswordEntry()
+	password.SetPlaceHolder("generated")
+	maxUsers := widget.NewEntry()
+	maxUsers.SetPlaceHolder("50")
+	clientAuth := widget.NewCheck("Only invited guests can reach the room (client authorization)", nil)
+	clientAuth.SetChecked(true)
+	remember := widget.NewCheck("Remember each user's channel", nil)
+	certReq := widget.NewCheck("Require a client certificate", nil)
+	form := widget.NewForm(
+		widget.NewFormItem("Name", name),
+		widget.NewFormItem("Welcome text", welcome),
+		widget.NewFormItem("Password", password),
+		widget.NewFormItem("Max users", maxUsers),
+	)
+	hd.status = widget.NewLabel("Not hosting.")
+	hd.status.Wrapping = fyne.TextWrapWord
+	hd.invite = widget.NewMultiLineEntry()
+	hd.invite.Wrapping = fyne.TextWrapBreak
+	hd.invite.SetPlaceHolder("The invitation appears here.")
+	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		fyne.CurrentApp().Clipboard().SetContent(hd.invite.Text)
+	})
+	hd.qr = canvas.NewImageFromImage(nil)
+	hd.qr.FillMode = canvas.ImageFillContain
+	hd.qr.SetMinSize(fyne.NewSize(200, 200))
+	guestName := widget.NewEntry()
+	guestName.SetPlaceHolder("guest name")
+	addGuest := widget.NewButtonWithIcon("Invite", theme.ContentAddIcon(), func() {
+		link, err := h.AddGuest(guestName.Text)
+		if err != nil {
+			u.showError("Could not add the guest", err)
+			return
+		}
+		guestName.SetText("")
+		hd.showInvite(link)
+	})
+	hd.guests = container.NewVBox()
+	hd.start = widget.NewButtonWithIcon("Start room", theme.MediaPlayIcon(), func() {
+		n, _ := strconv.Atoi(maxUsers.Text)
+		err := h.StartRoom(app.RoomConfig{Name: name.Text, Welcome: welcome.Text, Password: password.Text,
+			MaxUsers: n, ClientAuth: clientAuth.Checked, RememberChannel: remember.Checked, CertRequired: certReq.Checked})
+		if err != nil {
+			u.showError("Could not host the room", err)
+		}
+	})
+	hd.start.Importance = widget.HighImportance
+	hd.stop = widget.NewButtonWithIcon("Stop room", theme.MediaStopIcon(), func() {
+		if err := h.StopRoom(); err != nil {
+			u.showError("Stopping the room", err)
+		}
+	})
+	closeBtn := widget.NewButtonWithIcon("Close", theme.CancelIcon(), func() { u.host = nil; hd.d.Hide() })
+	content := container.NewVBox(form, clientAuth, remember, certReq, hd.status,
+		container.NewBorder(nil, nil, nil, copyBtn, hd.invite), container.NewCenter(hd.qr),
+		widget.NewLabelWithStyle("Guests", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewBorder(nil, nil, nil, addGuest, guestName), hd.guests)
+	hd.d = dialog.NewCustomWithoutButtons("Host a room", container.NewVScroll(content), u.win)
+	hd.d.SetButtons([]fyne.CanvasObject{hd.start, hd.stop, closeBtn})
+	hd.d.Resize(fyne.NewSize(560, 640))
+	u.host = hd
+	hd.apply(u.ctrl.State())
+	hd.d.Show()
+}
+
+// showInvite shows link as text and QR code.
+func (hd *hostDialog) showInvite(link string) {
+	hd.invite.SetText(link)
+	if img, err := app.InviteQR(link, 400); err == nil {
+		hd.qr.Image = img
+		hd.qr.Refresh()
+	}
+}
+
+// apply shows the room's state.
+func (hd *hostDialog) apply(st app.State) {
+	r := st.Hosting
+	switch r.Phase {
+	case app.RoomStopped:
+		hd.status.SetText("Not hosting.")
+		hd.start.Enable()
+		hd.stop.Disable()
+	case app.RoomFailed:
+		hd.status.SetText("Could not host the room: " + errorText(r.Err))
+		hd.start.Enable()
+		hd.stop.Disable()
+	case app.RoomReady:
+		hd.status.SetText("Hosting " + r.Onion + " (you joined it as \"host\").")
+		hd.start.Disable()
+		hd.stop.Enable()
+		if hd.invite.Text == "" {
+			if link, err := hd.h.RoomInvite(""); err == nil {
+				hd.showInvite(link)
+			}
+		}
+	default:
+		hd.status.SetText(string(r.Phase) + "…")
+		hd.start.Disable()
+		hd.stop.Enable()
+	}
+	hd.guests.RemoveAll()
+	for _, g := range r.Guests {
+		hd.guests.Add(container.NewHBox(widget.NewLabel(g),
+			widget.NewButtonWithIcon("Invitation", theme.MailSendIcon(), func() {
+				if link, err := hd.h.RoomInvite(g); err == nil {
+					hd.showInvite(link)
+				}
+			}),
+			widget.NewButtonWithIcon("Revoke", theme.DeleteIcon(), func() {
+				if err := hd.h.RevokeGuest(g); err != nil {
+					hd.u.showError("Could not revoke the guest", err)
+				}
+			})))
+	}
+}
