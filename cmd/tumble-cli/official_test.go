@@ -68,20 +68,46 @@ func envelope(pcm []int16) []bool {
 	return env
 }
 
+// onsetsMs returns the onsets of pcm in ms, plus offset.
+func onsetsMs(pcm []int16, offset int) []int {
+	var ms []int
+	for _, o := range findOnsets(pcm) {
+		ms = append(ms, o/48+offset)
+	}
+	return ms
+}
+
 // m2eResult is one mouth-to-ear measurement.
 type m2eResult struct {
-	delay      time.Duration // mouth to ear
-	dropoutPct float64       // sounding ms of the sent train that were silent at the ear
+	delay       time.Duration   // mouth to ear: the median over the clicks heard
+	delays      []time.Duration // per click heard
+	lostPct     float64         // clicks of the train the ear did not play
+	heardOnsets []int           // ms on the mouth's clock
 }
+
+// m2eWindow is how far a click may be heard from the train's overall
+// delay and still count as that click.
+const m2eWindow = 150 * time.Millisecond
 
 // crossCorrelate finds the mouth-to-ear delay of a recording: sent is the
 // sound captured at the mouth, starting at sentAt; heard is what the ear
-// played, starting at heardAt (both on the test's clock). It returns the
-// delay in [0, m2eMaxDelay) at which the 1 ms envelopes overlap most, and
-// the share of the sent sound missing from the heard one at that delay.
+// played, starting at heardAt (both on the test's clock). The train's
+// overall delay is the one in [0, m2eMaxDelay) at which the 1 ms envelopes
+// overlap most (the heard one widened by m2eWindow/2 each way, so that
+// jitter does not split the peak); each sent click is then matched to the
+// heard onset nearest to it plus that delay, within m2eWindow.
 func crossCorrelate(sent []int16, sentAt time.Time, heard []int16, heardAt time.Time) (m2eResult, error) {
 	s, h := envelope(sent), envelope(heard)
-	offset := int(heardAt.Sub(sentAt) / time.Millisecond) // heard block i is at sent block i+offset
+	offset := int(heardAt.Sub(sentAt) / time.Millisecond) // heard block j is at sent-clock ms j+offset
+	wide := make([]bool, len(h))
+	spread := int(m2eWindow/time.Millisecond) / 2
+	for j, b := range h {
+		if b {
+			for k := max(0, j-spread); k < min(len(h), j+spread+1); k++ {
+				wide[k] = true
+			}
+		}
+	}
 	on := 0
 	for _, b := range s {
 		if b {
@@ -95,8 +121,8 @@ func crossCorrelate(sent []int16, sentAt time.Time, heard []int16, heardAt time.
 	for d := range int(m2eMaxDelay / time.Millisecond) {
 		score := 0
 		for i, b := range s {
-			// Sent block i is heard at block i + d - offset.
-			if j := i + d - offset; b && j >= 0 && j < len(h) && h[j] {
+			// Sent ms i is heard at block i + d - offset.
+			if j := i + d - offset; b && j >= 0 && j < len(wide) && wide[j] {
 				score++
 			}
 		}
@@ -104,11 +130,35 @@ func crossCorrelate(sent []int16, sentAt time.Time, heard []int16, heardAt time.
 			best, bestScore = d, score
 		}
 	}
-	if best < 0 || bestScore < on/2 {
-		return m2eResult{}, fmt.Errorf("the ear heard %d of %d sounding ms of the train at any delay", bestScore, on)
+	sentOn, heardOn := onsetsMs(sent, 0), onsetsMs(heard, offset)
+	if best < 0 || bestScore < on/10 {
+		return m2eResult{}, fmt.Errorf("the ear heard %d of %d sounding ms of the train at any delay (sent onsets %v ms, heard onsets %v ms on the sent clock)",
+			bestScore, on, sentOn, heardOn)
 	}
-	return m2eResult{delay: time.Duration(best) * time.Millisecond, dropoutPct: 100 * float64(on-bestScore) / float64(on)}, nil
+	r := m2eResult{heardOnsets: heardOn}
+	used := make([]bool, len(heardOn))
+	for _, so := range sentOn {
+		k := -1
+		for j, ho := range heardOn {
+			dist := ho - so - best
+			if !used[j] && abs(dist) <= int(m2eWindow/time.Millisecond) && (k < 0 || abs(dist) < abs(heardOn[k]-so-best)) {
+				k = j
+			}
+		}
+		if k >= 0 {
+			used[k] = true
+			r.delays = append(r.delays, time.Duration(heardOn[k]-so)*time.Millisecond)
+		}
+	}
+	if len(r.delays) == 0 {
+		return m2eResult{}, fmt.Errorf("no click heard within %v of the delay %d ms (sent onsets %v, heard %v)", m2eWindow, best, sentOn, heardOn)
+	}
+	r.delay = median(r.delays)
+	r.lostPct = 100 * float64(len(sentOn)-len(r.delays)) / float64(len(sentOn))
+	return r, nil
 }
+
+func abs(x int) int { return max(x, -x) }
 
 // measureTumbleM2E sends the train from one tumble-cli to another through
 // w's onion server, both through the network's client tor (SOCKS, each
@@ -502,15 +552,17 @@ func measureMumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16)
 // WAV played in real time, delay to the listener's playout clock), then the
 // official Mumble 1.3.4 client -> the same server -> the official client
 // (audio through PulseAudio, delay between the mouth's microphone and the
-// ear's speaker). Metrics per profile: tumble_m2e_ms, mumble_m2e_ms,
-// tumble_dropout_pct and mumble_dropout_pct (sounding ms of the train that
-// the ear did not play), tumble_late_loss_pct (Tumble's receiver).
+// ear's speaker). Metrics per profile: tumble_m2e_ms, mumble_m2e_ms (median
+// over the clicks), tumble_lost_clicks_pct and mumble_lost_clicks_pct
+// (clicks the ear did not play near the train's delay),
+// tumble_late_loss_pct (Tumble's receiver's own count).
 func BenchmarkTornetSideBySide(b *testing.B) {
 	profiles := os.Getenv("TUMBLE_TORNET_PROFILES")
 	if profiles == "" {
 		profiles = "typical,fast,bad"
 	}
 	train := m2eTrain()
+	b.Logf("train onsets %v ms", onsetsMs(train, 0))
 	for _, p := range strings.Split(profiles, ",") {
 		b.Run(p, func(b *testing.B) {
 			officialAvailable(b)
@@ -520,19 +572,21 @@ func BenchmarkTornetSideBySide(b *testing.B) {
 				e := newOfficialEnv(b, w)
 				t, loss := measureTumbleM2E(b, w, train)
 				m := measureMumbleM2E(b, w, e, train)
-				b.Logf("%s: tumble %v (dropout %.1f%%, late loss %.1f%%), official %v (dropout %.1f%%)",
-					p, t.delay, t.dropoutPct, loss, m.delay, m.dropoutPct)
+				b.Logf("%s: tumble per-click delays %v (heard onsets %v)", p, t.delays, t.heardOnsets)
+				b.Logf("%s: official per-click delays %v (heard onsets %v)", p, m.delays, m.heardOnsets)
+				b.Logf("%s: tumble %v (clicks lost %.1f%%, late loss %.1f%%), official %v (clicks lost %.1f%%)",
+					p, t.delay, t.lostPct, loss, m.delay, m.lostPct)
 				tm += float64(t.delay) / float64(time.Millisecond)
 				mm += float64(m.delay) / float64(time.Millisecond)
-				td += t.dropoutPct
-				md += m.dropoutPct
+				td += t.lostPct
+				md += m.lostPct
 				tl += loss
 			}
 			n := float64(b.N)
 			b.ReportMetric(tm/n, "tumble_m2e_ms")
 			b.ReportMetric(mm/n, "mumble_m2e_ms")
-			b.ReportMetric(td/n, "tumble_dropout_pct")
-			b.ReportMetric(md/n, "mumble_dropout_pct")
+			b.ReportMetric(td/n, "tumble_lost_clicks_pct")
+			b.ReportMetric(md/n, "mumble_lost_clicks_pct")
 			b.ReportMetric(tl/n, "tumble_late_loss_pct")
 			b.ReportMetric(0, "ns/op")
 		})
