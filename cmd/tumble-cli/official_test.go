@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha1"
 	"crypto/tls"
@@ -99,20 +100,36 @@ func startXvfb(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer r.Close()
 	cmd := exec.Command("Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "1024x768x24")
 	cmd.ExtraFiles = []*os.File{wr}
+	log := new(strings.Builder)
+	var mu sync.Mutex
+	cmd.Stdout = lockedWriter{&mu, log}
+	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		wr.Close()
+		r.Close()
 		tb.Fatalf("Xvfb: %v", err)
 	}
 	wr.Close()
-	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	buf := make([]byte, 16)
-	n, _ := r.Read(buf) // Xvfb writes the display number once it accepts clients
-	d := strings.TrimSpace(string(buf[:n]))
-	if _, err := strconv.Atoi(d); err != nil {
-		tb.Fatalf("Xvfb did not report a display (%q)", d)
+	// The read end stays open while Xvfb runs: a write to a closed pipe
+	// would kill it.
+	tb.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		r.Close()
+		if tb.Failed() {
+			mu.Lock()
+			tb.Logf("Xvfb log:\n%s", log.String())
+			mu.Unlock()
+		}
+	})
+	// Xvfb writes the display number and a newline once it accepts
+	// clients.
+	d, err := bufio.NewReader(r).ReadString('\n')
+	d = strings.TrimSpace(d)
+	if _, aerr := strconv.Atoi(d); aerr != nil {
+		tb.Fatalf("Xvfb did not report a display (%q, %v)", d, err)
 	}
 	return ":" + d
 }
