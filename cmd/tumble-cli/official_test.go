@@ -42,9 +42,19 @@ func measureTumbleM2E(tb testing.TB, w *torWorld, train []int16) (m2eResult, flo
 	rec := filepath.Join(dir, "rec")
 	total := time.Duration(len(train)) * time.Second / 48000
 	listener := startCLI(ctx, tb, append(common, "--user", "tear", "--record-dir", rec,
-		"--for", (total+m2eMaxDelay+25*time.Second).String())...)
+		"--for", (total+m2eMaxDelay+45*time.Second).String())...)
 	waitOnline(ctx, tb, w, "tear")
-	s := startCLI(ctx, tb, append(common, "--user", "tmouth", "--send-wav", path)...)()
+	// A circuit to the onion can fail on the emulated network (a stall,
+	// SOCKS "general failure"): a sender that did not connect tries again,
+	// as a user would; one that connected and failed is an error.
+	var s *cliRun
+	for try := 1; ; try++ {
+		s = startCLI(ctx, tb, append(common, "--user", "tmouth", "--send-wav", path)...)()
+		if s.err == nil || len(s.find("connected")) > 0 || try == 3 {
+			break
+		}
+		tb.Logf("sender, try %d: %v: %s", try, s.err, strings.TrimSpace(s.stderr))
+	}
 	if s.err != nil {
 		tb.Fatalf("sender: %v\n%s", s.err, s.stderr)
 	}
