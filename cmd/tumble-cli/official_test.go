@@ -487,8 +487,9 @@ func BenchmarkTornetSideBySide(b *testing.B) {
 // two official Mumble clients (headless, PulseAudio, torsocks) talk through
 // the private network's onion Mumble server, without link delays, and the
 // ear hears most clicks of the train within two seconds. (On the loaded
-// test machines the official client measured 0.9 s and lost a quarter of
-// the clicks even here; the figures are BenchmarkTornetSideBySide's.)
+// test machines the official client measured 0.17 to 0.9 s and lost 17 to
+// 25 % of the clicks even here; the figures are
+// BenchmarkTornetSideBySide's.)
 func TestOfficialClientOverTor(t *testing.T) {
 	officialAvailable(t)
 	w := setupTorWorld(t)
