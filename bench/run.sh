@@ -69,9 +69,11 @@ emit tor_trace_per_packet_late_loss_pct "$(metric "$f" BenchmarkTorTracePerPacke
 # Tumble's buffer, Mumble 1.5's speex buffer at the same jitter setting and
 # Mumla's fixed 100 ms buffer.
 f=$(bench ./voice/jitter/ '^BenchmarkRecordedTraces$' 1x)
+declare -A net
 for p in fast typical bad; do
 	# Median one-way transit of the recorded voice packets.
-	emit "tornet_${p}_net_ms" "$(metric "$f" BenchmarkRecordedTraces "tornet_${p}_net_ms")" ms
+	net[$p]=$(metric "$f" BenchmarkRecordedTraces "tornet_${p}_net_ms")
+	emit "tornet_${p}_net_ms" "${net[$p]}" ms
 	for impl in tumble mumble_speex mumla_fixed; do
 		for m in late_loss_pct added_delay_ms; do
 			unit=ms
@@ -137,6 +139,25 @@ if [[ ",$TAGS," == *,libtor,* ]]; then
 		emit "tor_cells_per_s_${p}_up" "$(metric "$f" "BenchmarkTorCells/$p" cells_up_per_s)" cells/s
 		emit "tor_cells_per_s_${p}_down" "$(metric "$f" "BenchmarkTorCells/$p" cells_down_per_s)" cells/s
 		emit "tor_opus_bytes_per_s_${p}" "$(metric "$f" "BenchmarkTorCells/$p" opus_bytes_per_s)" B/s
+	done
+
+	# Mouth to ear over the emulated network, Tumble -> onion Mumble 1.5
+	# server -> Tumble against the official Mumble 1.3.4 client -> the same
+	# server -> the official client (headless under Xvfb, PulseAudio,
+	# torsocks), one network per profile (TUMBLE_TORNET_PROFILES). The
+	# ratio is client-added delay against client-added delay, taking the
+	# network's part from tornet_PROFILE_net_ms above.
+	profiles=${TUMBLE_TORNET_PROFILES:-typical,fast,bad}
+	f=$(TUMBLE_TORNET_PROFILES=$profiles bench ./cmd/tumble-cli/ '^BenchmarkTornetSideBySide$' 1x)
+	for p in ${profiles//,/ }; do
+		t=$(metric "$f" "BenchmarkTornetSideBySide/$p" tumble_m2e_ms)
+		m=$(metric "$f" "BenchmarkTornetSideBySide/$p" mumble_m2e_ms)
+		emit "tornet_${p}_tumble_m2e_ms" "$t" ms
+		emit "tornet_${p}_mumble_m2e_ms" "$m" ms
+		emit "tornet_${p}_m2e_ratio" "$(awk -v t="$t" -v m="$m" -v n="${net[$p]}" 'BEGIN{printf "%.2f", (t-n)/(m-n)}')" x
+		emit "tornet_${p}_tumble_late_loss_pct" "$(metric "$f" "BenchmarkTornetSideBySide/$p" tumble_late_loss_pct)" '%'
+		emit "tornet_${p}_tumble_lost_clicks_pct" "$(metric "$f" "BenchmarkTornetSideBySide/$p" tumble_lost_clicks_pct)" '%'
+		emit "tornet_${p}_mumble_lost_clicks_pct" "$(metric "$f" "BenchmarkTornetSideBySide/$p" mumble_lost_clicks_pct)" '%'
 	done
 fi
 
