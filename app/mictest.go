@@ -57,18 +57,21 @@ func (m *micTest) onLevel(level float64, transmit bool) {
 	m.transmit.Store(transmit)
 }
 
-// StartMicTest starts the microphone test with the settings' devices and
-// Audio Input processing, without a connection: its level shows in
+// StartMicTest starts the microphone test with set's devices and Audio
+// Input processing (the settings being edited, saved or not; they are
+// validated), without a connection: its level shows in
 // MicLevel and, if hear, the input is played back after going through the
 // whole send and receive path, so the user hears what others would hear.
 // A running test is restarted. It fails during a connection
 // (ErrMicTestConnected) and on a bad configuration; a test whose devices
 // cannot be opened runs without sound and says so in
 // MicLevel.Description.
-func (c *Controller) StartMicTest(hear bool) error {
+func (c *Controller) StartMicTest(set Settings, hear bool) error {
+	if err := set.Validate(); err != nil {
+		return fmt.Errorf("app: microphone test: %w", err)
+	}
 	c.mu.Lock()
 	closed, sess := c.closed, c.sess
-	set := c.settings.Clone()
 	c.mu.Unlock()
 	if closed {
 		return ErrControllerClosed

@@ -50,7 +50,7 @@ func TestControllerMicTest(t *testing.T) {
 	if err := c.SetSettings(s); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.StartMicTest(true); err != nil {
+	if err := c.StartMicTest(c.Settings(), true); err != nil {
 		t.Fatal(err)
 	}
 	ml := waitMicLevel(t, c, "quiet frame", func(ml MicLevel) bool { return ml.Active && ml.Testing && ml.Hearing && !ml.Transmit })
@@ -91,7 +91,7 @@ func TestControllerMicTest(t *testing.T) {
 // controller, and Close stops a running test.
 func TestControllerMicTestClosed(t *testing.T) {
 	c := newTestController(t, ControllerConfig{AudioBackend: AudioNull})
-	if err := c.StartMicTest(false); err != nil {
+	if err := c.StartMicTest(c.Settings(), false); err != nil {
 		t.Fatal(err)
 	}
 	waitMicLevel(t, c, "active meter", func(ml MicLevel) bool { return ml.Active && !ml.Hearing })
@@ -99,7 +99,7 @@ func TestControllerMicTestClosed(t *testing.T) {
 	if ml := c.MicLevel(); ml.Testing {
 		t.Fatalf("test still running after Close: %+v", ml)
 	}
-	if err := c.StartMicTest(false); !errors.Is(err, ErrControllerClosed) {
+	if err := c.StartMicTest(c.Settings(), false); !errors.Is(err, ErrControllerClosed) {
 		t.Fatalf("StartMicTest after Close: %v, want ErrControllerClosed", err)
 	}
 }

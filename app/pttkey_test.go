@@ -76,3 +76,19 @@ func TestSettingsPTTKey(t *testing.T) {
 		}
 	}
 }
+
+// TestPresetKeepsPTTKey: a preset does not change the keyboard's
+// push-to-talk key or forget that the audio check was shown.
+func TestPresetKeepsPTTKey(t *testing.T) {
+	s := DefaultSettings()
+	s.Input.PTTKey, s.Input.AudioChecked = "F9", true
+	for _, p := range Presets() {
+		c := s.Clone()
+		if err := c.ResetToPreset(p.Name); err != nil {
+			t.Fatal(err)
+		}
+		if c.Input.PTTKey != "F9" || !c.Input.AudioChecked {
+			t.Errorf("preset %s: PTT key %q, audio checked %v", p.Name, c.Input.PTTKey, c.Input.AudioChecked)
+		}
+	}
+}

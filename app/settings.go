@@ -128,6 +128,9 @@ type AudioInput struct {
 	// PTTKey is the push-to-talk key, a name from PTTKeys (the user
 	// interface's key names); empty is DefaultPTTKey.
 	PTTKey string `json:"ptt_key,omitempty"`
+	// AudioChecked records that the first-run audio check was shown, so
+	// it is shown once.
+	AudioChecked bool `json:"audio_checked,omitempty"`
 	// QualityBitrate is the Opus bit rate ("Quality"), 8000-192000 bit/s.
 	QualityBitrate int `json:"quality_bitrate"`
 	// PacketMs is the audio per packet: 10, 20, 40 or 60 ms. Each packet is
