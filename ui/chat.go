@@ -161,7 +161,7 @@ func newChatEntry(u *UI) *chatEntry {
 
 // KeyDown implements desktop.Keyable.
 func (e *chatEntry) KeyDown(ev *fyne.KeyEvent) {
-	if ev.Name == e.ui.opts.PTTKey {
+	if ev.Name == e.ui.pttKey() {
 		e.ui.keyDown(ev)
 		return
 	}
@@ -170,7 +170,7 @@ func (e *chatEntry) KeyDown(ev *fyne.KeyEvent) {
 
 // KeyUp implements desktop.Keyable.
 func (e *chatEntry) KeyUp(ev *fyne.KeyEvent) {
-	if ev.Name == e.ui.opts.PTTKey {
+	if ev.Name == e.ui.pttKey() {
 		e.ui.keyUp(ev)
 		return
 	}

@@ -142,6 +142,7 @@ type settingsForm struct {
 	noiseOn   *widget.Check
 	noise     *valueSlider
 	maxAmp    *valueSlider
+	mic       *micPanel // the level meter and the microphone test
 
 	// Audio Output
 	outDevice *widget.SelectEntry
@@ -371,7 +372,11 @@ func (u *UI) showSettings() {
 	}
 	f := newSettingsForm(u, u.ctrl.Settings())
 	u.settingsOpen = f
-	f.dlg.SetOnClosed(func() { u.settingsOpen = nil })
+	f.dlg.SetOnClosed(func() {
+		f.mic.close()
+		u.settingsOpen = nil
+	})
+	f.mic.open()
 	f.dlg.Show()
 	f.loadDevices()
 }
@@ -438,7 +443,10 @@ func (f *settingsForm) build() {
 		}
 	}
 
+	f.mic = newMicPanel(f.ui, f.read)
+	f.mic.ownMarks = true
 	input := container.NewVBox(
+		f.section("Check the microphone", f.mic.rows()...),
 		f.section("Interface",
 			f.device(&f.inDevice, func(s *app.Settings) *string { return &in(s).Device })),
 		f.section("Transmission",
@@ -574,6 +582,7 @@ func (f *settingsForm) refreshDerived() {
 	f.voiceHold.setEnabled(vad)
 	f.silence.setEnabled(vad)
 	f.speech.setEnabled(vad)
+	f.mic.meter.setThresholds(float64(s.Input.SilenceBelowPercent)/100, float64(s.Input.SpeechAbovePercent)/100)
 	f.pttHold.setEnabled(s.Input.Transmit == app.TransmitPushToTalk)
 	f.noise.setEnabled(f.noiseOn.Checked)
 	setEnabled(f.socks, s.Network.TorMode == app.TorSOCKS)

@@ -48,6 +48,9 @@ type Options struct {
 	// Notice, if not empty, is shown in the status area (for example why
 	// amnesic mode is on).
 	Notice string
+	// AudioCheck shows the audio check when the window is first shown,
+	// if it was never shown (real sound devices: not for stand-ins).
+	AudioCheck bool
 }
 
 // UI is Tumble's main window with its dialogs. Create it with New; all
@@ -70,6 +73,7 @@ type UI struct {
 	state        app.State     // the state last applied
 	problemShown string        // key of the problem whose dialog was shown
 	settingsOpen *settingsForm // the Settings dialog while it is open
+	audioCheck   *micPanel     // the audio check while it is open
 	compact      bool          // the phone layout is showing
 	pttKeyHeld   bool
 
@@ -122,6 +126,9 @@ func (u *UI) Window() fyne.Window { return u.win }
 func (u *UI) ShowAndRun() {
 	u.Start()
 	defer u.Stop()
+	if u.opts.AudioCheck {
+		u.showFirstAudioCheck()
+	}
 	u.win.ShowAndRun()
 }
 
@@ -227,9 +234,18 @@ func (u *UI) connect(id string) {
 	u.panes.showTab(tabChannels)
 }
 
+// pttKey is the push-to-talk key: the settings' (Audio Input), else
+// Options.PTTKey.
+func (u *UI) pttKey() fyne.KeyName {
+	if k := u.ctrl.Settings().Input.PTTKey; k != "" {
+		return fyne.KeyName(k)
+	}
+	return u.opts.PTTKey
+}
+
 // keyDown and keyUp implement push-to-talk on the window's key events.
 func (u *UI) keyDown(ev *fyne.KeyEvent) {
-	if ev.Name != u.opts.PTTKey || u.pttKeyHeld {
+	if ev.Name != u.pttKey() || u.pttKeyHeld {
 		return
 	}
 	u.pttKeyHeld = true
@@ -238,7 +254,7 @@ func (u *UI) keyDown(ev *fyne.KeyEvent) {
 }
 
 func (u *UI) keyUp(ev *fyne.KeyEvent) {
-	if ev.Name != u.opts.PTTKey || !u.pttKeyHeld {
+	if ev.Name != u.pttKey() || !u.pttKeyHeld {
 		return
 	}
 	u.pttKeyHeld = false
