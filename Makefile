@@ -34,7 +34,8 @@ APT_PACKAGES := \
 	protobuf-compiler \
 	libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev \
 	libxi-dev libxxf86vm-dev \
-	espeak-ng sox strace xvfb imagemagick xdotool x11-utils pulseaudio tesseract-ocr
+	espeak-ng sox strace xvfb imagemagick xdotool x11-utils pulseaudio tesseract-ocr \
+	openbox
 
 STATICCHECK_VERSION ?= v0.6.1
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
