@@ -158,3 +158,34 @@ func TestPTTButtonAndKey(t *testing.T) {
 		t.Errorf("intents %q, want %q", got, want)
 	}
 }
+
+// TestPTTKeyCapture: Settings > Audio Input asks for the push-to-talk key
+// ("press the key"), refuses a key dialogs need, and saves the key
+// pressed; the row says whether push-to-talk works outside the window.
+func TestPTTKeyCapture(t *testing.T) {
+	u, ctrl := idleUI(t, &Options{Layout: LayoutDesktop})
+	f := openSettings(t, u)
+	f.mic.feed.stop()
+	if !hasText(topOverlay(u), "Right Ctrl") {
+		t.Error("the settings do not show the default key Right Ctrl")
+	}
+	test.Tap(f.pttKeyChange)
+	if u.captureKey == nil || !hasText(topOverlay(u), "Press the key") {
+		t.Fatal("Change... did not ask for a key")
+	}
+	u.keyDown(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if u.captureKey == nil || !hasText(topOverlay(u), "dialogs need it") {
+		t.Fatal("Escape was taken as the push-to-talk key")
+	}
+	u.keyDown(&fyne.KeyEvent{Name: fyne.KeyF9})
+	if u.captureKey != nil {
+		t.Fatal("the key dialog is still waiting")
+	}
+	f.save()
+	if got := ctrl.Settings().Input.PTTKey; got != "F9" {
+		t.Fatalf("saved PTT key %q, want F9", got)
+	}
+	if got := ctrl.recorded(); len(got) != 0 {
+		t.Errorf("choosing the key transmitted: %q", got)
+	}
+}

@@ -129,20 +129,21 @@ type settingsForm struct {
 	reset      *widget.Button
 
 	// Audio Input
-	inDevice  *widget.SelectEntry
-	transmit  *widget.Select
-	vadSource *widget.Select
-	pttHold   *valueSlider
-	voiceHold *valueSlider
-	silence   *valueSlider
-	speech    *valueSlider
-	quality   *valueSlider
-	packet    *widget.Select
-	echo      *widget.Select
-	noiseOn   *widget.Check
-	noise     *valueSlider
-	maxAmp    *valueSlider
-	mic       *micPanel // the level meter and the microphone test
+	inDevice     *widget.SelectEntry
+	transmit     *widget.Select
+	vadSource    *widget.Select
+	pttHold      *valueSlider
+	pttKeyChange *widget.Button // asks for a new push-to-talk key
+	voiceHold    *valueSlider
+	silence      *valueSlider
+	speech       *valueSlider
+	quality      *valueSlider
+	packet       *widget.Select
+	echo         *widget.Select
+	noiseOn      *widget.Check
+	noise        *valueSlider
+	maxAmp       *valueSlider
+	mic          *micPanel // the level meter and the microphone test
 
 	// Audio Output
 	outDevice *widget.SelectEntry
@@ -454,6 +455,7 @@ func (f *settingsForm) build() {
 				func(s *app.Settings) *app.TransmitMode { return &in(s).Transmit }),
 			f.intSlider(&f.pttHold, "Push to talk hold", "Keeps sending this long after the key is released",
 				0, app.PTTHoldMaxMs, 10, ms, func(s *app.Settings) *int { return &in(s).PTTHoldMs }),
+			f.pttKeyRow(),
 			selectOf(f, &f.vadSource, "Voice activity", "", vadChoices,
 				func(s *app.Settings) *app.VADSource { return &in(s).VADSource }),
 			f.intSlider(&f.voiceHold, "Voice hold", "Keeps sending this long after speech stops",

@@ -76,6 +76,8 @@ type UI struct {
 	audioCheck   *micPanel     // the audio check while it is open
 	compact      bool          // the phone layout is showing
 	pttKeyHeld   bool
+	global       globalPTT          // the desktop-wide push-to-talk key (globalptt.go)
+	captureKey   func(fyne.KeyName) // set while the push-to-talk key is being chosen
 
 	phase    atomic.Int32 // state.Phase, read by the watch goroutine
 	watchMu  sync.Mutex
@@ -129,6 +131,8 @@ func (u *UI) ShowAndRun() {
 	if u.opts.AudioCheck {
 		u.showFirstAudioCheck()
 	}
+	u.updateGlobalPTT()
+	defer u.stopGlobalPTT()
 	u.win.ShowAndRun()
 }
 
@@ -153,6 +157,9 @@ func (u *UI) apply(st app.State) {
 		u.panes.showTab(tabChannels)
 	}
 	u.showProblem(st)
+	if u.global.key != "" { // following the desktop's keys: follow a changed key
+		u.updateGlobalPTT()
+	}
 }
 
 // Start follows the controller: every change it signals is shown through
@@ -245,6 +252,10 @@ func (u *UI) pttKey() fyne.KeyName {
 
 // keyDown and keyUp implement push-to-talk on the window's key events.
 func (u *UI) keyDown(ev *fyne.KeyEvent) {
+	if u.captureKey != nil {
+		u.captureKey(ev.Name)
+		return
+	}
 	if ev.Name != u.pttKey() || u.pttKeyHeld {
 		return
 	}
