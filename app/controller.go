@@ -108,6 +108,7 @@ type Controller struct {
 	watchers  map[chan struct{}]struct{}
 	sess      *session // current session, nil when idle
 	chats     chatHistory
+	mic       micTest  // the microphone test (mictest.go)
 	closed    bool
 	sessions  sync.WaitGroup
 
@@ -501,6 +502,9 @@ func (c *Controller) SetSettings(s Settings) error {
 	if sess != nil {
 		sess.applySettings(s)
 	}
+	if err := c.mic.applySettings(s); err != nil {
+		c.logf("app: microphone test settings: %v", err)
+	}
 	berr := c.tors.setBridges(s.Network.BridgeLinesInUse())
 	c.changed()
 	if berr != nil {
@@ -664,6 +668,7 @@ func (c *Controller) torStatusChanged(srv *tor.Server, st tor.Status) {
 // ending any current session first. Progress, the result and problems
 // show in State.
 func (c *Controller) Connect(id string) {
+	c.mic.stop() // the connection takes the sound devices
 	b, err := c.store.Get(id)
 	set := c.Settings()
 	c.mu.Lock()
@@ -862,6 +867,9 @@ func (c *Controller) SetSelfDeaf(deaf bool) {
 // PushToTalk presses (true) or releases (false) the push-to-talk key. It
 // transmits in every transmission mode (as in Mumble) unless self-muted.
 func (c *Controller) PushToTalk(pressed bool) {
+	if c.mic.pushToTalk(pressed) {
+		return
+	}
 	if _, cn, err := c.connected(); err == nil {
 		cn.call.PushToTalk(pressed)
 	}
@@ -901,6 +909,7 @@ func (c *Controller) Close() error {
 	}
 	c.closed = true
 	c.endSessionLocked()
+	defer c.mic.stop()
 	for ch := range c.watchers {
 		close(ch)
 	}

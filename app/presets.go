@@ -179,6 +179,9 @@ func (s *Settings) ResetToPreset(name PresetName) error {
 	}
 	p.Input.Device = s.Input.Device
 	p.Output.Device = s.Output.Device
+	// The keyboard's push-to-talk key and the done audio check are about
+	// the user's machine, not about quality.
+	p.Input.PTTKey, p.Input.AudioChecked = s.Input.PTTKey, s.Input.AudioChecked
 	p.Output.UserVolumeDB = s.Clone().Output.UserVolumeDB
 	p.Network.TorMode = s.Network.TorMode
 	p.Network.SOCKSAddress = s.Network.SOCKSAddress

@@ -125,6 +125,12 @@ type AudioInput struct {
 	// PTTHoldMs is how long push-to-talk keeps sending after the key is
 	// released, 0-5000 ms.
 	PTTHoldMs int `json:"ptt_hold_ms"`
+	// PTTKey is the push-to-talk key, a name from PTTKeys (the user
+	// interface's key names); empty is DefaultPTTKey.
+	PTTKey string `json:"ptt_key,omitempty"`
+	// AudioChecked records that the first-run audio check was shown, so
+	// it is shown once.
+	AudioChecked bool `json:"audio_checked,omitempty"`
 	// QualityBitrate is the Opus bit rate ("Quality"), 8000-192000 bit/s.
 	QualityBitrate int `json:"quality_bitrate"`
 	// PacketMs is the audio per packet: 10, 20, 40 or 60 ms. Each packet is
@@ -294,6 +300,13 @@ func (in AudioInput) validate(errs *fieldErrs) {
 	}
 	checkRange(errs, "input.voice_hold_ms", in.VoiceHoldMs, VoiceHoldMinMs, VoiceHoldMaxMs, 10)
 	checkRange(errs, "input.ptt_hold_ms", in.PTTHoldMs, 0, PTTHoldMaxMs, 1)
+	if in.PTTKey != "" {
+		if k, err := ParsePTTKey(in.PTTKey); err != nil {
+			errs.add("input.ptt_key", err)
+		} else if k != in.PTTKey {
+			errs.addf("input.ptt_key", "%q is stored as %q", in.PTTKey, k)
+		}
+	}
 	checkRange(errs, "input.quality_bitrate", in.QualityBitrate, QualityMinBitrate, QualityMaxBitrate, 1)
 	okPacket := false
 	for _, d := range PacketDurations {

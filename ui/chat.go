@@ -193,7 +193,7 @@ func (e *chatEntry) TypedKey(ev *fyne.KeyEvent) {
 
 // KeyDown implements desktop.Keyable.
 func (e *chatEntry) KeyDown(ev *fyne.KeyEvent) {
-	if ev.Name == e.ui.opts.PTTKey {
+	if ev.Name == e.ui.pttKey() {
 		e.ui.keyDown(ev)
 		return
 	}
@@ -202,7 +202,7 @@ func (e *chatEntry) KeyDown(ev *fyne.KeyEvent) {
 
 // KeyUp implements desktop.Keyable.
 func (e *chatEntry) KeyUp(ev *fyne.KeyEvent) {
-	if ev.Name == e.ui.opts.PTTKey {
+	if ev.Name == e.ui.pttKey() {
 		e.ui.keyUp(ev)
 		return
 	}

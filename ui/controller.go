@@ -79,6 +79,16 @@ type Controller interface {
 	SetUserVolume(session uint32, v float64, final bool)
 	// SetUserMute mutes a user locally.
 	SetUserMute(session uint32, muted bool)
+
+	// StartMicTest starts the microphone test with the given settings
+	// (devices, processing), playing the input back if hear.
+	StartMicTest(s app.Settings, hear bool) error
+	// SetMicTestHearing turns the test's playback on or off.
+	SetMicTestHearing(hear bool)
+	// StopMicTest stops the microphone test.
+	StopMicTest()
+	// MicLevel returns the microphone's level now, for a meter.
+	MicLevel() app.MicLevel
 }
 
 // *app.Controller must keep implementing Controller.

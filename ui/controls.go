@@ -16,6 +16,7 @@ type controlsBar struct {
 	ui *UI
 
 	ptt   *pttButton
+	check *widget.Button // opens the audio check
 	mute  *widget.Button
 	deaf  *widget.Button
 	tx    *widget.Label
@@ -40,7 +41,8 @@ func newControlsBar(u *UI) *controlsBar {
 	b.audio = widget.NewLabel("")
 	b.audio.Truncation = fyne.TextTruncateEllipsis
 	b.audio.SizeName = theme.SizeNameCaptionText
-	buttons := container.NewHBox(b.ptt, b.mute, b.deaf, b.tx)
+	b.check = widget.NewButtonWithIcon("Check audio", theme.MediaRecordIcon(), u.showAudioCheck)
+	buttons := container.NewHBox(b.ptt, b.mute, b.deaf, b.check, b.tx)
 	b.obj = container.NewBorder(widget.NewSeparator(), nil, buttons, nil, b.audio)
 	return b
 }
@@ -50,6 +52,12 @@ func (b *controlsBar) object() fyne.CanvasObject { return b.obj }
 func (b *controlsBar) apply(st app.State) {
 	connected := st.Phase == app.PhaseConnected
 	setEnabled(b.ptt, connected)
+	// The push-to-talk button shows only in push-to-talk mode.
+	if b.ui.ctrl.Settings().Input.Transmit == app.TransmitPushToTalk {
+		b.ptt.Show()
+	} else {
+		b.ptt.Hide()
+	}
 	if !connected && b.ptt.held {
 		b.ptt.held = false
 	}
@@ -60,9 +68,11 @@ func (b *controlsBar) apply(st app.State) {
 	if st.SelfDeaf {
 		deafText = "Deafened"
 	}
+	checkText := "Check audio"
 	if b.ui.compact {
-		muteText, deafText = "", ""
+		muteText, deafText, checkText = "", "", ""
 	}
+	b.check.SetText(checkText)
 	b.mute.SetText(muteText)
 	b.deaf.SetText(deafText)
 	if st.SelfMute {
@@ -109,7 +119,7 @@ func newPTTButton(u *UI) *pttButton {
 func (b *pttButton) apply(st app.State) {
 	text := "Push to talk"
 	if !b.ui.compact && !isMobileDevice() {
-		text += " (" + keyLabel(b.ui.opts.PTTKey) + ")"
+		text += " (hold " + app.PTTKeyLabel(string(b.ui.pttKey())) + ")"
 	}
 	if b.held || st.Transmitting && b.ui.pttKeyHeld {
 		b.Importance = widget.SuccessImportance
@@ -147,19 +157,4 @@ func (b *pttButton) press(on bool) {
 	b.held = on
 	b.ui.ctrl.PushToTalk(on)
 	b.ui.Sync()
-}
-
-// keyLabel names a key for a button label.
-func keyLabel(k fyne.KeyName) string {
-	switch k {
-	case desktop.KeyControlRight:
-		return "hold Right Ctrl"
-	case desktop.KeyControlLeft:
-		return "hold Left Ctrl"
-	case desktop.KeyAltRight:
-		return "hold Right Alt"
-	case desktop.KeyShiftRight:
-		return "hold Right Shift"
-	}
-	return "hold " + string(k)
 }

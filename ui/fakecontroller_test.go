@@ -25,6 +25,7 @@ type fakeController struct {
 	calls     []string
 	volumes   []volumeCall
 	nextID    int
+	mic       app.MicLevel // what MicLevel returns (fakemic_test.go)
 }
 
 // volumeCall is one SetUserVolume call.

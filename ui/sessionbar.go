@@ -71,8 +71,9 @@ func (b *sessionBar) apply(st app.State) {
 		b.setStop("Cancel", theme.CancelIcon(), ctrl.Cancel)
 	case app.PhaseConnected:
 		msg := "Connected to " + name
-		if st.Bitrate > 0 {
-			msg += fmt.Sprintf(", sending %.1f kb/s", float64(st.Bitrate)/1000)
+		// "sending" only while voice goes out; the rate is the cap.
+		if st.Transmitting && st.Bitrate > 0 {
+			msg += fmt.Sprintf(", sending at %.1f kb/s", float64(st.Bitrate)/1000)
 		}
 		if st.CertificateExposed {
 			msg += ". " + st.TLS + " only: your identity certificate crossed the network unencrypted"

@@ -129,19 +129,21 @@ type settingsForm struct {
 	reset      *widget.Button
 
 	// Audio Input
-	inDevice  *widget.SelectEntry
-	transmit  *widget.Select
-	vadSource *widget.Select
-	pttHold   *valueSlider
-	voiceHold *valueSlider
-	silence   *valueSlider
-	speech    *valueSlider
-	quality   *valueSlider
-	packet    *widget.Select
-	echo      *widget.Select
-	noiseOn   *widget.Check
-	noise     *valueSlider
-	maxAmp    *valueSlider
+	inDevice     *widget.SelectEntry
+	transmit     *widget.Select
+	vadSource    *widget.Select
+	pttHold      *valueSlider
+	pttKeyChange *widget.Button // asks for a new push-to-talk key
+	voiceHold    *valueSlider
+	silence      *valueSlider
+	speech       *valueSlider
+	quality      *valueSlider
+	packet       *widget.Select
+	echo         *widget.Select
+	noiseOn      *widget.Check
+	noise        *valueSlider
+	maxAmp       *valueSlider
+	mic          *micPanel // the level meter and the microphone test
 
 	// Audio Output
 	outDevice *widget.SelectEntry
@@ -371,7 +373,11 @@ func (u *UI) showSettings() {
 	}
 	f := newSettingsForm(u, u.ctrl.Settings())
 	u.settingsOpen = f
-	f.dlg.SetOnClosed(func() { u.settingsOpen = nil })
+	f.dlg.SetOnClosed(func() {
+		f.mic.close()
+		u.settingsOpen = nil
+	})
+	f.mic.open()
 	f.dlg.Show()
 	f.loadDevices()
 }
@@ -438,7 +444,10 @@ func (f *settingsForm) build() {
 		}
 	}
 
+	f.mic = newMicPanel(f.ui, f.read)
+	f.mic.ownMarks = true
 	input := container.NewVBox(
+		f.section("Check the microphone", f.mic.rows()...),
 		f.section("Interface",
 			f.device(&f.inDevice, func(s *app.Settings) *string { return &in(s).Device })),
 		f.section("Transmission",
@@ -446,6 +455,7 @@ func (f *settingsForm) build() {
 				func(s *app.Settings) *app.TransmitMode { return &in(s).Transmit }),
 			f.intSlider(&f.pttHold, "Push to talk hold", "Keeps sending this long after the key is released",
 				0, app.PTTHoldMaxMs, 10, ms, func(s *app.Settings) *int { return &in(s).PTTHoldMs }),
+			f.pttKeyRow(),
 			selectOf(f, &f.vadSource, "Voice activity", "", vadChoices,
 				func(s *app.Settings) *app.VADSource { return &in(s).VADSource }),
 			f.intSlider(&f.voiceHold, "Voice hold", "Keeps sending this long after speech stops",
@@ -575,6 +585,7 @@ func (f *settingsForm) refreshDerived() {
 	f.voiceHold.setEnabled(vad)
 	f.silence.setEnabled(vad)
 	f.speech.setEnabled(vad)
+	f.mic.meter.setThresholds(float64(s.Input.SilenceBelowPercent)/100, float64(s.Input.SpeechAbovePercent)/100)
 	f.pttHold.setEnabled(s.Input.Transmit == app.TransmitPushToTalk)
 	f.noise.setEnabled(f.noiseOn.Checked)
 	setEnabled(f.socks, s.Network.TorMode == app.TorSOCKS)

@@ -48,6 +48,9 @@ type Options struct {
 	// Notice, if not empty, is shown in the status area (for example why
 	// amnesic mode is on).
 	Notice string
+	// AudioCheck shows the audio check when the window is first shown,
+	// if it was never shown (real sound devices: not for stand-ins).
+	AudioCheck bool
 }
 
 // UI is Tumble's main window with its dialogs. Create it with New; all
@@ -73,8 +76,11 @@ type UI struct {
 	certQ        *certQuestion // the open certificate question, if any
 	registered   chan struct{} // closed when the last Register's answer shows
 	settingsOpen *settingsForm // the Settings dialog while it is open
+	audioCheck   *micPanel     // the audio check while it is open
 	compact      bool          // the phone layout is showing
 	pttKeyHeld   bool
+	global       globalPTT          // the desktop-wide push-to-talk key (globalptt.go)
+	captureKey   func(fyne.KeyName) // set while the push-to-talk key is being chosen
 
 	phase    atomic.Int32 // state.Phase, read by the watch goroutine
 	watchMu  sync.Mutex
@@ -125,6 +131,11 @@ func (u *UI) Window() fyne.Window { return u.win }
 func (u *UI) ShowAndRun() {
 	u.Start()
 	defer u.Stop()
+	if u.opts.AudioCheck {
+		u.showFirstAudioCheck()
+	}
+	u.updateGlobalPTT()
+	defer u.stopGlobalPTT()
 	u.win.ShowAndRun()
 }
 
@@ -152,6 +163,9 @@ func (u *UI) apply(st app.State) {
 	u.showCertificateQuestion(st)
 	if u.host != nil {
 		u.host.apply(st)
+	}
+	if u.global.key != "" { // following the desktop's keys: follow a changed key
+		u.updateGlobalPTT()
 	}
 }
 
@@ -234,9 +248,22 @@ func (u *UI) connect(id string) {
 	u.panes.showTab(tabChannels)
 }
 
+// pttKey is the push-to-talk key: the settings' (Audio Input), else
+// Options.PTTKey.
+func (u *UI) pttKey() fyne.KeyName {
+	if k := u.ctrl.Settings().Input.PTTKey; k != "" {
+		return fyne.KeyName(k)
+	}
+	return u.opts.PTTKey
+}
+
 // keyDown and keyUp implement push-to-talk on the window's key events.
 func (u *UI) keyDown(ev *fyne.KeyEvent) {
-	if ev.Name != u.opts.PTTKey || u.pttKeyHeld {
+	if u.captureKey != nil {
+		u.captureKey(ev.Name)
+		return
+	}
+	if ev.Name != u.pttKey() || u.pttKeyHeld {
 		return
 	}
 	u.pttKeyHeld = true
@@ -245,7 +272,7 @@ func (u *UI) keyDown(ev *fyne.KeyEvent) {
 }
 
 func (u *UI) keyUp(ev *fyne.KeyEvent) {
-	if ev.Name != u.opts.PTTKey || !u.pttKeyHeld {
+	if ev.Name != u.pttKey() || !u.pttKeyHeld {
 		return
 	}
 	u.pttKeyHeld = false

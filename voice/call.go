@@ -100,10 +100,21 @@ type CallConfig struct {
 	// Volume is the master output volume, linear from 0 (silent) to
 	// mix.MaxGain.
 	Volume float64
-	// OnPacket receives every packet to send (required). It runs on the
-	// capture device's goroutine and must not block; Packet.Opus is only
-	// valid during the call.
+	// OnPacket receives every packet to send (required unless
+	// Loopback). It runs on the capture device's goroutine and must not
+	// block; Packet.Opus is only valid during the call.
 	OnPacket func(Packet)
+	// Loopback plays what would be sent back to the playback device
+	// instead of sending it: each packet goes, as encoded, through the
+	// Receiver (Opus decode, jitter buffer, mix) as the speaker
+	// LoopbackSpeaker, so the user hears what others would hear (the
+	// microphone test). OnPacket is not called.
+	Loopback bool
+	// OnLevel, if set, receives after every 10 ms capture frame its
+	// voice activity level (0-1, Mumble's scale: amplitude 1 + dBFS/96)
+	// and whether the gate lets voice out. It runs on the capture
+	// device's goroutine and must not block.
+	OnLevel func(level float64, transmit bool)
 	// Logf, if set, receives diagnostic messages.
 	Logf func(format string, args ...any)
 }
@@ -132,6 +143,8 @@ type Call struct {
 	talk *packetTalk
 	fwd  sync.WaitGroup // forwards the Receiver's events
 	deaf atomic.Bool
+
+	loopSeq uint64 // next sequence number of the loopback (capture goroutine)
 
 	mu     sync.Mutex
 	send   SendConfig // as configured, before the plan
@@ -162,7 +175,7 @@ func NewCall(cfg CallConfig) (*Call, error) {
 	if err := cfg.Devices.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.OnPacket == nil {
+	if cfg.OnPacket == nil && !cfg.Loopback {
 		return nil, errors.New("voice: call without a packet callback")
 	}
 	if cfg.Devices != SystemDevices {
@@ -240,7 +253,7 @@ func (c *Call) openDevices() (string, error) {
 	case NoDevices:
 		return NoDevices.Describe("", ""), c.startPlaybackOnly(cfg)
 	case NullDevices:
-		d, err := device.NewNull(cfg, c.eng.Capture, c.eng.Playback)
+		d, err := device.NewNull(cfg, c.capture, c.eng.Playback)
 		if err != nil {
 			return "", err
 		}
@@ -330,7 +343,7 @@ func (c *Call) openCapture(mctx *device.Context, cfg device.Config) (string, err
 	}
 	cfg.Android = c.plan.Capture
 	cfg.OnStop = c.deviceStopped("input", capID, capName)
-	cd, err := mctx.OpenCapture(capID, cfg, c.eng.Capture)
+	cd, err := mctx.OpenCapture(capID, cfg, c.capture)
 	if err != nil {
 		return "", fmt.Errorf("open capture device %s: %w", capName, err)
 	}
@@ -400,7 +413,7 @@ func (c *Call) openFiles(cfg device.Config) (string, error) {
 		c.outFile = w
 		fc.Out = w
 	}
-	d, err := device.NewFile(fc, c.eng.Capture, c.eng.Playback)
+	d, err := device.NewFile(fc, c.capture, c.eng.Playback)
 	if err != nil {
 		return "", err
 	}
@@ -425,15 +438,39 @@ func (c *Call) mix(out []int16) {
 	}
 }
 
+// LoopbackSpeaker is the speaker a loopback Call (CallConfig.Loopback)
+// plays its own voice as, in its talk events.
+const LoopbackSpeaker = ^uint32(0)
+
+// capture is the capture device's callback: the Engine's, then the level
+// for OnLevel.
+func (c *Call) capture(frame []int16) {
+	c.eng.Capture(frame)
+	if c.cfg.OnLevel != nil {
+		st := c.eng.Sender().Stats()
+		c.cfg.OnLevel(st.Level, st.Talking)
+	}
+}
+
 // packet passes an encoded packet on. While self-muted only the
-// terminator of the transmission that was cut short leaves.
+// terminator of the transmission that was cut short leaves. A loopback
+// call hands it to its own Receiver.
 func (c *Call) packet(p Packet) {
 	c.mu.Lock()
 	drop := c.noSend || (c.muted && !p.Terminator)
 	c.mu.Unlock()
-	if !drop {
-		c.cfg.OnPacket(p)
+	if drop {
+		return
 	}
+	if c.cfg.Loopback {
+		seq := c.loopSeq
+		c.loopSeq += uint64(p.Frames10ms)
+		if err := c.rx.HandlePacket(LoopbackSpeaker, seq, p.Opus, p.Terminator, time.Now()); err != nil && c.cfg.Logf != nil {
+			c.cfg.Logf("voice: loopback: %v", err)
+		}
+		return
+	}
+	c.cfg.OnPacket(p)
 }
 
 // forward passes the Receiver's talk events on.

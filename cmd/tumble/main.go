@@ -112,6 +112,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) er
 	}
 	u := ui.New(a, ctrl, &ui.Options{
 		NoEmbeddedTor: torCreator() == nil,
+		AudioCheck:    cfg.AudioBackend == app.AudioDevices,
 		Notice:        notice(ctrl, env, o),
 	})
 	if plat != nil {

@@ -1,7 +1,6 @@
 package smoke
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/tumble-voip/tumble/app"
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
+	"github.com/tumble-voip/tumble/ui/internal/xvfbtest"
 )
 
 // Names the test looks for on the screen. They are chosen to be read
@@ -75,28 +75,7 @@ func buildTumble(t *testing.T, ctx context.Context) string {
 
 // startXvfb starts an X server on a free display and returns its name.
 func startXvfb(t *testing.T, ctx context.Context) string {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.CommandContext(ctx, "Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	var log bytes.Buffer
-	cmd.Stderr = &log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start Xvfb: %v", err)
-	}
-	w.Close()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil {
-		t.Fatalf("Xvfb gave no display number: %v\n%s", err, log.String())
-	}
-	return ":" + strings.TrimSpace(line)
+	return xvfbtest.Start(t, ctx)
 }
 
 // writeBookmark prepares a configuration directory with one bookmark for
