@@ -108,7 +108,7 @@ type Controller struct {
 	watchers  map[chan struct{}]struct{}
 	sess      *session // current session, nil when idle
 	chats     chatHistory
-	mic       micTest  // the microphone test (mictest.go)
+	mic       micTest // the microphone test (mictest.go)
 	closed    bool
 	sessions  sync.WaitGroup
 
