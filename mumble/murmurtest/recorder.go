@@ -3,19 +3,12 @@ package murmurtest
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"sync"
 	"testing"
@@ -56,10 +49,9 @@ const maxRecordedFrame = 8 << 20
 // ends.
 func StartRecorder(t testing.TB, srv *Server) *Recorder {
 	t.Helper()
-	cert, fp, err := selfSignedCert()
-	if err != nil {
-		t.Fatalf("murmurtest: recorder certificate: %v", err)
-	}
+	cert := SelfSignedCert(t, "murmurtest recorder")
+	sum := sha256.Sum256(cert.Certificate[0])
+	fp := hex.EncodeToString(sum[:])
 	ln, err := tls.Listen("tcp4", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	if err != nil {
 		t.Fatalf("murmurtest: recorder: %v", err)
@@ -172,31 +164,6 @@ func (r *Recorder) copyFrames(id int, fromClient bool, src io.Reader, dst io.Wri
 			return
 		}
 	}
-}
-
-// selfSignedCert makes the recorder's certificate.
-func selfSignedCert() (tls.Certificate, string, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, "", err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "murmurtest recorder"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, "", err
-	}
-	if len(der) == 0 {
-		return tls.Certificate{}, "", errors.New("empty certificate")
-	}
-	sum := sha256.Sum256(der)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, hex.EncodeToString(sum[:]), nil
 }
 
 // String describes a frame for test logs.
