@@ -148,14 +148,20 @@ func (r *recorder) clock() {
 				return
 			case <-r.wake:
 			}
-			if due := int64(r.now().Sub(r.origin) / playbackPeriod); due > done {
-				at := r.origin.Add(time.Duration(due) * playbackPeriod)
-				if err := r.rx.Skip(at, (due-done)*receiveFrame); err != nil {
-					r.fail(err)
-					return
-				}
-				done = due
+		}
+		// The periods since the last one played passed with nothing to
+		// play: the receiver was idle until a packet woke the clock, or a
+		// packet arrived before the clock looked (then it was never
+		// idle here, but those periods were still silent). Skip them
+		// rather than mix them late, which would place the new audio too
+		// early on the timeline.
+		if due := int64(r.now().Sub(r.origin) / playbackPeriod); due > done {
+			at := r.origin.Add(time.Duration(due) * playbackPeriod)
+			if err := r.rx.Skip(at, (due-done)*receiveFrame); err != nil {
+				r.fail(err)
+				return
 			}
+			done = due
 		}
 		if !r.play(&done) {
 			return
