@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -78,8 +79,17 @@ func TestRecorderLateSpeakerUnknownSessionAndLimit(t *testing.T) {
 // TestRecorderClockStopsWhenIdle drives the recorder's playback clock with
 // a fake ticker: it ticks while a talk spurt plays, stops ticking once the
 // receiver is idle, starts again on the next packet, and the recording
-// still maps sample positions to wall-clock time across the pause.
+// still maps sample positions to wall-clock time across the pause. It runs
+// twice: with the clock waiting when the first packet comes, and with the
+// packets there before the clock first looks (a race that once placed the
+// audio early: the silent periods were mixed instead of skipped).
 func TestRecorderClockStopsWhenIdle(t *testing.T) {
+	for _, early := range []bool{false, true} {
+		t.Run(fmt.Sprintf("packets-first=%v", early), func(t *testing.T) { recorderClockStopsWhenIdle(t, early) })
+	}
+}
+
+func recorderClockStopsWhenIdle(t *testing.T, packetsFirst bool) {
 	origin := time.Unix(1000, 0)
 	var mu sync.Mutex
 	now := origin
@@ -104,7 +114,16 @@ func TestRecorderClockStopsWhenIdle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go r.clock()
+	clockStarted := false
+	startClock := func() {
+		if !clockStarted {
+			clockStarted = true
+			go r.clock()
+		}
+	}
+	if !packetsFirst {
+		startClock()
+	}
 
 	// spurt hands a 200 ms tone to the recorder at `at` and plays it:
 	// ticks until the clock stops its ticker, which must happen soon
@@ -117,6 +136,7 @@ func TestRecorderClockStopsWhenIdle(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		startClock()
 		c := <-tickers // the packet woke the clock
 		for k := 1; ; k++ {
 			if k > 50 {
