@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"net"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -129,7 +130,23 @@ func TestEmbeddedHostClientAuthRevoke(t *testing.T) {
 		t.Fatalf("host again: %v", err)
 	}
 	defer h2.Close()
-	c, err := client.Isolated(NewIsolation()).DialContext(ctx, "tcp", addr)
+	// The client's Tor still holds the descriptor that needs a key: have
+	// it forget it (Tor may delay a NEWNYM that follows another closely),
+	// and dial until the new descriptor is used, within ctx.
+	if _, err := cc.SendRequest("SIGNAL NEWNYM"); err != nil {
+		t.Fatal(err)
+	}
+	var c net.Conn
+	for {
+		c, err = client.Isolated(NewIsolation()).DialContext(ctx, "tcp", addr)
+		if err == nil || !(errors.Is(err, ErrClientAuthRequired) || errors.Is(err, ErrClientAuthBad)) || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second): // the delayed NEWNYM takes effect
+		}
+	}
 	if err != nil {
 		t.Fatalf("dial after re-host without client authorization: %v", err)
 	}

@@ -41,7 +41,9 @@ func newMicPanel(u *UI, settings func() app.Settings) *micPanel {
 	})
 	p.hear.SetChecked(true)
 	p.test = widget.NewButtonWithIcon("Test the microphone", iconMic, p.toggle)
-	p.status = wrapLabel("")
+	// The first reading comes from a poller; until then say what a
+	// stopped meter means (and the panel looks the same at once).
+	p.status = wrapLabel(micStatus(app.MicLevel{}))
 	p.status.SizeName = theme.SizeNameCaptionText
 	return p
 }
