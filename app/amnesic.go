@@ -1,16 +1,10 @@
 package app
 
-import (
-	"fmt"
-	"os"
-	"path/filepath"
-)
-
 // Amnesia is the decision whether this run of Tumble leaves traces on disk.
 // In amnesic mode bookmarks and settings already saved can be read, but
-// every change lives in a MemoryStorage, and Tor's state goes to a
-// temporary directory removed at exit: nothing is written to the
-// configuration directory.
+// every change lives in a MemoryStorage, and the embedded Tor keeps its
+// state in a temporary directory removed at exit (tor.Server.Amnesic):
+// nothing is written to the configuration directory.
 type Amnesia struct {
 	// On is true in amnesic mode.
 	On bool
@@ -39,31 +33,6 @@ func DecideAmnesia(flag bool, env Environment, savedAmnesic bool) Amnesia {
 // else a DirStorage for it.
 func (a Amnesia) Storage(dir string) (Storage, error) {
 	return OpenStorage(dir, a.On)
-}
-
-// TorDataDir returns the directory for Tor's state and a function that
-// removes it if it is temporary. In amnesic mode it is a fresh directory
-// under os.TempDir (mode 0700) that cleanup deletes; otherwise it is "tor"
-// in the persistent configuration directory dir (DefaultConfigDir if
-// empty), created if needed, and cleanup does nothing.
-func (a Amnesia) TorDataDir(dir string) (path string, cleanup func() error, err error) {
-	if a.On {
-		d, err := os.MkdirTemp("", "tumble-tor-")
-		if err != nil {
-			return "", nil, fmt.Errorf("app: create temporary Tor directory: %w", err)
-		}
-		return d, func() error { return os.RemoveAll(d) }, nil
-	}
-	if dir == "" {
-		if dir, err = DefaultConfigDir(); err != nil {
-			return "", nil, err
-		}
-	}
-	d := filepath.Join(dir, "tor")
-	if err := os.MkdirAll(d, DirMode); err != nil {
-		return "", nil, fmt.Errorf("app: create Tor directory: %w", err)
-	}
-	return d, func() error { return nil }, nil
 }
 
 // SetSavedAmnesia turns Privacy.Amnesic on or off in the settings file in
