@@ -37,14 +37,14 @@ func localhostBookmark(t *testing.T, c *Controller, addr, user, password string)
 // proxy unless the user trusts the certificate.
 func TestUnverifiedServerAsksBeforeSendingAnything(t *testing.T) {
 	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V15, Password: "s3cret-pw"})
-	proxy := murmurtest.StartInterceptor(t, srv.Addr)
+	proxy := murmurtest.StartRecorder(t, srv)
 	c := newTestController(t, ControllerConfig{})
 	b := localhostBookmark(t, c, proxy.Addr, "alice", "s3cret-pw")
 
 	c.Connect(b.ID)
 	st := waitFor(t, c, "the certificate question", func(st State) bool { return st.Certificate != nil })
-	if st.Certificate.Fingerprint.String() != proxy.Fingerprint || st.Certificate.Host != "localhost" || st.Certificate.Reason == "" {
-		t.Errorf("question %+v, want the proxy's fingerprint %s", st.Certificate, proxy.Fingerprint)
+	if st.Certificate.Fingerprint.String() != proxy.Fingerprint() || st.Certificate.Host != "localhost" || st.Certificate.Reason == "" {
+		t.Errorf("question %+v, want the proxy's fingerprint %s", st.Certificate, proxy.Fingerprint())
 	}
 	if got := proxy.Received(); len(got) != 0 {
 		t.Fatalf("the proxy received %d bytes before the user answered", len(got))
@@ -80,8 +80,8 @@ func TestUnverifiedServerAsksBeforeSendingAnything(t *testing.T) {
 	waitFor(t, c, "the question a third time", func(st State) bool { return st.Certificate != nil })
 	c.AnswerCertificate(CertificateTrustAndPin)
 	st = waitFor(t, c, "connected", isPhase(PhaseConnected))
-	if nb, _ := c.store.Get(b.ID); nb.PinnedFingerprint.String() != proxy.Fingerprint {
-		t.Errorf("pinned %s, want %s", nb.PinnedFingerprint, proxy.Fingerprint)
+	if nb, _ := c.store.Get(b.ID); nb.PinnedFingerprint.String() != proxy.Fingerprint() {
+		t.Errorf("pinned %s, want %s", nb.PinnedFingerprint, proxy.Fingerprint())
 	}
 	if st.TLS != "TLS 1.3" || st.CertificateExposed {
 		t.Errorf("TLS %q, certificate exposed %v; want TLS 1.3, not exposed", st.TLS, st.CertificateExposed)
@@ -101,7 +101,7 @@ func TestUnverifiedServerAsksBeforeSendingAnything(t *testing.T) {
 // refuses it as a changed certificate, naming both, and sends nothing.
 func TestAmnesicLinkPinCatchesInterceptor(t *testing.T) {
 	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V15})
-	proxy := murmurtest.StartInterceptor(t, srv.Addr)
+	proxy := murmurtest.StartRecorder(t, srv)
 	pin, err := mumble.ParseFingerprint(srv.Fingerprint())
 	if err != nil {
 		t.Fatal(err)
@@ -118,8 +118,8 @@ func TestAmnesicLinkPinCatchesInterceptor(t *testing.T) {
 	c.Connect(b.ID)
 	st := waitFor(t, c, "refused", isPhase(PhaseDisconnected))
 	if st.Problem.Kind != ProblemCertificateChanged || st.Problem.PinnedFingerprint != pin ||
-		st.Problem.NewFingerprint.String() != proxy.Fingerprint {
-		t.Errorf("problem %+v, want a changed certificate from %s to %s", st.Problem, pin, proxy.Fingerprint)
+		st.Problem.NewFingerprint.String() != proxy.Fingerprint() {
+		t.Errorf("problem %+v, want a changed certificate from %s to %s", st.Problem, pin, proxy.Fingerprint())
 	}
 	if got := proxy.Received(); len(got) != 0 {
 		t.Errorf("the proxy received %d bytes", len(got))

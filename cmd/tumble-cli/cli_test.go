@@ -385,7 +385,7 @@ func TestNoSecretToUnverifiedServer(t *testing.T) {
 	const password = "s3cret-pw-7f3a"
 	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13, Password: password})
 	run := func(extra ...string) (string, []byte, string, error) {
-		proxy := murmurtest.StartInterceptor(t, srv.Addr)
+		proxy := murmurtest.StartRecorder(t, srv)
 		_, port, _ := net.SplitHostPort(proxy.Addr)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -394,7 +394,7 @@ func TestNoSecretToUnverifiedServer(t *testing.T) {
 		cmd.Env = append(os.Environ(), "TUMBLE_PASSWORD="+password)
 		out, err := cmd.CombinedOutput()
 		proxy.Close()
-		return string(out), proxy.Received(), proxy.Fingerprint, err
+		return string(out), proxy.Received(), proxy.Fingerprint(), err
 	}
 
 	out, got, fp, err := run()
