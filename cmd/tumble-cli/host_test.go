@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	qrreader "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/tumble-voip/tumble/mumble/murmur"
+	"github.com/tumble-voip/tumble/tor/tornet"
 )
 
 // hostProc is a running tumble-cli whose JSON events are read as they come.
@@ -279,4 +281,121 @@ func TestHostAmnesic(t *testing.T) {
 	if running(int(ready["server_pid"].(float64))) {
 		t.Error("murmurd still runs")
 	}
+}
+
+// TestHostGateway is the Whonix variant: Tumble in socks mode cannot
+// publish an onion service, so the room's server listens on --listen
+// (127.0.0.2, a loopback alias, stands in for the Workstation's address)
+// and a separate Tor of the private network, the "Gateway", is given
+// exactly the torrc lines Tumble printed; a guest then joins through the
+// onion service the Gateway publishes.
+func TestHostGateway(t *testing.T) {
+	w := setupTorWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "password")
+	if err := os.WriteFile(pwFile, []byte("gateway-room-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gwDir := filepath.Join(dir, "gateway")
+	if err := os.Mkdir(gwDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	hsDir := filepath.Join(gwDir, "tumble-room") + "/"
+	host := startHostProc(ctx, t, "host", "--tor", "socks="+w.net.SOCKSAddr(), "--listen", "127.0.0.2", "--amnesic",
+		"--password-file", pwFile, "--gateway-dir", hsDir, "--name", "Gateway room")
+	gw := host.wait(t, "room-gateway")
+	server := gw["server"].(string)
+	if !strings.HasPrefix(server, "127.0.0.2:") {
+		t.Fatalf("server on %s, want 127.0.0.2", server)
+	}
+	torrc := gw["torrc"].(string)
+	if want := "HiddenServiceDir " + hsDir + "\nHiddenServicePort 64738 " + server; torrc != want {
+		t.Errorf("gateway lines:\n%s\nwant:\n%s", torrc, want)
+	}
+	if !strings.Contains(host.stderr.String(), torrc) {
+		t.Errorf("the printed text lacks the torrc lines:\n%s", host.stderr.String())
+	}
+	// murmurd listens on 127.0.0.2, not on 127.0.0.1.
+	data, err := os.ReadFile(filepath.Join(gw["dir"].(string), "server", murmur.ININame))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := murmur.ParseINI(data)["host"]; h != "127.0.0.2" {
+		t.Errorf("ini host=%s", h)
+	}
+	c, err := net.Dial("tcp", server)
+	if err != nil {
+		t.Fatalf("nothing listens on %s: %v", server, err)
+	}
+	c.Close()
+	_, port, _ := net.SplitHostPort(server)
+	if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+		c.Close()
+		t.Errorf("the server also listens on 127.0.0.1:%s", port)
+	}
+
+	// The Gateway: a tor of the private network with the printed lines.
+	logFile := filepath.Join(gwDir, "info.log")
+	lines := append(w.net.ClientTorrc(), "DataDirectory "+filepath.Join(gwDir, "data"), "SocksPort 0",
+		"Log info file "+logFile, fmt.Sprintf("__OwningControllerProcess %d", os.Getpid()), torrc)
+	torrcFile := filepath.Join(dir, "gateway.torrc")
+	if err := os.WriteFile(torrcFile, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gwTor := exec.CommandContext(ctx, tornet.DefaultTor, "-f", torrcFile)
+	var gwOut strings.Builder
+	gwTor.Stdout, gwTor.Stderr = &gwOut, &gwOut
+	if err := gwTor.Start(); err != nil {
+		t.Fatal(err)
+	}
+	gwDone := make(chan struct{})
+	go func() { gwTor.Wait(); close(gwDone) }()
+	t.Cleanup(func() { gwTor.Process.Kill(); <-gwDone })
+	// Wait until the Gateway has uploaded the descriptor (a guest asking
+	// earlier would not ask the same directories again for 15 minutes).
+	for {
+		log, _ := os.ReadFile(logFile)
+		if strings.Contains(string(log), "Uploading hidden service descriptor: finished with status 200") {
+			break
+		}
+		select {
+		case <-gwDone:
+			t.Fatalf("the gateway tor exited:\n%s\n%s", gwOut.String(), log)
+		case <-ctx.Done():
+			t.Fatalf("the gateway never uploaded its descriptor:\n%s", lastLines(string(log), 30))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	hostname, err := os.ReadFile(filepath.Join(hsDir, "hostname"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	onion := strings.TrimSpace(string(hostname))
+
+	guest := startHostProc(ctx, t, append(w.embedded(), "--server", onion+":64738", "--user", "gus",
+		"--password-file", pwFile, "--say", "hello through the gateway")...)
+	conn := guest.wait(t, "connected")
+	guest.finish()
+	if guest.err != nil {
+		t.Fatalf("guest: %v\n%s", guest.err, guest.stderr.String())
+	}
+	t.Logf("guest joined %s through the gateway: %v", onion, conn)
+
+	pid := int(gw["server_pid"].(float64))
+	fmt.Fprintln(host.stdin, "stop")
+	host.finish()
+	if host.err != nil {
+		t.Fatalf("host: %v\n%s", host.err, host.stderr.String())
+	}
+	if running(pid) {
+		t.Errorf("murmurd %d still runs after the host stopped", pid)
+	}
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
 }
