@@ -22,7 +22,9 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	qrreader "github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/mumble/murmur"
+	"github.com/tumble-voip/tumble/mumble/murmurtest"
 	"github.com/tumble-voip/tumble/tor/tornet"
 )
 
@@ -170,23 +172,30 @@ func TestHostRoom(t *testing.T) {
 	}
 
 	// Bob joins first and listens; alice sends a tone and a text; bob
-	// answers with a text.
+	// answers with a text once alice is there.
 	tone := filepath.Join(dir, "tone.wav")
 	writeTone(t, tone, 440, 3*time.Second)
 	rec := filepath.Join(dir, "rec")
 	guest := []string{"--tor", "embedded", "--torrc", w.torrc, "--amnesic"}
-	bob := startHostProc(ctx, t, append(guest, "--link-file", filepath.Join(inviteDir, "bob.link"), "--record-dir", rec, "--for", "70s")...)
+	bob := startHostProc(ctx, t, append(guest, "--link-file", filepath.Join(inviteDir, "bob.link"), "--record-dir", rec, "--for", "70s",
+		"--wait-for-user", "alice", "--say", "hello from bob")...)
 	bob.wait(t, "connected")
-	alice := startHostProc(ctx, t, append(guest, "--link-file", filepath.Join(inviteDir, "alice.link"), "--send-wav", tone, "--say", "hello from alice", "--record-dir", filepath.Join(dir, "rec-alice"), "--for", "12s")...)
-	alice.wait(t, "connected")
-	alice.finish()
+	alice := startHostProc(ctx, t, append(guest, "--link-file", filepath.Join(inviteDir, "alice.link"), "--send-wav", tone, "--say", "hello from alice", "--record-dir", filepath.Join(dir, "rec-alice"), "--for", "20s")...)
+	aliceEvents := alice.finish()
 	if alice.err != nil {
 		t.Fatalf("alice: %v\n%s", alice.err, alice.stderr.String())
+	}
+	aliceGot := false
+	for _, ev := range aliceEvents {
+		aliceGot = aliceGot || (ev["event"] == "text" && ev["from"] == "bob" && ev["message"] == "hello from bob")
+	}
+	if !aliceGot {
+		t.Errorf("alice did not get bob's text; her events: %v", aliceEvents)
 	}
 	gotText := false
 	for !gotText {
 		ev := bob.wait(t, "text")
-		gotText = ev["message"] == "hello from alice"
+		gotText = ev["message"] == "hello from alice" && ev["from"] == "alice"
 	}
 
 	// A guest without a key cannot even reach the server.
@@ -220,7 +229,12 @@ func TestHostRoom(t *testing.T) {
 		t.Errorf("bob recorded %v at %.1f Hz from alice, want ~3 s at 440 Hz", voiced, freq)
 	}
 
-	// Stop the host: no server remains; restart: same address and certificate.
+	// A permanent channel, created by the SuperUser (on loopback: the
+	// host's own view), is in the database the restarted room uses.
+	createChannelAsSuperUser(ctx, t, roomDir, ready["server"].(string), ready["fingerprint"].(string), "Kept")
+
+	// Stop the host: no server remains; restart: same address and
+	// certificate, and the channel is still there for a guest.
 	pid := int(ready["server_pid"].(float64))
 	fmt.Fprintln(host.stdin, "stop")
 	host.finish()
@@ -235,11 +249,50 @@ func TestHostRoom(t *testing.T) {
 	if ready2["onion"] != onion || ready2["fingerprint"] != ready["fingerprint"] {
 		t.Errorf("restart: %v %v, want %v %v", ready2["onion"], ready2["fingerprint"], onion, ready["fingerprint"])
 	}
+	bob2 := startHostProc(ctx, t, append(guest, "--link-file", filepath.Join(inviteDir, "bob.link"), "--channel", "Test room/Kept")...)
+	bob2.finish()
+	if bob2.err != nil {
+		t.Errorf("bob joining the channel Kept after the restart: %v\n%s", bob2.err, bob2.stderr.String())
+	}
 	// kill -9 of the host leaves no murmurd.
 	pid2 := int(ready2["server_pid"].(float64))
 	host2.cmd.Process.Signal(syscall.SIGKILL)
 	host2.finish()
 	waitGone(t, pid2)
+}
+
+// createChannelAsSuperUser logs in to the room's server at addr (on
+// loopback) as SuperUser with the password in roomDir/room.json and creates
+// the permanent channel name under the root.
+func createChannelAsSuperUser(ctx context.Context, t *testing.T, roomDir, addr, fingerprint, name string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(roomDir, "room.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		SuperUserPassword string `json:"superuser_password"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil || st.SuperUserPassword == "" {
+		t.Fatalf("room.json: %v", err)
+	}
+	fp, err := mumble.ParseFingerprint(fingerprint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := mumble.Dial(ctx, addr, &mumble.Config{Username: "SuperUser", Password: st.SuperUserPassword,
+		DialContext: murmurtest.LoopbackDial, PinnedFingerprint: fp})
+	if err != nil {
+		t.Fatalf("SuperUser login: %v", err)
+	}
+	defer c.Close()
+	ch, err := c.CreateChannel(ctx, 0, name, false)
+	if err != nil {
+		t.Fatalf("create channel %s: %v", name, err)
+	}
+	if ch.Temporary {
+		t.Fatalf("channel %s is temporary", name)
+	}
 }
 
 // waitGone waits until pid has exited (the kernel kills it through the
