@@ -101,6 +101,9 @@ type roomState struct {
 	SuperUserPassword string            `json:"superuser_password"`
 	OnionSeed         []byte            `json:"onion_seed"`
 	Guests            map[string]string `json:"guests,omitempty"` // name -> auth_private line
+	// GatewayPort is the server's port once it ran for a Tor gateway,
+	// whose torrc names it: kept for every later start.
+	GatewayPort int `json:"gateway_port,omitempty"`
 }
 
 // guestNameRE is what a guest's name may look like (it names a key file).
@@ -235,7 +238,8 @@ const (
 // Start runs the server and publishes the onion service through ts, calling
 // progress (if not nil) at each phase. In socks mode Tumble cannot publish
 // an onion service: the server runs for the Tor gateway, the last phase is
-// RoomOnGateway and Gateway returns what the gateway needs.
+// RoomOnGateway and Gateway returns what the gateway needs. The port the
+// gateway was given is kept: later starts fail if it is taken.
 func (r *Room) Start(ctx context.Context, ts *tor.Server, progress func(RoomPhase)) (err error) {
 	if progress == nil {
 		progress = func(RoomPhase) {}
@@ -251,7 +255,7 @@ func (r *Room) Start(ctx context.Context, ts *tor.Server, progress func(RoomPhas
 		WriteFile: atomicfile.Write,
 		Name:      c.Name, Welcome: c.Welcome, Password: c.Password, SuperUserPassword: r.st.SuperUserPassword,
 		MaxUsers: c.MaxUsers, Bandwidth: c.Bandwidth, RememberChannel: c.RememberChannel, CertRequired: c.CertRequired,
-		Host: c.Listen,
+		Host: c.Listen, Port: r.st.GatewayPort,
 	})
 	if err != nil {
 		return fmt.Errorf("app: start room: %w", err)
@@ -270,6 +274,12 @@ func (r *Room) Start(ctx context.Context, ts *tor.Server, progress func(RoomPhas
 		dir := c.GatewayDir
 		if dir == "" {
 			dir = DefaultGatewayDir
+		}
+		if r.st.GatewayPort != srv.Port {
+			r.st.GatewayPort = srv.Port
+			if err := r.save(); err != nil {
+				return err
+			}
 		}
 		r.server, r.gateway = srv, &GatewaySetup{Mode: st.Mode, Dir: dir, Addr: srv.Addr}
 		progress(RoomOnGateway)

@@ -356,8 +356,9 @@ func TestHostGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	hsDir := filepath.Join(gwDir, "tumble-room") + "/"
-	host := startHostProc(ctx, t, "host", "--tor", "socks="+w.net.SOCKSAddr(), "--listen", "127.0.0.2", "--amnesic",
-		"--password-file", pwFile, "--gateway-dir", hsDir, "--name", "Gateway room")
+	hostArgs := []string{"host", "--tor", "socks=" + w.net.SOCKSAddr(), "--listen", "127.0.0.2", "--room-dir", filepath.Join(dir, "room"),
+		"--password-file", pwFile, "--gateway-dir", hsDir, "--name", "Gateway room"}
+	host := startHostProc(ctx, t, hostArgs...)
 	gw := host.wait(t, "room-gateway")
 	server := gw["server"].(string)
 	if !strings.HasPrefix(server, "127.0.0.2:") {
@@ -445,6 +446,14 @@ func TestHostGateway(t *testing.T) {
 	if running(pid) {
 		t.Errorf("murmurd %d still runs after the host stopped", pid)
 	}
+	// Restarted, the room keeps the port the gateway was given.
+	host2 := startHostProc(ctx, t, hostArgs...)
+	gw2 := host2.wait(t, "room-gateway")
+	if gw2["torrc"] != torrc {
+		t.Errorf("after a restart the gateway lines are\n%s\nnot\n%s", gw2["torrc"], torrc)
+	}
+	fmt.Fprintln(host2.stdin, "stop")
+	host2.finish()
 }
 
 // lastLines returns the last n lines of s.
