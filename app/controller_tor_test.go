@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
+	"net"
+	"strings"
 	"testing"
 
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
@@ -52,5 +55,36 @@ func TestControllerThroughTorSOCKS(t *testing.T) {
 	st = waitFor(t, c, "refused", isPhase(PhaseDisconnected))
 	if st.Problem.Kind != ProblemClientAuthRequired {
 		t.Fatalf("Problem = %+v; want client authorization required", st.Problem)
+	}
+
+	// Hosting in socks mode: the server runs on the listen address for the
+	// Tor gateway, whose lines name it; nothing is joined.
+	if err := c.StartRoom(RoomConfig{Name: "Gateway room", Listen: "127.0.0.2"}); err != nil {
+		t.Fatal(err)
+	}
+	st = waitFor(t, c, "room waiting for the gateway", func(st State) bool {
+		if st.Hosting.Phase == RoomFailed {
+			t.Fatalf("room failed: %v", st.Hosting.Err)
+		}
+		return st.Hosting.Phase == RoomOnGateway
+	})
+	gw := st.Hosting.Gateway
+	if gw == nil || !strings.HasPrefix(gw.Addr, "127.0.0.2:") || gw.Torrc()[1] != "HiddenServicePort 64738 "+gw.Addr {
+		t.Fatalf("gateway setup %+v", gw)
+	}
+	conn, err := net.Dial("tcp", gw.Addr)
+	if err != nil {
+		t.Fatalf("the room's server does not listen on %s: %v", gw.Addr, err)
+	}
+	conn.Close()
+	if err := c.StartRoom(RoomConfig{}); !errors.Is(err, ErrRoomRunning) {
+		t.Errorf("second StartRoom: %v", err)
+	}
+	if err := c.StopRoom(); err != nil {
+		t.Fatal(err)
+	}
+	if conn, err := net.Dial("tcp", gw.Addr); err == nil {
+		conn.Close()
+		t.Errorf("the room's server still listens after StopRoom")
 	}
 }

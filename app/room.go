@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,6 +53,37 @@ type RoomConfig struct {
 	// ClientAuth publishes the onion service with client authorization:
 	// only guests with a key (AddGuest) can even reach the server.
 	ClientAuth bool `json:"client_auth,omitempty"`
+	// Listen is the IP address of this machine the server listens on
+	// (see CheckListenAddress). Empty means 127.0.0.1, enough for
+	// Tumble's own Tor or a Tor on this machine; behind a Tor gateway on
+	// another machine (a Whonix Workstation) it is this machine's address
+	// on the gateway's network, so that the gateway can reach the server.
+	Listen string `json:"listen,omitempty"`
+	// GatewayDir is the HiddenServiceDir printed for a Tor gateway in
+	// socks mode (see GatewaySetup). Default DefaultGatewayDir.
+	GatewayDir string `json:"gateway_dir,omitempty"`
+}
+
+// DefaultGatewayDir is the HiddenServiceDir suggested to a Tor gateway.
+const DefaultGatewayDir = "/var/lib/tor/tumble-room/"
+
+// CheckListenAddress returns an error unless addr is an IP address of this
+// machine a server can listen on: one address, not 0.0.0.0 or ::, that can
+// be bound here (any 127.x.y.z on Linux).
+func CheckListenAddress(addr string) error {
+	ip := net.ParseIP(addr)
+	switch {
+	case ip == nil:
+		return fmt.Errorf("app: listen address %q is not an IP address (e.g. 10.137.0.12)", addr)
+	case ip.IsUnspecified():
+		return fmt.Errorf("app: listen address %s would listen on every network; give one address of this machine", addr)
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
+	if err != nil {
+		return fmt.Errorf("app: listen address %s is not an address of this machine: %w", addr, err)
+	}
+	l.Close()
+	return nil
 }
 
 // RoomBandwidth returns the default per-user bandwidth of a room: what a
@@ -69,23 +101,28 @@ type roomState struct {
 	SuperUserPassword string            `json:"superuser_password"`
 	OnionSeed         []byte            `json:"onion_seed"`
 	Guests            map[string]string `json:"guests,omitempty"` // name -> auth_private line
+	// GatewayPort is the server's port once it ran for a Tor gateway,
+	// whose torrc names it: kept for every later start.
+	GatewayPort int `json:"gateway_port,omitempty"`
 }
 
 // guestNameRE is what a guest's name may look like (it names a key file).
 var guestNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
-// Room is a hosted room: the real Mumble server on 127.0.0.1 behind an onion
-// service of the embedded Tor. A persistent room keeps its state (server
+// Room is a hosted room: the real Mumble server on 127.0.0.1 (or
+// RoomConfig.Listen) behind an onion service of the embedded Tor, or of a
+// Tor gateway in socks mode. A persistent room keeps its state (server
 // database, certificate, onion key, guest keys) in its directory; an
 // amnesic one in a temporary directory removed by Stop.
 type Room struct {
 	dir     string
 	amnesic bool
 
-	mu     sync.Mutex
-	st     roomState
-	server *murmur.Server
-	onion  *tor.HostedService
+	mu      sync.Mutex
+	st      roomState
+	server  *murmur.Server
+	onion   *tor.HostedService
+	gateway *GatewaySetup
 }
 
 // ErrHostingUnsupported is wrapped by OpenRoom's error where Tumble cannot
@@ -100,6 +137,14 @@ var ErrHostingUnsupported = errors.New("hosting a room is not offered on this pl
 func OpenRoom(dir string, amnesic bool, cfg RoomConfig) (*Room, error) {
 	if runtime.GOOS == "android" {
 		return nil, fmt.Errorf("app: %w", ErrHostingUnsupported)
+	}
+	if cfg.Listen != "" {
+		if err := CheckListenAddress(cfg.Listen); err != nil {
+			return nil, err
+		}
+	}
+	if strings.ContainsAny(cfg.GatewayDir, "\r\n\x00") {
+		return nil, errors.New("app: the gateway's HiddenServiceDir contains a line break")
 	}
 	if amnesic {
 		d, err := os.MkdirTemp("", "tumble-room-")
@@ -185,11 +230,16 @@ const (
 	RoomWaitingForTor  RoomPhase = "waiting for Tor"
 	RoomPublishing     RoomPhase = "publishing the onion service"
 	RoomReady          RoomPhase = "ready"
+	// RoomOnGateway replaces RoomPublishing and RoomReady in socks mode:
+	// the server runs and the Tor gateway is to publish it (Gateway).
+	RoomOnGateway RoomPhase = "running; the Tor gateway is to publish it"
 )
 
 // Start runs the server and publishes the onion service through ts, calling
-// progress (if not nil) at each phase. In socks mode it fails with an error
-// that carries the gateway configuration (see GatewayError).
+// progress (if not nil) at each phase. In socks mode Tumble cannot publish
+// an onion service: the server runs for the Tor gateway, the last phase is
+// RoomOnGateway and Gateway returns what the gateway needs. The port the
+// gateway was given is kept: later starts fail if it is taken.
 func (r *Room) Start(ctx context.Context, ts *tor.Server, progress func(RoomPhase)) (err error) {
 	if progress == nil {
 		progress = func(RoomPhase) {}
@@ -205,6 +255,7 @@ func (r *Room) Start(ctx context.Context, ts *tor.Server, progress func(RoomPhas
 		WriteFile: atomicfile.Write,
 		Name:      c.Name, Welcome: c.Welcome, Password: c.Password, SuperUserPassword: r.st.SuperUserPassword,
 		MaxUsers: c.MaxUsers, Bandwidth: c.Bandwidth, RememberChannel: c.RememberChannel, CertRequired: c.CertRequired,
+		Host: c.Listen, Port: r.st.GatewayPort,
 	})
 	if err != nil {
 		return fmt.Errorf("app: start room: %w", err)
@@ -220,7 +271,19 @@ func (r *Room) Start(ctx context.Context, ts *tor.Server, progress func(RoomPhas
 		return fmt.Errorf("app: start room: %w", err)
 	}
 	if st.Mode != tor.ModeEmbedded {
-		return &GatewayError{Mode: st.Mode, Port: srv.Port}
+		dir := c.GatewayDir
+		if dir == "" {
+			dir = DefaultGatewayDir
+		}
+		if r.st.GatewayPort != srv.Port {
+			r.st.GatewayPort = srv.Port
+			if err := r.save(); err != nil {
+				return err
+			}
+		}
+		r.server, r.gateway = srv, &GatewaySetup{Mode: st.Mode, Dir: dir, Addr: srv.Addr}
+		progress(RoomOnGateway)
+		return nil
 	}
 	progress(RoomPublishing)
 	clients, err := r.clientKeys()
@@ -252,25 +315,48 @@ func (r *Room) clientKeys() (map[string]tor.ClientAuthKey, error) {
 	return m, nil
 }
 
-// GatewayError says that Tumble cannot publish an onion service itself (its
-// Tor is another's SOCKS port) and what the gateway needs instead.
-type GatewayError struct {
+// GatewaySetup is what a Tor gateway needs to publish a room that Tumble
+// cannot publish itself (its Tor is another's SOCKS port, as in a Whonix
+// Workstation).
+type GatewaySetup struct {
 	Mode tor.Mode
-	Port int // the Mumble server's port on this machine
+	// Dir is the gateway's HiddenServiceDir.
+	Dir string
+	// Addr is where the server listens ("host:port"), as the gateway is
+	// to reach it.
+	Addr string
 }
 
-func (e *GatewayError) Error() string {
-	return "app: in " + e.Mode.String() + " mode Tumble cannot publish an onion service; configure it on the Tor gateway:\n" + e.Lines()
+// Torrc returns the gateway's torrc lines: HiddenServiceDir and
+// HiddenServicePort with the server's address and port.
+func (g *GatewaySetup) Torrc() []string {
+	return []string{
+		"HiddenServiceDir " + g.Dir,
+		"HiddenServicePort " + strconv.Itoa(RoomPort) + " " + g.Addr,
+	}
 }
 
-// Lines returns the torrc lines for the gateway and, for Whonix, a note.
-func (e *GatewayError) Lines() string {
-	p := strconv.Itoa(e.Port)
-	return "HiddenServiceDir /var/lib/tor/tumble-room/\n" +
-		"HiddenServicePort " + strconv.Itoa(RoomPort) + " <this workstation's IP>:" + p + "\n" +
-		"(Whonix: add them to /usr/local/etc/torrc.d/50_user.conf on the Gateway, open port " + p +
-		" in the Workstation's firewall (EXTERNAL_OPEN_PORTS+=\" " + p + " \"), and read the address from\n" +
-		"/var/lib/tor/tumble-room/hostname; onion-grater is not needed since Tumble does not publish it itself.)"
+// Lines returns the torrc lines and how to use them.
+func (g *GatewaySetup) Lines() string {
+	host, port, _ := net.SplitHostPort(g.Addr)
+	s := "In " + g.Mode.String() + " mode Tumble cannot publish an onion service. The server runs on " + g.Addr +
+		"; add these lines to the Tor gateway's torrc and reload it:\n" + strings.Join(g.Torrc(), "\n") + "\n" +
+		"The room's address is then in " + strings.TrimSuffix(g.Dir, "/") + "/hostname on the gateway.\n"
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return s + "The server listens on " + host + ": only a Tor on this machine can reach it. For a gateway on another machine, " +
+			"host with this machine's address on the gateway's network as the listen address."
+	}
+	return s + "Whonix: the lines go into /usr/local/etc/torrc.d/50_user.conf on the Gateway; open port " + port +
+		" in the Workstation's firewall (EXTERNAL_OPEN_PORTS+=\" " + port + " \" in /usr/local/etc/whonix_firewall.d/50_user.conf); " +
+		"onion-grater is not needed since Tumble does not publish it itself."
+}
+
+// Gateway returns what the Tor gateway needs when Start found Tumble in
+// socks mode, or nil.
+func (r *Room) Gateway() *GatewaySetup {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gateway
 }
 
 // Running reports whether the room's server runs.
@@ -291,7 +377,8 @@ func (r *Room) Fingerprint() string {
 	return r.server.Fingerprint
 }
 
-// ServerAddr returns the server's address on 127.0.0.1, or "" before Start.
+// ServerAddr returns the server's address ("host:port"), or "" before
+// Start.
 func (r *Room) ServerAddr() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -460,6 +547,7 @@ func (r *Room) Stop() error {
 		errs = append(errs, r.server.Stop())
 		r.server = nil
 	}
+	r.gateway = nil
 	if r.amnesic {
 		errs = append(errs, os.RemoveAll(r.dir))
 	}

@@ -15,8 +15,10 @@ type RoomView struct {
 	Onion string
 	// Guests are the guests' names.
 	Guests []string
-	// Err is why starting the room failed (Phase RoomFailed). A
-	// *GatewayError carries the gateway configuration for socks mode.
+	// Gateway is what the Tor gateway needs to publish the room (Phase
+	// RoomOnGateway, in socks mode); Onion is then not the room's address.
+	Gateway *GatewaySetup
+	// Err is why starting the room failed (Phase RoomFailed).
 	Err error
 }
 
@@ -41,8 +43,9 @@ var ErrRoomRunning = errors.New("app: a room is already hosted; stop it first")
 // StartRoom hosts a room with cfg: in the background it opens the room
 // ("rooms/default" in the configuration directory, or a temporary
 // directory in amnesic mode), starts the Mumble server, publishes the onion
-// service through the current Tor and then joins it as the user "host".
-// State().Room follows every step.
+// service through the current Tor and then joins it as the user "host"
+// (in socks mode it stops at RoomOnGateway). State().Hosting follows every
+// step.
 func (c *Controller) StartRoom(cfg RoomConfig) error {
 	c.mu.Lock()
 	if c.closed {
@@ -119,6 +122,13 @@ func (c *Controller) runRoom(ctx context.Context, room *Room, choice torChoice) 
 	if err != nil {
 		room.Stop()
 		return err
+	}
+	if gw := room.Gateway(); gw != nil {
+		// Only the gateway knows the address: nothing to join yet.
+		c.host.mu.Lock()
+		c.host.view.Gateway, c.host.view.Onion = gw, ""
+		c.host.mu.Unlock()
+		return nil
 	}
 	link, err := room.Invite(hostGuest(room))
 	if err != nil {

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"errors"
+	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -28,15 +31,22 @@ type roomHoster interface {
 // hostDialog is the "Host a room" dialog: settings, progress, invitation
 // (text, copy, QR code) and guests with revoke.
 type hostDialog struct {
-	u      *UI
-	h      roomHoster
-	d      *dialog.CustomDialog
-	status *widget.Label
-	invite *widget.Entry
-	qr     *canvas.Image
-	guests *fyne.Container
-	start  *widget.Button
-	stop   *widget.Button
+	u        *UI
+	h        roomHoster
+	d        *dialog.CustomDialog
+	name     *widget.Entry
+	welcome  *widget.Entry
+	password *widget.Entry
+	maxUsers *widget.Entry
+	listen   *widget.Entry
+	// clientAuth, remember and certReq are the room's options.
+	clientAuth, remember, certReq *widget.Check
+	status                        *widget.Label
+	invite                        *widget.Entry
+	qr                            *canvas.Image
+	guests                        *fyne.Container
+	start                         *widget.Button
+	stop                          *widget.Button
 }
 
 // showHost opens the Host dialog.
@@ -47,22 +57,25 @@ func (u *UI) showHost() {
 		return
 	}
 	hd := &hostDialog{u: u, h: h}
-	name := widget.NewEntry()
-	name.SetPlaceHolder("Tumble room")
-	welcome := widget.NewEntry()
-	password := widget.NewPasswordEntry()
-	password.SetPlaceHolder("generated")
-	maxUsers := widget.NewEntry()
-	maxUsers.SetPlaceHolder("50")
-	clientAuth := widget.NewCheck("Only invited guests can reach the room (client authorization)", nil)
-	clientAuth.SetChecked(true)
-	remember := widget.NewCheck("Remember each user's channel", nil)
-	certReq := widget.NewCheck("Require a client certificate", nil)
+	hd.name = widget.NewEntry()
+	hd.name.SetPlaceHolder("Tumble room")
+	hd.welcome = widget.NewEntry()
+	hd.password = widget.NewPasswordEntry()
+	hd.password.SetPlaceHolder("generated")
+	hd.maxUsers = widget.NewEntry()
+	hd.maxUsers.SetPlaceHolder("50")
+	hd.listen = widget.NewEntry()
+	hd.listen.SetPlaceHolder("127.0.0.1 (behind a Whonix Gateway: this machine's address)")
+	hd.clientAuth = widget.NewCheck("Only invited guests can reach the room (client authorization)", nil)
+	hd.clientAuth.SetChecked(true)
+	hd.remember = widget.NewCheck("Remember each user's channel", nil)
+	hd.certReq = widget.NewCheck("Require a client certificate", nil)
 	form := widget.NewForm(
-		widget.NewFormItem("Name", name),
-		widget.NewFormItem("Welcome text", welcome),
-		widget.NewFormItem("Password", password),
-		widget.NewFormItem("Max users", maxUsers),
+		widget.NewFormItem("Name", hd.name),
+		widget.NewFormItem("Welcome text", hd.welcome),
+		widget.NewFormItem("Password", hd.password),
+		widget.NewFormItem("Max users", hd.maxUsers),
+		widget.NewFormItem("Listen address", hd.listen),
 	)
 	hd.status = widget.NewLabel("Not hosting.")
 	hd.status.Wrapping = fyne.TextWrapWord
@@ -88,10 +101,12 @@ func (u *UI) showHost() {
 	})
 	hd.guests = container.NewVBox()
 	hd.start = widget.NewButtonWithIcon("Start room", theme.MediaPlayIcon(), func() {
-		n, _ := strconv.Atoi(maxUsers.Text)
-		err := h.StartRoom(app.RoomConfig{Name: name.Text, Welcome: welcome.Text, Password: password.Text,
-			MaxUsers: n, ClientAuth: clientAuth.Checked, RememberChannel: remember.Checked, CertRequired: certReq.Checked})
+		cfg, err := hd.config()
 		if err != nil {
+			hd.status.SetText("Check the settings: " + err.Error())
+			return
+		}
+		if err := h.StartRoom(cfg); err != nil {
 			u.showError("Could not host the room", err)
 		}
 	})
@@ -102,7 +117,7 @@ func (u *UI) showHost() {
 		}
 	})
 	closeBtn := widget.NewButtonWithIcon("Close", theme.CancelIcon(), func() { u.host = nil; hd.d.Hide() })
-	content := container.NewVBox(form, clientAuth, remember, certReq, hd.status,
+	content := container.NewVBox(form, hd.clientAuth, hd.remember, hd.certReq, hd.status,
 		container.NewBorder(nil, nil, nil, copyBtn, hd.invite), container.NewCenter(hd.qr),
 		widget.NewLabelWithStyle("Guests", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewBorder(nil, nil, nil, addGuest, guestName), hd.guests)
@@ -112,6 +127,27 @@ func (u *UI) showHost() {
 	u.host = hd
 	hd.apply(u.ctrl.State())
 	hd.d.Show()
+}
+
+// config returns the room settings in the form, or an error that says
+// which field is wrong.
+func (hd *hostDialog) config() (app.RoomConfig, error) {
+	cfg := app.RoomConfig{Name: strings.TrimSpace(hd.name.Text), Welcome: hd.welcome.Text, Password: hd.password.Text,
+		Listen: strings.TrimSpace(hd.listen.Text), ClientAuth: hd.clientAuth.Checked, RememberChannel: hd.remember.Checked,
+		CertRequired: hd.certReq.Checked}
+	if t := strings.TrimSpace(hd.maxUsers.Text); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 1 || n > 10000 {
+			return cfg, fmt.Errorf("max users %q is not a whole number from 1 to 10000", t)
+		}
+		cfg.MaxUsers = n
+	}
+	if cfg.Listen != "" {
+		if err := app.CheckListenAddress(cfg.Listen); err != nil {
+			return cfg, errors.New(errorText(err))
+		}
+	}
+	return cfg, nil
 }
 
 // showInvite shows link as text and QR code.
@@ -135,6 +171,15 @@ func (hd *hostDialog) apply(st app.State) {
 		hd.status.SetText("Could not host the room: " + errorText(r.Err))
 		hd.start.Enable()
 		hd.stop.Disable()
+	case app.RoomOnGateway:
+		hd.status.SetText(r.Gateway.Lines())
+		hd.start.Disable()
+		hd.stop.Enable()
+		if torrc := strings.Join(r.Gateway.Torrc(), "\n"); hd.invite.Text != torrc {
+			hd.invite.SetText(torrc)
+			hd.qr.Image = nil
+			hd.qr.Refresh()
+		}
 	case app.RoomReady:
 		hd.status.SetText("Hosting " + r.Onion + " (you joined it as \"host\").")
 		hd.start.Disable()

@@ -29,8 +29,10 @@ type hostOptions struct {
 const hostUsage = `usage: tumble-cli host [flags]
 
 Hosts a room: runs the Mumble server (Debian package mumble-server) on
-127.0.0.1 and publishes it as an onion service of the embedded Tor, then
-prints an invitation link per guest and stays up until interrupted (or --for).
+127.0.0.1 (or --listen) and publishes it as an onion service of the embedded
+Tor, then prints an invitation link per guest and stays up until interrupted
+(or --for). With --tor socks=... (Whonix, Tails) Tumble cannot publish it: the
+server runs and the torrc lines for the Tor gateway are printed instead.
 Commands on standard input, one per line: "add NAME" (new guest, prints the
 invitation), "revoke NAME", "guests", "stop".
 
@@ -57,6 +59,8 @@ func parseHostOptions(args []string, stderr io.Writer, getenv func(string) strin
 	fs.BoolVar(&o.cfg.RememberChannel, "remember-channel", false, "put returning registered users into their last channel")
 	fs.BoolVar(&o.cfg.CertRequired, "cert-required", false, "refuse guests without a client certificate")
 	fs.BoolVar(&o.cfg.ClientAuth, "client-auth", false, "only guests with a client authorization key (one per --guest) can reach the room")
+	fs.StringVar(&o.cfg.Listen, "listen", "", "run the server on `ADDR`, an IP address of this machine (default 127.0.0.1);\nbehind a Tor gateway on another machine (Whonix), this machine's address on the gateway's network")
+	fs.StringVar(&o.cfg.GatewayDir, "gateway-dir", "", "the HiddenServiceDir `DIR` printed for a Tor gateway in socks mode (default "+app.DefaultGatewayDir+")")
 	fs.StringVar(&guests, "guest", "", "comma-separated guest `NAMES` to invite (letters, digits, - and _)")
 	fs.StringVar(&o.inviteDir, "invite-dir", "", "write each guest's invitation to `DIR`/NAME.link (0600) instead of printing it")
 	fs.StringVar(&o.qrFile, "qr", "", "write the first guest's invitation as a QR code PNG to `FILE`")
@@ -73,6 +77,11 @@ func parseHostOptions(args []string, stderr io.Writer, getenv func(string) strin
 	}
 	if o.amnesic && o.roomDir != "" {
 		return nil, errors.New("host: --amnesic and --room-dir exclude each other")
+	}
+	if o.cfg.Listen != "" {
+		if err := app.CheckListenAddress(o.cfg.Listen); err != nil {
+			return nil, fmt.Errorf("host: --listen: %w", err)
+		}
 	}
 	if passwordFile != "" {
 		b, err := os.ReadFile(passwordFile)
@@ -132,17 +141,21 @@ func runHost(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		ev.emit("room", field{"phase", string(p)}, field{"seconds", now.Sub(last).Seconds()})
 		last = now
 	})
-	var gw *app.GatewayError
-	if errors.As(err, &gw) {
-		fmt.Fprintln(stderr, gw.Error())
-		return errors.New("host: publish the room on the gateway (see above)")
-	}
 	if err != nil {
 		return err
 	}
-	ev.emit("room-ready", field{"onion", room.Onion()}, field{"port", app.RoomPort}, field{"server", room.ServerAddr()},
-		field{"fingerprint", room.Fingerprint()}, field{"dir", room.Dir()}, field{"server_pid", room.ServerPid()},
-		field{"seconds", time.Since(start).Seconds()})
+	if gw := room.Gateway(); gw != nil {
+		// The gateway publishes the room under its own key: the invitations
+		// are made from the address it reports, not here.
+		fmt.Fprintln(stderr, gw.Lines())
+		ev.emit("room-gateway", field{"torrc", strings.Join(gw.Torrc(), "\n")}, field{"server", room.ServerAddr()},
+			field{"server_pid", room.ServerPid()}, field{"dir", room.Dir()}, field{"seconds", time.Since(start).Seconds()})
+		o.guests = nil
+	} else {
+		ev.emit("room-ready", field{"onion", room.Onion()}, field{"port", app.RoomPort}, field{"server", room.ServerAddr()},
+			field{"fingerprint", room.Fingerprint()}, field{"dir", room.Dir()}, field{"server_pid", room.ServerPid()},
+			field{"seconds", time.Since(start).Seconds()})
+	}
 	for _, g := range o.guests {
 		link, err := room.Invite(g)
 		if err != nil {

@@ -36,6 +36,7 @@ type options struct {
 	recordMax       int64 // MB
 	trustFirstUse   bool
 	say             string
+	waitUser        string // wait for this user before --say and --send-wav
 	duration        time.Duration
 	bitrate         int
 	framesPerPacket int
@@ -107,6 +108,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.StringVar(&o.recordDir, "record-dir", "", "record each known speaker to `DIR`/NAME.wav (48 kHz mono; silence is a hole in the file, taking no disk space)")
 	fs.Int64Var(&o.recordMax, "record-max", 1024, "stop with an error once the recordings hold `MB` megabytes")
 	fs.StringVar(&o.say, "say", "", "send `TEXT` to the channel")
+	fs.StringVar(&o.waitUser, "wait-for-user", "", "wait until the user `NAME` is on the server before --say and --send-wav")
 	fs.DurationVar(&o.duration, "for", 0, "stay connected for `DURATION`, then disconnect (default: until --send-wav ends; with --record-dir until interrupted; otherwise once connected, joined and --say sent)")
 	fs.IntVar(&o.bitrate, "bitrate", 13000, "Opus bitrate in `bit/s` (lowered to fit the server's bandwidth limit)")
 	fs.IntVar(&o.framesPerPacket, "frames-per-packet", 2, "10 ms audio frames per packet: 1, 2, 4 or 6")

@@ -178,6 +178,11 @@ func (s *session) run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if o.waitUser != "" {
+		if err := s.waitForUser(ctx, o.waitUser); err != nil {
+			return err
+		}
+	}
 	if o.say != "" {
 		if err := s.sayInChannel(ctx, o.say); err != nil {
 			return err
@@ -233,6 +238,29 @@ func (s *session) run(ctx context.Context) (err error) {
 				// Give the last packets time to leave before closing.
 				time.Sleep(200 * time.Millisecond)
 				return nil
+			}
+		}
+	}
+}
+
+// waitForUser waits until a user called name is on the server.
+func (s *session) waitForUser(ctx context.Context, name string) error {
+	c := s.client
+	sub := c.Subscribe()
+	defer sub.Close()
+	for {
+		if _, ok := c.UserByName(name); ok {
+			s.ev.emit("user-present", field{"name", name})
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for user %s: %w", name, ctx.Err())
+		case <-c.Done():
+			return fmt.Errorf("disconnected waiting for user %s", name)
+		case _, ok := <-sub.C:
+			if !ok {
+				return fmt.Errorf("disconnected waiting for user %s", name)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 )
@@ -50,7 +51,11 @@ type Config struct {
 	RememberChannel bool
 	// CertRequired refuses guests without a client certificate.
 	CertRequired bool
-	// Port is the port on 127.0.0.1 to listen on; 0 picks a free one.
+	// Host is the IP address to listen on, e.g. a Whonix Workstation's
+	// address so that its Gateway can reach the server. If empty,
+	// 127.0.0.1: only this machine's Tor can.
+	Host string
+	// Port is the port on Host to listen on; 0 picks a free one.
 	Port int
 	// WriteFile writes the server's files (ini, certificate, key, pid)
 	// with permission perm. The room's certificate and key are what its
@@ -74,6 +79,10 @@ func (c Config) normalize() (Config, error) {
 	if c.Bandwidth == 0 {
 		c.Bandwidth = DefaultBandwidth
 	}
+	if c.Host == "" {
+		c.Host = "127.0.0.1"
+	}
+	ip := net.ParseIP(c.Host)
 	switch {
 	case c.MaxUsers < 1 || c.MaxUsers > 10000:
 		return c, fmt.Errorf("murmur: max users %d is outside 1-10000", c.MaxUsers)
@@ -81,6 +90,10 @@ func (c Config) normalize() (Config, error) {
 		return c, fmt.Errorf("murmur: bandwidth %d bit/s is outside 8000-1000000", c.Bandwidth)
 	case c.Port < 0 || c.Port > 65535:
 		return c, fmt.Errorf("murmur: port %d is outside 1-65535", c.Port)
+	case ip == nil:
+		return c, fmt.Errorf("murmur: listen address %q is not an IP address", c.Host)
+	case ip.IsUnspecified():
+		return c, fmt.Errorf("murmur: listen address %s would listen on every interface; give one address of this machine", c.Host)
 	case c.SuperUserPassword == "":
 		return c, errors.New("murmur: no SuperUser password")
 	case strings.ContainsAny(c.SuperUserPassword, "\r\n\x00"):

@@ -74,14 +74,15 @@ func ParseINI(data []byte) map[string]string {
 	return m
 }
 
-// iniSettings returns the server's ini settings for c in dir on port.
+// iniSettings returns the server's ini settings for c in dir on port
+// (c normalized).
 func iniSettings(dir string, port int, c *Config) map[string]string {
 	b := func(v bool) string { return strconv.FormatBool(v) }
 	m := map[string]string{
 		"database":  QuoteINI(filepath.Join(dir, DatabaseName)),
 		"sslCert":   QuoteINI(filepath.Join(dir, CertName)),
 		"sslKey":    QuoteINI(filepath.Join(dir, KeyName)),
-		"host":      "127.0.0.1",
+		"host":      c.Host,
 		"port":      strconv.Itoa(port),
 		"logfile":   `""`, // in the foreground the server logs to stdout only
 		"pidfile":   `""`,

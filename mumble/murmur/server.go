@@ -37,9 +37,10 @@ const (
 
 // A Server is a running Mumble server process.
 type Server struct {
-	// Addr is "127.0.0.1:port".
+	// Addr is "host:port", where it listens (Config.Host, default
+	// 127.0.0.1).
 	Addr string
-	// Port is the TCP port on 127.0.0.1.
+	// Port is the TCP port it listens on.
 	Port int
 	// Dir is the server's directory (ini, database, certificate).
 	Dir string
@@ -112,7 +113,7 @@ func start(ctx context.Context, bin, dir string, c Config) (*Server, error) {
 	db.Close()
 	port := c.Port
 	if port == 0 {
-		if port, err = FreePort(); err != nil {
+		if port, err = freePort(c.Host); err != nil {
 			return nil, err
 		}
 	}
@@ -123,7 +124,7 @@ func start(ctx context.Context, bin, dir string, c Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		Addr: net.JoinHostPort(c.Host, strconv.Itoa(port)),
 		Port: port,
 		Dir:  dir,
 		done: make(chan struct{}),
@@ -376,15 +377,22 @@ func (s *Server) Stop() error {
 
 // FreePort returns a port that is free on 127.0.0.1 for both TCP and UDP
 // (a Mumble server binds both) at the time of the call.
-func FreePort() (int, error) {
+func FreePort() (int, error) { return freePort("127.0.0.1") }
+
+// freePort returns a port free on host for both TCP and UDP.
+func freePort(host string) (int, error) {
+	tcp, udp := "tcp4", "udp4"
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		tcp, udp = "tcp6", "udp6"
+	}
 	var lastErr error
 	for range 20 {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		l, err := net.Listen(tcp, net.JoinHostPort(host, "0"))
 		if err != nil {
-			return 0, fmt.Errorf("murmur: find a free port: %w", err)
+			return 0, fmt.Errorf("murmur: find a free port on %s: %w", host, err)
 		}
 		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		u, err := net.ListenPacket(udp, net.JoinHostPort(host, strconv.Itoa(port)))
 		l.Close()
 		if err != nil {
 			lastErr = err
@@ -393,5 +401,5 @@ func FreePort() (int, error) {
 		u.Close()
 		return port, nil
 	}
-	return 0, fmt.Errorf("murmur: find a port free for TCP and UDP: %w", lastErr)
+	return 0, fmt.Errorf("murmur: find a port free for TCP and UDP on %s: %w", host, lastErr)
 }

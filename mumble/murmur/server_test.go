@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,6 +107,31 @@ func TestStartPortInUse(t *testing.T) {
 	}
 }
 
+// TestStartListenAddress: with Host set (a Linux loopback alias stands in
+// for a Whonix Workstation's address) the server listens there and only
+// there.
+func TestStartListenAddress(t *testing.T) {
+	dir := t.TempDir()
+	s := startT(t, dir, Config{SuperUserPassword: "x", Host: "127.0.0.2"})
+	if want := "127.0.0.2:" + strconv.Itoa(s.Port); s.Addr != want {
+		t.Errorf("Addr %s, want %s", s.Addr, want)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, ININame))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := ParseINI(data)["host"]; h != "127.0.0.2" {
+		t.Errorf("ini host=%s", h)
+	}
+	if fp, err := handshake(t.Context(), s.Addr); err != nil || fp != s.Fingerprint {
+		t.Errorf("handshake on %s: %s, %v", s.Addr, fp, err)
+	}
+	if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(s.Port)); err == nil {
+		c.Close()
+		t.Errorf("the server also listens on 127.0.0.1:%d", s.Port)
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	for _, c := range []Config{
 		{},
@@ -114,6 +140,8 @@ func TestConfigErrors(t *testing.T) {
 		{SuperUserPassword: "x", Bandwidth: 10},
 		{SuperUserPassword: "x", Port: 70000},
 		{SuperUserPassword: "x", Name: "a\nb"},
+		{SuperUserPassword: "x", Host: "gateway.example"},
+		{SuperUserPassword: "x", Host: "0.0.0.0"},
 	} {
 		if _, err := Start(t.Context(), t.TempDir(), c); err == nil || !strings.HasPrefix(err.Error(), "murmur: ") {
 			t.Errorf("%+v: %v", c, err)
