@@ -366,15 +366,15 @@ func (r *Room) Running() bool {
 	return r.server != nil && r.server.Err() == nil
 }
 
-// Fingerprint returns the server certificate's SHA-256 fingerprint, or ""
-// before Start.
-func (r *Room) Fingerprint() string {
+// Fingerprint returns the server certificate's fingerprint, or the zero
+// Fingerprint before Start.
+func (r *Room) Fingerprint() mumble.Fingerprint {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.server == nil {
-		return ""
+		return mumble.Fingerprint{}
 	}
-	return r.server.Fingerprint
+	return mumble.FingerprintOf(r.server.Certificate)
 }
 
 // ServerAddr returns the server's address ("host:port"), or "" before
@@ -494,25 +494,21 @@ func (r *Room) Invite(guest string) (string, error) {
 			}
 		}
 	}
-	fp := ""
 	if r.server != nil {
-		fp = r.server.Fingerprint
-	} else if f, err := certFingerprint(filepath.Join(r.dir, "server", murmur.CertName)); err == nil {
-		fp = f
-	}
-	if pin, err := mumble.ParseFingerprint(fp); err == nil {
-		b.PinnedFingerprint = pin
+		b.PinnedFingerprint = mumble.FingerprintOf(r.server.Certificate)
+	} else if der, err := certificateFile(filepath.Join(r.dir, "server", murmur.CertName)); err == nil {
+		b.PinnedFingerprint = mumble.FingerprintOf(der)
 	}
 	return FormatLink(b, LinkOptions{IncludePassword: true, Invite: true}), nil
 }
 
-// certFingerprint reads a PEM certificate file's fingerprint.
-func certFingerprint(path string) (string, error) {
+// certificateFile reads a PEM certificate file (DER bytes).
+func certificateFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return murmur.CertificateFingerprint(data)
+	return murmur.CertificateFromPEM(data)
 }
 
 // HostKey returns the client authorization key the host's own Tor needs

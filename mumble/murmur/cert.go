@@ -3,10 +3,8 @@ package murmur
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -17,24 +15,24 @@ import (
 
 // ensureCertificate makes sure certPath and keyPath hold a self-signed
 // certificate and its key, generating them if either is missing, and
-// returns the certificate's hex SHA-256 fingerprint (of its DER bytes).
-func ensureCertificate(certPath, keyPath string, writeFile func(string, []byte, os.FileMode) error) (string, error) {
+// returns the certificate's DER encoding.
+func ensureCertificate(certPath, keyPath string, writeFile func(string, []byte, os.FileMode) error) ([]byte, error) {
 	certPEM, errC := os.ReadFile(certPath)
 	_, errK := os.Stat(keyPath)
 	if errC == nil && errK == nil {
-		return pemFingerprint(certPEM)
+		return CertificateFromPEM(certPEM)
 	}
 	if !errors.Is(errC, os.ErrNotExist) && errC != nil {
-		return "", fmt.Errorf("murmur: certificate: %w", errC)
+		return nil, fmt.Errorf("murmur: certificate: %w", errC)
 	}
 	// RSA: the Mumble 1.3 server's Qt loads RSA keys everywhere.
 	key, err := rsa.GenerateKey(rand.Reader, 3072)
 	if err != nil {
-		return "", fmt.Errorf("murmur: generate key: %w", err)
+		return nil, fmt.Errorf("murmur: generate key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		return "", fmt.Errorf("murmur: certificate serial: %w", err)
+		return nil, fmt.Errorf("murmur: certificate serial: %w", err)
 	}
 	// No host name, no dates that tell when the room was made: a fixed,
 	// generic subject and validity.
@@ -49,36 +47,27 @@ func ensureCertificate(certPath, keyPath string, writeFile func(string, []byte, 
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return "", fmt.Errorf("murmur: create certificate: %w", err)
+		return nil, fmt.Errorf("murmur: create certificate: %w", err)
 	}
 	keyDER := x509.MarshalPKCS1PrivateKey(key)
 	if err := writeFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		return "", fmt.Errorf("murmur: write key: %w", err)
+		return nil, fmt.Errorf("murmur: write key: %w", err)
 	}
 	if err := writeFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		return "", fmt.Errorf("murmur: write certificate: %w", err)
+		return nil, fmt.Errorf("murmur: write certificate: %w", err)
 	}
-	return Fingerprint(der), nil
+	return der, nil
 }
 
-// Fingerprint returns the hex SHA-256 digest of a certificate's DER bytes,
-// the form Tumble pins.
-func Fingerprint(der []byte) string {
-	sum := sha256.Sum256(der)
-	return hex.EncodeToString(sum[:])
-}
-
-func pemFingerprint(data []byte) (string, error) {
+// CertificateFromPEM returns the DER encoding of the certificate in a PEM
+// file's contents (the server's certificate file, CertName).
+func CertificateFromPEM(data []byte) ([]byte, error) {
 	blk, _ := pem.Decode(data)
 	if blk == nil || blk.Type != "CERTIFICATE" {
-		return "", errors.New("murmur: certificate file holds no PEM certificate")
+		return nil, errors.New("murmur: certificate file holds no PEM certificate")
 	}
 	if _, err := x509.ParseCertificate(blk.Bytes); err != nil {
-		return "", fmt.Errorf("murmur: certificate: %w", err)
+		return nil, fmt.Errorf("murmur: certificate: %w", err)
 	}
-	return Fingerprint(blk.Bytes), nil
+	return blk.Bytes, nil
 }
-
-// CertificateFingerprint returns the fingerprint (see Fingerprint) of the
-// certificate in a PEM file's contents.
-func CertificateFingerprint(pemData []byte) (string, error) { return pemFingerprint(pemData) }

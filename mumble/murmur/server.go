@@ -44,9 +44,9 @@ type Server struct {
 	Port int
 	// Dir is the server's directory (ini, database, certificate).
 	Dir string
-	// Fingerprint is the hex SHA-256 digest of the server's certificate, as
-	// seen in a TLS handshake when it started.
-	Fingerprint string
+	// Certificate is the DER encoding of the server's certificate, as seen
+	// in a TLS handshake when it started: what clients pin (its SHA-256).
+	Certificate []byte
 
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the process has exited and its output is read
@@ -100,7 +100,7 @@ func Start(ctx context.Context, dir string, c Config) (*Server, error) {
 func start(ctx context.Context, bin, dir string, c Config) (*Server, error) {
 	iniPath := filepath.Join(dir, ININame)
 	killStale(filepath.Join(dir, pidName), iniPath)
-	fp, err := ensureCertificate(filepath.Join(dir, CertName), filepath.Join(dir, KeyName), c.WriteFile)
+	cert, err := ensureCertificate(filepath.Join(dir, CertName), filepath.Join(dir, KeyName), c.WriteFile)
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +137,11 @@ func start(ctx context.Context, bin, dir string, c Config) (*Server, error) {
 		s.Stop()
 		return nil, fmt.Errorf("murmur: write pid file: %w", err)
 	}
-	if err := s.waitListening(ctx, fp); err != nil {
+	if err := s.waitListening(ctx, cert); err != nil {
 		s.Stop()
 		return nil, err
 	}
-	s.Fingerprint = fp
+	s.Certificate = cert
 	return s, nil
 }
 
@@ -196,8 +196,8 @@ func (s *Server) run(bin, iniPath string) error {
 }
 
 // waitListening waits until the server logs that it listens and completes
-// a TLS handshake presenting the certificate with fingerprint fp.
-func (s *Server) waitListening(ctx context.Context, fp string) error {
+// a TLS handshake presenting cert (DER).
+func (s *Server) waitListening(ctx context.Context, cert []byte) error {
 	// With obfuscate=true the server writes addresses as "<<hash:port>>".
 	port := ":" + strconv.Itoa(s.Port)
 	for {
@@ -219,8 +219,8 @@ func (s *Server) waitListening(ctx context.Context, fp string) error {
 		if err != nil {
 			return fmt.Errorf("murmur: TLS handshake with the server: %w", err)
 		}
-		if got != fp {
-			return fmt.Errorf("murmur: the server presents certificate %s, not the one in %s", got, filepath.Join(s.Dir, CertName))
+		if !bytes.Equal(got, cert) {
+			return fmt.Errorf("murmur: the server presents another certificate than the one in %s", filepath.Join(s.Dir, CertName))
 		}
 		return nil
 	}
@@ -241,21 +241,21 @@ func hasLine(out string, parts ...string) bool {
 }
 
 // handshake completes a TLS handshake with addr and returns the server
-// certificate's fingerprint.
-func handshake(ctx context.Context, addr string) (string, error) {
+// certificate's DER encoding.
+func handshake(ctx context.Context, addr string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}} // pinned by the caller
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer c.Close()
 	certs := c.(*tls.Conn).ConnectionState().PeerCertificates
 	if len(certs) == 0 {
-		return "", errors.New("no certificate")
+		return nil, errors.New("no certificate")
 	}
-	return Fingerprint(certs[0].Raw), nil
+	return certs[0].Raw, nil
 }
 
 // setSuperUserPassword runs the server once with -readsupw, which creates

@@ -2,7 +2,9 @@ package murmur
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -40,8 +42,8 @@ func TestStartPrivacyDefaults(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "room")
 	c := Config{Name: "Our room", Welcome: "Hi, \"friends\"", Password: GeneratePassword(), SuperUserPassword: GeneratePassword(), CertRequired: true}
 	s := startT(t, dir, c)
-	if s.Fingerprint == "" || len(s.Fingerprint) != 64 {
-		t.Fatalf("fingerprint %q", s.Fingerprint)
+	if _, err := x509.ParseCertificate(s.Certificate); err != nil {
+		t.Fatalf("certificate: %v", err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, ININame))
 	if err != nil {
@@ -86,8 +88,8 @@ func TestStartPrivacyDefaults(t *testing.T) {
 	// A restart keeps the certificate.
 	c.Port = 0
 	s2 := startT(t, dir, c)
-	if s2.Fingerprint != s.Fingerprint {
-		t.Errorf("fingerprint changed over a restart: %s -> %s", s.Fingerprint, s2.Fingerprint)
+	if !bytes.Equal(s2.Certificate, s.Certificate) {
+		t.Error("the certificate changed over a restart")
 	}
 	// A second Start on the same directory is refused.
 	if _, err := Start(t.Context(), dir, c); err == nil || !strings.Contains(err.Error(), "already running") {
@@ -123,7 +125,7 @@ func TestStartListenAddress(t *testing.T) {
 	if h := ParseINI(data)["host"]; h != "127.0.0.2" {
 		t.Errorf("ini host=%s", h)
 	}
-	if fp, err := handshake(t.Context(), s.Addr); err != nil || fp != s.Fingerprint {
+	if fp, err := handshake(t.Context(), s.Addr); err != nil || !bytes.Equal(fp, s.Certificate) {
 		t.Errorf("handshake on %s: %s, %v", s.Addr, fp, err)
 	}
 	if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(s.Port)); err == nil {
