@@ -35,7 +35,8 @@ APT_PACKAGES := \
 	libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev \
 	libxi-dev libxxf86vm-dev \
 	espeak-ng sox strace xvfb imagemagick xdotool x11-utils pulseaudio tesseract-ocr \
-	mumble torsocks sqlite3 openbox
+	mumble torsocks sqlite3 openbox \
+	aapt apksigner zipalign
 
 STATICCHECK_VERSION ?= v0.6.1
 GOBIN ?= $(shell $(GO) env GOPATH)/bin

@@ -94,41 +94,9 @@ func TestAndroidManifestCompiles(t *testing.T) {
 		t.Skip("runs go test in a copy of fyne.io/tools; skipped with -short")
 	}
 	root := moduleRoot(t)
-	version := makefileVar(t, filepath.Join(root, "Makefile"), "FYNE_TOOLS_VERSION")
-	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tools := filepath.Join(strings.TrimSpace(string(out)), "fyne.io", "tools@"+version)
-	if _, err := os.Stat(tools); err != nil {
-		t.Skipf("fyne.io/tools@%s is not in the module cache (make fyne-tool puts it there): %v", version, err)
-	}
-
-	work := t.TempDir()
-	copyDir := filepath.Join(work, "tools")
-	if err := os.CopyFS(copyDir, os.DirFS(tools)); err != nil {
-		t.Fatal(err)
-	}
-	binres := filepath.Join(copyDir, "cmd", "fyne", "internal", "mobile", "binres")
-	old, _ := filepath.Glob(filepath.Join(binres, "*_test.go"))
-	for _, f := range old {
-		os.Remove(f)
-	}
-
-	tmpl, err := os.ReadFile(filepath.Join(root, "mobile", "android", "AndroidManifest.xml.in"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	manifest := strings.NewReplacer("@APP_ID@", "io.github.tumble_voip.tumble",
-		"@VERSION_CODE@", "11", "@VERSION_NAME@", "0.1.0").Replace(string(tmpl))
-	if strings.Contains(manifest, "@") && regexp.MustCompile(`@[A-Z_]+@`).MatchString(manifest) {
-		t.Fatalf("manifest template has placeholders package-android.sh does not fill: %s",
-			regexp.MustCompile(`@[A-Z_]+@`).FindAllString(manifest, -1))
-	}
-	mpath := filepath.Join(work, "AndroidManifest.xml")
-	if err := os.WriteFile(mpath, []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	tools, version := fyneToolsCopy(t, root)
+	binres := filepath.Join(tools, "cmd", "fyne", "internal", "mobile", "binres")
+	mpath, tmpl := filledManifest(t, root)
 	check := strings.Replace(binresCheck, "VERSIONCODE", "11", 1)
 	if err := os.WriteFile(filepath.Join(binres, "tumble_manifest_test.go"), []byte(check), 0o644); err != nil {
 		t.Fatal(err)
@@ -150,6 +118,57 @@ func TestAndroidManifestCompiles(t *testing.T) {
 			t.Errorf("package-android.sh does not fill %s", ph)
 		}
 	}
+}
+
+// fyneToolsCopy copies fyne.io/tools at the Makefile's FYNE_TOOLS_VERSION
+// from the module cache into a temporary directory, without its tests, and
+// returns the copy's root and the version. It skips the test if the module
+// is not in the cache.
+func fyneToolsCopy(t *testing.T, root string) (dir, version string) {
+	t.Helper()
+	version = makefileVar(t, filepath.Join(root, "Makefile"), "FYNE_TOOLS_VERSION")
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools := filepath.Join(strings.TrimSpace(string(out)), "fyne.io", "tools@"+version)
+	if _, err := os.Stat(tools); err != nil {
+		t.Skipf("fyne.io/tools@%s is not in the module cache (make fyne-tool puts it there): %v", version, err)
+	}
+	dir = filepath.Join(t.TempDir(), "tools")
+	if err := os.CopyFS(dir, os.DirFS(tools)); err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range []string{"binres", "."} {
+		old, _ := filepath.Glob(filepath.Join(dir, "cmd", "fyne", "internal", "mobile", pkg, "*_test.go"))
+		for _, f := range old {
+			if err := os.Remove(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dir, version
+}
+
+// filledManifest writes mobile/android/AndroidManifest.xml.in filled in as
+// package-android.sh does (version code 11) to a temporary file and returns
+// its path and the template.
+func filledManifest(t *testing.T, root string) (path string, tmpl []byte) {
+	t.Helper()
+	tmpl, err := os.ReadFile(filepath.Join(root, "mobile", "android", "AndroidManifest.xml.in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := strings.NewReplacer("@APP_ID@", "io.github.tumble_voip.tumble",
+		"@VERSION_CODE@", "11", "@VERSION_NAME@", "0.1.0").Replace(string(tmpl))
+	if ph := regexp.MustCompile(`@[A-Z_]+@`).FindAllString(manifest, -1); ph != nil {
+		t.Fatalf("manifest template has placeholders package-android.sh does not fill: %s", ph)
+	}
+	path = filepath.Join(t.TempDir(), "AndroidManifest.xml")
+	if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, tmpl
 }
 
 // makefileVar reads "NAME ?= value" or "NAME := value" from a Makefile.

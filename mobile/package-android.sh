@@ -20,9 +20,17 @@
 # (mobile/android/AndroidManifest.xml.in: microphone permission, no
 # backup, not debuggable, no re-creation on rotation).
 #
-# The APKs are signed with Fyne's public debug key unless
-# TUMBLE_ANDROID_KEYSTORE names a keystore for apksigner (then
-# TUMBLE_ANDROID_KEY_ALIAS and the password prompts of apksigner apply).
+# fyne package (v1.7.4) cannot give an app resource other than the icon,
+# so mobile/internal/apkrules then adds the data extraction rules to each
+# APK: res/xml/data_extraction_rules.xml excluding every domain from cloud
+# backup and device-to-device transfer, its @xml/data_extraction_rules
+# entry in resources.arsc and android:dataExtractionRules on <application>
+# (apps that target Android 12 and later: allowBackup="false" no longer
+# stops device-to-device transfer there). That voids fyne's signature, so
+# mobile/sign-apk.sh aligns and signs every APK again: with
+# TUMBLE_ANDROID_KEYSTORE (and TUMBLE_ANDROID_KEY_ALIAS and apksigner's
+# password prompts) if set, else with a local debug key for testing. Needs
+# apksigner and zipalign (Debian packages).
 set -euo pipefail
 
 if [ -z "${ANDROID_NDK_HOME:-}" ]; then
@@ -33,6 +41,9 @@ if [ ! -x "$ANDROID_NDK_HOME/toolchains/llvm/prebuilt/linux-x86_64/bin/clang" ];
 	echo "package-android: ANDROID_NDK_HOME=$ANDROID_NDK_HOME is not an Android NDK for Linux x86-64 (no toolchains/llvm/prebuilt/linux-x86_64/bin/clang)" >&2
 	exit 1
 fi
+for tool in apksigner zipalign; do
+	command -v "$tool" >/dev/null || { echo "package-android: $tool is not installed (apt-get install $tool)" >&2; exit 1; }
+done
 for v in APP_VERSION TOR_VERSION TUMBLE_CACHE FYNE FYNE_TOOLS_VERSION GO; do
 	[ -n "${!v:-}" ] || { echo "package-android: $v is not set (run it through make package-android)" >&2; exit 2; }
 done
@@ -51,7 +62,9 @@ app_id=$(sed -n 's/^[[:space:]]*ID[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' F
 build=$(sed -n 's/^[[:space:]]*Build[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' FyneApp.toml | head -n1)
 [ -n "$app_id" ] && [ -n "$build" ] || { echo "package-android: FyneApp.toml lacks Details.ID or Details.Build" >&2; exit 1; }
 
-mkdir -p dist
+mkdir -p dist/_android
+apkrules="$root/dist/_android/apkrules"
+"$GO" build -o "$apkrules" ./mobile/internal/apkrules
 for abi in "${abis[@]}"; do
 	case $abi in
 	arm64-v8a) goarch=arm64 n=1 ;;
@@ -78,15 +91,7 @@ for abi in "${abis[@]}"; do
 			--name Tumble --app-id "$app_id" --app-version "$APP_VERSION" --app-build "$build" \
 			--icon "$root/mobile/icon/Icon.png")
 	apk="dist/tumble-$APP_VERSION-android-$abi.apk"
-	mv "$stage/Tumble.apk" "$apk"
-	if [ -n "${TUMBLE_ANDROID_KEYSTORE:-}" ]; then
-		zipalign -f -p 4 "$apk" "$apk.aligned"
-		apksigner sign --ks "$TUMBLE_ANDROID_KEYSTORE" ${TUMBLE_ANDROID_KEY_ALIAS:+--ks-key-alias "$TUMBLE_ANDROID_KEY_ALIAS"} \
-			--out "$apk" "$apk.aligned"
-		rm -f "$apk.aligned"
-		echo "package-android: $apk (signed with $TUMBLE_ANDROID_KEYSTORE)"
-	else
-		echo "package-android: $apk (signed with Fyne's public debug key: for testing only; set TUMBLE_ANDROID_KEYSTORE to sign for release)"
-	fi
+	"$apkrules" "$stage/Tumble.apk" "$stage/unsigned.apk"
+	"$root/mobile/sign-apk.sh" "$stage/unsigned.apk" "$apk"
 done
 rm -rf "$root/dist/_android"
