@@ -253,12 +253,10 @@ func (s *session) setTalking(c *conn, session uint32, talking, self bool) {
 }
 
 // applySettings applies changed settings to the session: turning
-// automatic reconnection off stops it for this session too, and sound
+// automatic reconnection on or off applies to this session too, and sound
 // settings apply to a running connection.
 func (s *session) applySettings(set Settings) {
-	if !set.Network.Reconnect && s.reconnector != nil {
-		s.reconnector.Stop()
-	}
+	s.setReconnect(set.Network)
 	c := s.current()
 	if c == nil {
 		return

@@ -388,8 +388,8 @@ func (c *Controller) DeleteBookmark(id string) error {
 	delete(c.chats, id)
 	s := c.sess
 	c.mu.Unlock()
-	if s != nil && s.reconnector != nil && s.bookmarkID() == id {
-		s.reconnector.Stop()
+	if s != nil && s.bookmarkID() == id {
+		s.stopReconnecting(true)
 	}
 	c.changed()
 	return nil
@@ -731,8 +731,8 @@ func (c *Controller) StopReconnect() {
 	c.mu.Lock()
 	s := c.sess
 	c.mu.Unlock()
-	if s != nil && s.reconnector != nil {
-		s.reconnector.Stop()
+	if s != nil {
+		s.stopReconnecting(false)
 	}
 }
 

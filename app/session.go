@@ -53,8 +53,8 @@ type session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{} // closed when run returns
-	// reconnector is nil when automatic reconnection is off.
-	reconnector *Reconnector
+	// clock runs the reconnect countdowns.
+	clock Clock
 	// retryNow ends a reconnect countdown early (Controller.RetryNow).
 	retryNow chan struct{}
 
@@ -75,6 +75,12 @@ type session struct {
 	st     State                  // Tor is left zero: the Controller adds it
 	conn   *conn                  // the live connection, nil when not connected
 	answer chan CertificateAnswer // set while State.Certificate asks
+	// reconnector is nil when automatic reconnection is off;
+	// reconnectOn is the setting it follows (applySettings), and
+	// forgotten is set once the bookmark was deleted: never again.
+	reconnector *Reconnector
+	reconnectOn bool
+	forgotten   bool
 }
 
 // newSession returns a session for b with the given settings; start it
@@ -82,17 +88,68 @@ type session struct {
 func newSession(ctx context.Context, owner sessionOwner, env *sessionEnv, b Bookmark, set Settings, clock Clock) *session {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &session{owner: owner, env: env, ctx: ctx, cancel: cancel, done: make(chan struct{}), bookmark: b.Clone(),
-		retryNow: make(chan struct{}, 1)}
+		clock: clock, retryNow: make(chan struct{}, 1)}
 	if n := set.Network; n.Reconnect {
-		if r, err := NewReconnector(n.ReconnectPolicy(), clock); err == nil {
-			s.reconnector = r
-		} else {
-			s.logf("app: reconnect policy: %v; not reconnecting", err)
-		}
+		s.reconnectOn = true
+		s.reconnector = s.newReconnector(n)
 	}
 	nb := b.Clone()
 	s.st = State{Phase: PhaseStartingTor, Bookmark: &nb}
 	return s
+}
+
+// newReconnector returns a Reconnector following n's policy, or nil (and
+// a log line) if the policy is invalid.
+func (s *session) newReconnector(n Network) *Reconnector {
+	r, err := NewReconnector(n.ReconnectPolicy(), s.clock)
+	if err != nil {
+		s.logf("app: reconnect policy: %v; not reconnecting", err)
+		return nil
+	}
+	return r
+}
+
+// reconn returns the session's Reconnector, nil when automatic
+// reconnection is off.
+func (s *session) reconn() *Reconnector {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reconnector
+}
+
+// setReconnect applies the automatic reconnection setting n.Reconnect to
+// the session: turned on, a later loss reconnects; turned off, a running
+// countdown stops and no further attempt is made. Only a change of the
+// setting acts, so that saving other settings does not undo the user's
+// "stop reconnecting".
+func (s *session) setReconnect(n Network) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n.Reconnect == s.reconnectOn {
+		return
+	}
+	s.reconnectOn = n.Reconnect
+	if s.reconnector != nil {
+		s.reconnector.Stop()
+		s.reconnector = nil
+	}
+	if n.Reconnect && !s.forgotten {
+		s.reconnector = s.newReconnector(n)
+	}
+}
+
+// stopReconnecting stops a running countdown and further automatic
+// attempts (the user's "stop reconnecting"). With forget (the bookmark was
+// deleted) they stay stopped even if reconnection is turned on again.
+func (s *session) stopReconnecting(forget bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if forget {
+		s.forgotten = true
+	}
+	if s.reconnector != nil {
+		s.reconnector.Stop()
+	}
 }
 
 // snapshot returns a deep copy of the session's state.
@@ -152,8 +209,8 @@ func (s *session) run() {
 		if lost != nil {
 			s.systemLine(p.Message)
 		}
-		if s.reconnector != nil && retry {
-			cd, rerr := s.reconnector.Next()
+		if r := s.reconn(); r != nil && retry {
+			cd, rerr := r.Next()
 			if rerr == nil {
 				if s.countdown(cd, p) {
 					continue
@@ -162,7 +219,7 @@ func (s *session) run() {
 					return
 				}
 			} else if errors.Is(rerr, ErrReconnectExhausted) {
-				p.Message += fmt.Sprintf(" Gave up reconnecting after %d attempts.", s.reconnector.Attempts())
+				p.Message += fmt.Sprintf(" Gave up reconnecting after %d attempts.", r.Attempts())
 			}
 		}
 		s.update(func(st *State) {
@@ -240,8 +297,8 @@ func (s *session) attempt() error {
 		return err
 	}
 	defer client.Close()
-	if s.reconnector != nil {
-		s.reconnector.Reset()
+	if r := s.reconn(); r != nil {
+		r.Reset()
 	}
 	if b.PinnedFingerprint.IsZero() && (s.pinChosen || pinsOnFirstUse(b.Address)) {
 		s.pin(client.Fingerprint())
