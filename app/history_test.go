@@ -258,4 +258,3 @@ func TestReconnectSettingAppliesToTheConnection(t *testing.T) {
 		t.Errorf("phase %v after a drop from a deleted bookmark", st.Phase)
 	}
 }
-
