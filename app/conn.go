@@ -39,13 +39,13 @@ type conn struct {
 	selfOps opQueue
 
 	// Guarded by session.mu:
-	tree         *tree
-	talking      map[uint32]bool // sessions being heard
+	tree    *tree
+	talking map[uint32]bool // sessions being heard
 	// talkKind is how each speaker's last voice packet reached this
 	// client (whisper, shout, ...); a speaker without an entry talks in
 	// the channel. Written by the packet goroutine under the session's
 	// lock.
-	talkKind map[uint32]TalkKind
+	talkKind     map[uint32]TalkKind
 	local        map[uint32]localAudio
 	transmitting bool
 	bitrate      int
