@@ -636,6 +636,9 @@ func torStatusView(st tor.Status, choice torChoice) TorStatus {
 		Hint:           st.Hint,
 		SuggestBridges: st.SuggestBridges,
 		BridgeFailure:  st.BridgeFailure,
+
+		NetworkDown:    st.Ready && st.NetworkDown,
+		NetworkProblem: st.NetworkProblem,
 	}
 	if st.Mode != tor.ModeDefault {
 		// The effective mode: ModeDefault may have become the Whonix

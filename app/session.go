@@ -202,8 +202,10 @@ func (s *session) run() {
 		var lost *lostError
 		if errors.As(err, &lost) && s.torSrv != nil {
 			// Blame Tor, not the server, when Tor went down with it.
-			lost.tor = s.torSrv.Status()
-			lost.torDown = lost.tor.Err != nil || !lost.tor.Ready
+			s.checkTorAfterLoss(lost)
+			if s.ctx.Err() != nil {
+				return
+			}
 		}
 		p, retry := classify(s.bookmark, err)
 		if lost != nil {
@@ -228,6 +230,95 @@ func (s *session) run() {
 			st.Problem = p
 		})
 		return
+	}
+}
+
+// lossCheckTimeout bounds the check, after a connection through Tor was
+// lost, whether Tor still reaches the network.
+const lossCheckTimeout = 20 * time.Second
+
+// checkTorAfterLoss finds out whether Tor, rather than the server, ended
+// the connection: Tor stopped, has not finished bootstrapping, says it has
+// lost the network, or (when the end looks like the network's: closed,
+// reset, silence) cannot build a circuit now. Tor's state at the loss and
+// the verdict go into lost.
+func (s *session) checkTorAfterLoss(lost *lostError) {
+	st := s.torSrv.Status()
+	lost.tor = st
+	lost.torDown = st.Err != nil || !st.Ready || st.NetworkDown
+	if lost.torDown || st.Mode == tor.ModeOff || !mayBeNetwork(lost.err) {
+		return
+	}
+	s.update(func(st *State) {
+		resetConnection(st)
+		st.Phase = PhaseStartingTor
+		st.Problem = Problem{Kind: ProblemOther, Message: "The connection was lost. Checking whether Tor still reaches the Tor network..."}
+	})
+	ctx, cancel := context.WithTimeout(s.ctx, lossCheckTimeout)
+	defer cancel()
+	checked, err := s.torSrv.CheckNetwork(ctx)
+	if err != nil {
+		s.logf("app: check Tor's network after a loss: %v", err)
+		return
+	}
+	lost.tor = checked
+	lost.torDown = checked.NetworkDown
+}
+
+// networkRecheckPause is the pause between two checks of Tor's network
+// while it is down, unless Tor gets through by itself first.
+const networkRecheckPause = 5 * time.Second
+
+// waitTorNetwork waits, before dialing, while Tor says it has lost the
+// network: a dial would only hang. The state stays in PhaseStartingTor and
+// the Tor bar says why; Tor is checked again and again (each check a
+// circuit that gets built as soon as the network answers) until it gets
+// through or the session is cancelled.
+func (s *session) waitTorNetwork(srv *tor.Server) error {
+	if !srv.Status().NetworkDown {
+		return nil
+	}
+	s.logf("app: Tor has lost the network; waiting for it before dialing")
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	sub := srv.Subscribe(ctx)
+	for {
+		check, cancelCheck := context.WithTimeout(ctx, lossCheckTimeout)
+		st, err := srv.CheckNetwork(check)
+		cancelCheck()
+		if s.ctx.Err() != nil {
+			return s.ctx.Err()
+		}
+		if err != nil {
+			return &torError{err: err, status: st}
+		}
+		if !st.NetworkDown {
+			return nil
+		}
+		pause := time.NewTimer(networkRecheckPause)
+	wait:
+		for {
+			select {
+			case st, ok := <-sub:
+				if !ok { // Tor stopped, or the session ends
+					pause.Stop()
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					st := srv.Status()
+					return &torError{err: st.Err, status: st}
+				}
+				if !st.NetworkDown {
+					pause.Stop()
+					return nil
+				}
+			case <-pause.C:
+				break wait
+			case <-ctx.Done():
+				pause.Stop()
+				return ctx.Err()
+			}
+		}
 	}
 }
 
@@ -330,6 +421,9 @@ func (s *session) startTor(b Bookmark) (*tor.Dialer, error) {
 	s.owner.useTor(s, e.srv, choice)
 	s.torSrv = e.srv
 	if _, err := e.up(s.ctx); err != nil {
+		return nil, err
+	}
+	if err := s.waitTorNetwork(e.srv); err != nil {
 		return nil, err
 	}
 	if b.Isolation.IsZero() {

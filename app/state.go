@@ -79,6 +79,13 @@ type TorStatus struct {
 	BridgeFailure string
 	// Ready is true once Tor can carry connections.
 	Ready bool
+	// NetworkDown is set while Tor, once ready, has lost the Tor network
+	// (the network of this computer is gone, circuits fail or get no
+	// answer; with an external Tor: its SOCKS port stopped answering).
+	// NetworkProblem says what, for the user. Cleared when Tor gets
+	// through again.
+	NetworkDown    bool
+	NetworkProblem string
 }
 
 // ProblemKind classifies why a connection attempt or a connection ended.
