@@ -561,12 +561,32 @@ func (s *Server) bootstrapStalled(progress int, after time.Duration) {
 		if what == "" {
 			what = "bootstrapping"
 		}
-		st.Hint = fmt.Sprintf("Tor has been stuck at %d%% (%s) for %v: it reached the Tor network but cannot finish. "+
-			"Check this computer's network connection and clock; if it stays stuck, try bridges "+
-			"(Settings > Network > Use bridges) or restart Tumble.", progress, what, after.Round(time.Second))
+		stuck := fmt.Sprintf("Tor has been stuck at %d%% (%s) for %v", progress, what, after.Round(time.Second))
+		switch {
+		case progress < handshakeDoneProgress && s.bridgesOn():
+			// Connected, but no answer: a network that swallows Tor's
+			// traffic looks like this.
+			st.Hint = stuck + ": the bridge does not answer; it may be blocked or down. Try other bridges or " +
+				"another transport, and check this computer's network connection."
+		case progress < handshakeDoneProgress:
+			st.SuggestBridges = true
+			st.Hint = stuck + ": the relay does not answer; this network may block Tor. Try bridges " +
+				"(Settings > Network > Use bridges), and check this computer's network connection."
+		default:
+			st.Hint = stuck + ": it reached the Tor network but cannot finish. Check this computer's network " +
+				"connection and clock; if it stays stuck, try bridges (Settings > Network > Use bridges) or restart Tumble."
+		}
 		s.logf("tor: %s", st.Hint)
 	})
 }
+
+// bridgesOn reports whether the embedded Tor uses bridges now. s.mu must
+// be held.
+func (s *Server) bridgesOn() bool { return s.emb != nil && s.emb.bridges != nil }
+
+// handshakeDoneProgress is Tor's bootstrap percentage for "Handshake with
+// a relay done" (tag handshake_done): below it, no relay has answered.
+const handshakeDoneProgress = 15
 
 // connDoneProgress is Tor's bootstrap percentage for "Connected to a
 // relay" (tag conn_done).

@@ -175,3 +175,21 @@ func TestBootstrapStallHint(t *testing.T) {
 		t.Error("the stall timer is still armed once ready")
 	}
 }
+
+// TestBootstrapStallHintAtConnected: stuck at "Connected to a relay", no
+// relay has answered: the hint suggests bridges, as a network that
+// swallows Tor's traffic leaves Tor there.
+func TestBootstrapStallHintAtConnected(t *testing.T) {
+	s := &Server{BootstrapStallAfter: time.Hour}
+	s.init()
+	s.applyBootstrap(bootstrapPhase{Progress: 10, Tag: "conn_done", Summary: "Connected to a relay"})
+	s.bootstrapStalled(10, time.Minute)
+	st := s.Status()
+	if !st.SuggestBridges || !strings.Contains(st.Hint, "stuck at 10% (Connected to a relay) for 1m0s: the relay does not answer") {
+		t.Errorf("status %+v", st)
+	}
+	s.bootstrapStalled(14, time.Minute) // too late: Tor is elsewhere; the hint stays as it is
+	if got := s.Status().Hint; got != st.Hint {
+		t.Errorf("hint changed to %q", got)
+	}
+}

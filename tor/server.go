@@ -18,10 +18,10 @@ import (
 // network that can take a minute or more.
 const DefaultConnectTimeout = 120 * time.Second
 
-// DefaultBootstrapStallAfter is Server.BootstrapStallAfter's default. Once
-// Tor has reached a relay it usually finishes within a minute, even on a
-// slow network.
-const DefaultBootstrapStallAfter = 2 * time.Minute
+// DefaultBootstrapStallAfter is Server.BootstrapStallAfter's default. Past
+// "Connected to a relay" each step takes seconds even on a slow network;
+// a network that swallows Tor's traffic leaves it at 10% for good.
+const DefaultBootstrapStallAfter = time.Minute
 
 // DefaultBridgeHintAfter is Server.BridgeHintAfter's default: a Tor that
 // has not reached a relay within it is probably blocked.
