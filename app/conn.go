@@ -39,8 +39,13 @@ type conn struct {
 	selfOps opQueue
 
 	// Guarded by session.mu:
-	tree         *tree
-	talking      map[uint32]bool // sessions being heard
+	tree    *tree
+	talking map[uint32]bool // sessions being heard
+	// talkKind is how each speaker's last voice packet reached this
+	// client (whisper, shout, ...); a speaker without an entry talks in
+	// the channel. Written by the packet goroutine under the session's
+	// lock.
+	talkKind     map[uint32]TalkKind
 	local        map[uint32]localAudio
 	transmitting bool
 	bitrate      int
@@ -56,6 +61,7 @@ func newConn(ctx context.Context, client serverClient) *conn {
 		cancel:    cancel,
 		wantDescs: make(chan struct{}, 1),
 		talking:   make(map[uint32]bool),
+		talkKind:  make(map[uint32]TalkKind),
 		local:     make(map[uint32]localAudio),
 		descs:     make(map[uint32]parsedDescription),
 	}

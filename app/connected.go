@@ -83,6 +83,7 @@ func (s *session) connected(client serverClient) error {
 			if !c.room.open(&p) {
 				continue // a member's packet that does not open: counted
 			}
+			s.setTalkKind(c, p.Session, talkKindOf(p.Target))
 			// A packet the receiver refuses (not Opus, too long) is
 			// dropped; the call counts it.
 			_ = call.HandlePacket(p.Session, p.Sequence, p.Opus, p.Terminator, time.Now())
@@ -170,6 +171,7 @@ func (s *session) handleEvent(c *conn, ev mumble.Event) {
 		c.call.RemoveUser(ev.User.Session)
 		s.rebuild(c, func() {
 			delete(c.talking, ev.User.Session)
+			delete(c.talkKind, ev.User.Session)
 			delete(c.local, ev.User.Session)
 		})
 	case *mumble.TextMessageEvent:
@@ -212,6 +214,7 @@ func (s *session) rebuildLocked(c *conn) {
 		self:         self.Session,
 		local:        c.local,
 		talking:      c.talking,
+		talkKind:     c.talkKind,
 		transmitting: c.transmitting,
 		description:  c.descriptionLocked,
 	})
@@ -246,19 +249,55 @@ func (s *session) setTalking(c *conn, session uint32, talking, self bool) {
 	if c.tree != nil {
 		if u := c.tree.users[session]; u != nil {
 			u.Talking = talking
+			u.Talk = TalkChannel
+			if talking && !self {
+				u.Talk = c.talkKind[session]
+			}
 		}
 	}
 	s.mu.Unlock()
 	s.owner.sessionChanged(s)
 }
 
+// maxTalkKinds bounds the speakers whose whisper or shout is remembered,
+// so that a hostile server's packets from made-up sessions cannot grow
+// the map without end.
+const maxTalkKinds = 256
+
+// setTalkKind records how a speaker's voice reaches this client, from the
+// context of each received packet. When it changes (a whisper after
+// talking in the channel, say) it changes that user's entry, not the
+// tree.
+func (s *session) setTalkKind(c *conn, session uint32, k TalkKind) {
+	s.mu.Lock()
+	old, known := c.talkKind[session] // missing: TalkChannel
+	if old == k || !known && len(c.talkKind) >= maxTalkKinds {
+		s.mu.Unlock()
+		return
+	}
+	if k == TalkChannel {
+		delete(c.talkKind, session)
+	} else {
+		c.talkKind[session] = k
+	}
+	changed := false
+	if c.tree != nil {
+		if u := c.tree.users[session]; u != nil && u.Talking && u.Talk != k {
+			u.Talk = k
+			changed = true
+		}
+	}
+	s.mu.Unlock()
+	if changed {
+		s.owner.sessionChanged(s)
+	}
+}
+
 // applySettings applies changed settings to the session: turning
-// automatic reconnection off stops it for this session too, and sound
+// automatic reconnection on or off applies to this session too, and sound
 // settings apply to a running connection.
 func (s *session) applySettings(set Settings) {
-	if !set.Network.Reconnect && s.reconnector != nil {
-		s.reconnector.Stop()
-	}
+	s.setReconnect(set.Network)
 	c := s.current()
 	if c == nil {
 		return

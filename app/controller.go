@@ -388,8 +388,8 @@ func (c *Controller) DeleteBookmark(id string) error {
 	delete(c.chats, id)
 	s := c.sess
 	c.mu.Unlock()
-	if s != nil && s.reconnector != nil && s.bookmarkID() == id {
-		s.reconnector.Stop()
+	if s != nil && s.bookmarkID() == id {
+		s.stopReconnecting(true)
 	}
 	c.changed()
 	return nil
@@ -636,6 +636,9 @@ func torStatusView(st tor.Status, choice torChoice) TorStatus {
 		Hint:           st.Hint,
 		SuggestBridges: st.SuggestBridges,
 		BridgeFailure:  st.BridgeFailure,
+
+		NetworkDown:    st.Ready && st.NetworkDown,
+		NetworkProblem: st.NetworkProblem,
 	}
 	if st.Mode != tor.ModeDefault {
 		// The effective mode: ModeDefault may have become the Whonix
@@ -731,8 +734,8 @@ func (c *Controller) StopReconnect() {
 	c.mu.Lock()
 	s := c.sess
 	c.mu.Unlock()
-	if s != nil && s.reconnector != nil {
-		s.reconnector.Stop()
+	if s != nil {
+		s.stopReconnecting(false)
 	}
 }
 

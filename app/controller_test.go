@@ -723,6 +723,33 @@ func TestControllerReconnectsAfterLostConnection(t *testing.T) {
 	}
 }
 
+// TestControllerReconnectTurnedOnWhileConnected: automatic reconnection
+// switched on in the settings during a connection to a real server applies
+// to that connection: when it is lost, Tumble connects again.
+func TestControllerReconnectTurnedOnWhileConnected(t *testing.T) {
+	srv := murmurtest.Start(t, murmurtest.Options{})
+	proxy := newTCPProxy(t, srv.Addr)
+	c := newTestController(t, ControllerConfig{})
+	b := addServerBookmark(t, c, proxy.ln.Addr().String(), "ruth", "")
+	if c.Settings().Network.Reconnect {
+		t.Fatal("reconnection is on by default; the test needs it off at the start")
+	}
+	connect(t, c, b)
+	reconnectSettings(t, c, 5)
+
+	proxy.cut()
+	waitFor(t, c, "countdown", func(st State) bool {
+		if st.Phase == PhaseDisconnected {
+			t.Fatalf("disconnected for good although reconnection was turned on: %+v", st.Problem)
+		}
+		return st.Phase == PhaseReconnectWait
+	})
+	waitFor(t, c, "reconnected", func(st State) bool { return st.Phase == PhaseConnected && st.Root != nil })
+	if n := proxy.connections(); n != 2 {
+		t.Errorf("%d connections through the proxy, want 2", n)
+	}
+}
+
 func TestControllerStopReconnect(t *testing.T) {
 	srv := murmurtest.Start(t, murmurtest.Options{})
 	c := newTestController(t, ControllerConfig{})

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
@@ -86,5 +88,116 @@ func TestControllerThroughTorSOCKS(t *testing.T) {
 	if conn, err := net.Dial("tcp", gw.Addr); err == nil {
 		conn.Close()
 		t.Errorf("the room's server still listens after StopRoom")
+	}
+}
+
+// socksGate forwards a listening address to a SOCKS port and can stop and
+// start again, as an external Tor that exits and is started again.
+type socksGate struct {
+	addr   string
+	target string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+	wg     sync.WaitGroup
+}
+
+func newSOCKSGate(t *testing.T, target string) *socksGate {
+	t.Helper()
+	g := &socksGate{target: target}
+	if err := g.start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.stop(); g.wg.Wait() })
+	return g
+}
+
+func (g *socksGate) start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	g.ln, g.addr = ln, ln.Addr().String()
+	g.mu.Unlock()
+	g.wg.Go(func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", g.target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			g.mu.Lock()
+			g.conns = append(g.conns, in, out)
+			g.mu.Unlock()
+			g.wg.Go(func() { io.Copy(out, in); out.Close() })
+			g.wg.Go(func() { io.Copy(in, out); in.Close() })
+		}
+	})
+	return nil
+}
+
+// stop closes the listener and every forwarded connection.
+func (g *socksGate) stop() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.ln.Close()
+	for _, c := range g.conns {
+		c.Close()
+	}
+	g.conns = nil
+}
+
+// TestControllerExternalTorLost: through an external Tor (socks mode), the
+// Tor going away while connected is blamed on that Tor, not on the server,
+// in the Tor status and the problem; the reconnect waits, showing why, and
+// when that Tor is back the connection returns. Beyond its SOCKS port
+// answering, nothing of an external Tor can be known.
+func TestControllerExternalTorLost(t *testing.T) {
+	srv := murmurtest.Start(t, murmurtest.Options{})
+	network := tornet.StartT(t, tornet.Options{})
+	svc, err := network.AddOnionService(context.Background(), srv.Addr, 64738, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := newSOCKSGate(t, network.SOCKSAddr())
+	c := newTestController(t, ControllerConfig{TorMode: "socks=" + gate.addr})
+	reconnectSettings(t, c, 10)
+	b, err := c.SaveBookmark(Bookmark{Address: svc.Address, Port: svc.Port, Username: "sam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect(t, c, b)
+
+	gate.stop()
+	st := waitFor(t, c, "the loss blamed on Tor", func(st State) bool {
+		return st.Phase != PhaseConnected && strings.Contains(st.Problem.Message, "was lost because")
+	})
+	if !strings.Contains(st.Problem.Message, "the Tor Tumble uses stopped working, not because of the server") ||
+		!strings.Contains(st.Problem.Message, gate.addr+" does not answer") {
+		t.Errorf("the loss is explained as %q", st.Problem.Message)
+	}
+	st = waitFor(t, c, "the reconnect waiting for Tor", func(st State) bool {
+		return st.Phase == PhaseStartingTor && st.Tor.NetworkDown
+	})
+	if !strings.Contains(st.Tor.NetworkProblem, "does not answer") {
+		t.Errorf("Tor status while the external Tor is gone: %+v", st.Tor)
+	}
+
+	if err := gate.start(gate.addr); err != nil {
+		t.Fatal(err)
+	}
+	st = waitFor(t, c, "connected again", func(st State) bool {
+		if st.Phase == PhaseDisconnected {
+			t.Fatalf("gave up: %+v", st.Problem)
+		}
+		return st.Phase == PhaseConnected && st.Root != nil
+	})
+	if !st.Tor.Ready || st.Tor.NetworkDown {
+		t.Errorf("Tor status once the external Tor is back: %+v", st.Tor)
 	}
 }

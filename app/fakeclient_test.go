@@ -77,12 +77,18 @@ func (f *fakeClient) removeUser(session uint32) {
 
 // talk delivers one voice packet of session (a terminator ends the talk).
 func (f *fakeClient) talk(session uint32, terminator bool) {
+	f.talkIn(session, mumble.ContextNormal, terminator)
+}
+
+// talkIn delivers one voice packet of session with the voice context
+// (mumble.ContextWhisper, ...) a server puts in it.
+func (f *fakeClient) talkIn(session, context uint32, terminator bool) {
 	f.mu.Lock()
 	seq := f.seq[session]
 	f.seq[session] += 2
 	f.mu.Unlock()
 	// A 20 ms Opus packet of silence (CELT, TOC 0xf8 + padding).
-	f.voice <- mumble.VoicePacket{Session: session, Sequence: seq, Terminator: terminator, Opus: []byte{0xf8, 0xff, 0xfe}}
+	f.voice <- mumble.VoicePacket{Session: session, Target: context, Sequence: seq, Terminator: terminator, Opus: []byte{0xf8, 0xff, 0xfe}}
 }
 
 // drop ends the connection as a server that went away would.

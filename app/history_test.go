@@ -1,10 +1,13 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tumble-voip/tumble/mumble"
 )
@@ -146,5 +149,112 @@ func TestReconnectFlow(t *testing.T) {
 		return st.Phase == PhaseDisconnected || st.Phase == PhaseReconnectWait
 	}); st.Phase != PhaseDisconnected {
 		t.Errorf("phase %v after a drop with reconnection turned off", st.Phase)
+	}
+}
+
+// countingDial returns a dialFunc that hands out f and counts its calls.
+func countingDial(f *fakeClient, n *atomic.Int32) dialFunc {
+	return func(ctx context.Context, addr string, cfg *mumble.Config) (serverClient, error) {
+		n.Add(1)
+		return f.dial(ctx, addr, cfg)
+	}
+}
+
+// TestReconnectSettingAppliesToTheConnection: automatic reconnection
+// turned on while connected makes a later drop reconnect; turned off
+// during the countdown it stops the countdown and no attempt follows;
+// saving other settings does not undo the user's "stop reconnecting"; a
+// deleted bookmark is not reconnected to even if reconnection is turned
+// on again.
+func TestReconnectSettingAppliesToTheConnection(t *testing.T) {
+	fake := newFakeClient("me")
+	c := newFakeController(t, fake)
+	set := c.Settings()
+	set.Network.Reconnect = false
+	set.Network.ReconnectInitialSeconds = 60 // never elapses in the test: RetryNow does
+	set.Network.ReconnectMaxSeconds = 120
+	if err := c.SetSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	st := connectFake(t, c)
+	id := st.Bookmark.ID
+
+	// Turned on while connected: the drop leads to a countdown.
+	set.Network.Reconnect = true
+	if err := c.SetSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	var dials atomic.Int32
+	fake2 := newFakeClient("me")
+	c.env.dial = countingDial(fake2, &dials)
+	fake.drop(errors.New("fake: reset"))
+	st = waitFor(t, c, "countdown after reconnection was turned on", func(st State) bool {
+		return st.Phase == PhaseReconnectWait || st.Phase == PhaseDisconnected
+	})
+	if st.Phase != PhaseReconnectWait || st.ReconnectAttempt != 1 || st.ReconnectIn <= 30*time.Second {
+		t.Fatalf("after the drop: phase %v, attempt %d, in %v; want the countdown to attempt 1 of about 60 s",
+			st.Phase, st.ReconnectAttempt, st.ReconnectIn)
+	}
+	c.RetryNow()
+	waitFor(t, c, "reconnected", func(st State) bool { return st.Phase == PhaseConnected && st.Root != nil })
+
+	// Turned off during the countdown: it stops, no attempt is made.
+	fake3 := newFakeClient("me")
+	c.env.dial = countingDial(fake3, &dials)
+	fake2.drop(errors.New("fake: reset"))
+	waitFor(t, c, "countdown", isPhase(PhaseReconnectWait))
+	set.Network.Reconnect = false
+	if err := c.SetSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	st = waitFor(t, c, "countdown stopped", isPhase(PhaseDisconnected))
+	if st.ReconnectIn != 0 || st.Problem.Message == "" {
+		t.Errorf("after turning reconnection off: countdown %v, problem %+v", st.ReconnectIn, st.Problem)
+	}
+	c.RetryNow() // outside the countdown: nothing
+	if n := dials.Load(); n != 1 {
+		t.Errorf("%d dials, want 1 (the retry now)", n)
+	}
+
+	// The user's "stop reconnecting" holds when other settings are saved.
+	c.env.dial = fake3.dial
+	connect(t, c, mustBookmark(t, c, id))
+	set.Network.Reconnect = true
+	if err := c.SetSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	c.StopReconnect()
+	set.Input.QualityBitrate = 24000
+	if err := c.SetSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	fake3.drop(errors.New("fake: reset"))
+	if st := waitFor(t, c, "end", func(st State) bool {
+		return st.Phase == PhaseDisconnected || st.Phase == PhaseReconnectWait
+	}); st.Phase != PhaseDisconnected {
+		t.Errorf("phase %v after a drop with reconnecting stopped by the user", st.Phase)
+	}
+
+	// A deleted bookmark: reconnection turned off and on again does not
+	// bring the reconnects back.
+	fake4 := newFakeClient("me")
+	c.env.dial = fake4.dial
+	connect(t, c, mustBookmark(t, c, id))
+	if err := c.DeleteBookmark(id); err != nil {
+		t.Fatal(err)
+	}
+	set.Network.Reconnect = false
+	if err := c.SetSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	set.Network.Reconnect = true
+	if err := c.SetSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	fake4.drop(errors.New("fake: reset"))
+	if st := waitFor(t, c, "end", func(st State) bool {
+		return st.Phase == PhaseDisconnected || st.Phase == PhaseReconnectWait
+	}); st.Phase != PhaseDisconnected {
+		t.Errorf("phase %v after a drop from a deleted bookmark", st.Phase)
 	}
 }

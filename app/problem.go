@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"syscall"
@@ -22,9 +23,17 @@ var errOnionNeedsTor = errors.New("an .onion address can only be reached through
 // connectionEnd returns the reason a connection ended, never nil.
 func connectionEnd(err error) error {
 	if err == nil {
-		return mumble.ErrServerClosed
+		err = mumble.ErrServerClosed
 	}
 	return &lostError{err: err}
+}
+
+// mayBeNetwork reports whether a connection that ended with err could
+// have been ended by the network (or Tor) rather than by the server's
+// decision: the connection closed or reset, or silence.
+func mayBeNetwork(err error) bool {
+	return errors.Is(err, mumble.ErrServerClosed) || errors.Is(err, mumble.ErrPingTimeout) || isTimeout(err) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // lostError marks the end of an established connection. tor is the
@@ -182,6 +191,15 @@ func explainLost(b Bookmark, lost *lostError) (Problem, bool) {
 	if lost.torDown {
 		msg := fmt.Sprintf("The connection to %s was lost because Tor stopped working", name)
 		switch st := lost.tor; {
+		case st.Ready && st.NetworkDown && st.Err == nil:
+			msg = fmt.Sprintf("The connection to %s was lost because Tor lost the network, not because of the server: %s. "+
+				"Check this computer's network connection; Tumble connects again once Tor gets through.", name, st.NetworkProblem)
+			if st.Mode == tor.ModeSOCKS {
+				msg = fmt.Sprintf("The connection to %s was lost because the Tor Tumble uses stopped working, "+
+					"not because of the server: %s. Check that this Tor (Tails, Whonix, Orbot) still runs and reaches the network.",
+					name, st.NetworkProblem)
+			}
+			return Problem{Kind: ProblemOther, Message: msg}, true
 		case st.Err != nil:
 			msg += " (Tor is no longer running). Quit and restart Tumble."
 			return Problem{Kind: ProblemTorFailed, Message: msg}, false
@@ -194,6 +212,11 @@ func explainLost(b Bookmark, lost *lostError) (Problem, bool) {
 	}
 	inner, retry := explain(b, lost.err)
 	switch {
+	case lost.tor.Mode == tor.ModeSOCKS && lost.tor.Ready && mayBeNetwork(lost.err):
+		// The other Tor's circuits are not ours to see: say so.
+		inner.Message = fmt.Sprintf("The connection to %s was lost: the server or the Tor network ended it. "+
+			"Through an external Tor (SOCKS port) Tumble cannot see which; that Tor's SOCKS port still answers.", name)
+		retry = true
 	case errors.Is(lost.err, mumble.ErrServerClosed) || errors.Is(lost.err, mumble.ErrPingTimeout):
 		inner.Message = "The connection was lost: " + inner.Message
 	case inner.Message == genericMessage(b):

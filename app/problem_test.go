@@ -73,6 +73,14 @@ func TestClassifyMessages(t *testing.T) {
 		{"lost, reset", b, &lostError{err: syscall.ECONNRESET}, ProblemOther, true, "The connection to srv was lost"},
 		{"lost, tor down", b, &lostError{err: mumble.ErrServerClosed, torDown: true, tor: tor.Status{Progress: 80}}, ProblemOther, true, "because Tor stopped working"},
 		{"lost, tor exited", b, &lostError{err: mumble.ErrServerClosed, torDown: true, tor: tor.Status{Err: tor.ErrTorExited}}, ProblemTorFailed, false, "no longer running"},
+		{"lost, tor network down", b, &lostError{err: mumble.ErrPingTimeout, torDown: true,
+			tor: tor.Status{Mode: tor.ModeEmbedded, Ready: true, NetworkDown: true, NetworkProblem: "No circuit got an answer for 30s"}},
+			ProblemOther, true, "because Tor lost the network, not because of the server: No circuit got an answer for 30s."},
+		{"lost, external tor down", b, &lostError{err: mumble.ErrServerClosed, torDown: true,
+			tor: tor.Status{Mode: tor.ModeSOCKS, Ready: true, NetworkDown: true, NetworkProblem: "The Tor at 127.0.0.1:9050 does not answer"}},
+			ProblemOther, true, "the Tor Tumble uses stopped working, not because of the server: The Tor at 127.0.0.1:9050 does not answer."},
+		{"lost through an external tor", b, &lostError{err: mumble.ErrServerClosed, tor: tor.Status{Mode: tor.ModeSOCKS, Ready: true}},
+			ProblemOther, true, "Tumble cannot see which"},
 		{"unknown", b, errors.New("strange"), ProblemOther, true, "Could not connect to srv."},
 	}
 	for _, tc := range cases {

@@ -53,8 +53,8 @@ type session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{} // closed when run returns
-	// reconnector is nil when automatic reconnection is off.
-	reconnector *Reconnector
+	// clock runs the reconnect countdowns.
+	clock Clock
 	// retryNow ends a reconnect countdown early (Controller.RetryNow).
 	retryNow chan struct{}
 
@@ -75,6 +75,12 @@ type session struct {
 	st     State                  // Tor is left zero: the Controller adds it
 	conn   *conn                  // the live connection, nil when not connected
 	answer chan CertificateAnswer // set while State.Certificate asks
+	// reconnector is nil when automatic reconnection is off;
+	// reconnectOn is the setting it follows (applySettings), and
+	// forgotten is set once the bookmark was deleted: never again.
+	reconnector *Reconnector
+	reconnectOn bool
+	forgotten   bool
 }
 
 // newSession returns a session for b with the given settings; start it
@@ -82,17 +88,68 @@ type session struct {
 func newSession(ctx context.Context, owner sessionOwner, env *sessionEnv, b Bookmark, set Settings, clock Clock) *session {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &session{owner: owner, env: env, ctx: ctx, cancel: cancel, done: make(chan struct{}), bookmark: b.Clone(),
-		retryNow: make(chan struct{}, 1)}
+		clock: clock, retryNow: make(chan struct{}, 1)}
 	if n := set.Network; n.Reconnect {
-		if r, err := NewReconnector(n.ReconnectPolicy(), clock); err == nil {
-			s.reconnector = r
-		} else {
-			s.logf("app: reconnect policy: %v; not reconnecting", err)
-		}
+		s.reconnectOn = true
+		s.reconnector = s.newReconnector(n)
 	}
 	nb := b.Clone()
 	s.st = State{Phase: PhaseStartingTor, Bookmark: &nb}
 	return s
+}
+
+// newReconnector returns a Reconnector following n's policy, or nil (and
+// a log line) if the policy is invalid.
+func (s *session) newReconnector(n Network) *Reconnector {
+	r, err := NewReconnector(n.ReconnectPolicy(), s.clock)
+	if err != nil {
+		s.logf("app: reconnect policy: %v; not reconnecting", err)
+		return nil
+	}
+	return r
+}
+
+// reconn returns the session's Reconnector, nil when automatic
+// reconnection is off.
+func (s *session) reconn() *Reconnector {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reconnector
+}
+
+// setReconnect applies the automatic reconnection setting n.Reconnect to
+// the session: turned on, a later loss reconnects; turned off, a running
+// countdown stops and no further attempt is made. Only a change of the
+// setting acts, so that saving other settings does not undo the user's
+// "stop reconnecting".
+func (s *session) setReconnect(n Network) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n.Reconnect == s.reconnectOn {
+		return
+	}
+	s.reconnectOn = n.Reconnect
+	if s.reconnector != nil {
+		s.reconnector.Stop()
+		s.reconnector = nil
+	}
+	if n.Reconnect && !s.forgotten {
+		s.reconnector = s.newReconnector(n)
+	}
+}
+
+// stopReconnecting stops a running countdown and further automatic
+// attempts (the user's "stop reconnecting"). With forget (the bookmark was
+// deleted) they stay stopped even if reconnection is turned on again.
+func (s *session) stopReconnecting(forget bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if forget {
+		s.forgotten = true
+	}
+	if s.reconnector != nil {
+		s.reconnector.Stop()
+	}
 }
 
 // snapshot returns a deep copy of the session's state.
@@ -145,15 +202,17 @@ func (s *session) run() {
 		var lost *lostError
 		if errors.As(err, &lost) && s.torSrv != nil {
 			// Blame Tor, not the server, when Tor went down with it.
-			lost.tor = s.torSrv.Status()
-			lost.torDown = lost.tor.Err != nil || !lost.tor.Ready
+			s.checkTorAfterLoss(lost)
+			if s.ctx.Err() != nil {
+				return
+			}
 		}
 		p, retry := classify(s.bookmark, err)
 		if lost != nil {
 			s.systemLine(p.Message)
 		}
-		if s.reconnector != nil && retry {
-			cd, rerr := s.reconnector.Next()
+		if r := s.reconn(); r != nil && retry {
+			cd, rerr := r.Next()
 			if rerr == nil {
 				if s.countdown(cd, p) {
 					continue
@@ -162,7 +221,7 @@ func (s *session) run() {
 					return
 				}
 			} else if errors.Is(rerr, ErrReconnectExhausted) {
-				p.Message += fmt.Sprintf(" Gave up reconnecting after %d attempts.", s.reconnector.Attempts())
+				p.Message += fmt.Sprintf(" Gave up reconnecting after %d attempts.", r.Attempts())
 			}
 		}
 		s.update(func(st *State) {
@@ -171,6 +230,95 @@ func (s *session) run() {
 			st.Problem = p
 		})
 		return
+	}
+}
+
+// lossCheckTimeout bounds the check, after a connection through Tor was
+// lost, whether Tor still reaches the network.
+const lossCheckTimeout = 20 * time.Second
+
+// checkTorAfterLoss finds out whether Tor, rather than the server, ended
+// the connection: Tor stopped, has not finished bootstrapping, says it has
+// lost the network, or (when the end looks like the network's: closed,
+// reset, silence) cannot build a circuit now. Tor's state at the loss and
+// the verdict go into lost.
+func (s *session) checkTorAfterLoss(lost *lostError) {
+	st := s.torSrv.Status()
+	lost.tor = st
+	lost.torDown = st.Err != nil || !st.Ready || st.NetworkDown
+	if lost.torDown || st.Mode == tor.ModeOff || !mayBeNetwork(lost.err) {
+		return
+	}
+	s.update(func(st *State) {
+		resetConnection(st)
+		st.Phase = PhaseStartingTor
+		st.Problem = Problem{Kind: ProblemOther, Message: "The connection was lost. Checking whether Tor still reaches the Tor network..."}
+	})
+	ctx, cancel := context.WithTimeout(s.ctx, lossCheckTimeout)
+	defer cancel()
+	checked, err := s.torSrv.CheckNetwork(ctx)
+	if err != nil {
+		s.logf("app: check Tor's network after a loss: %v", err)
+		return
+	}
+	lost.tor = checked
+	lost.torDown = checked.NetworkDown
+}
+
+// networkRecheckPause is the pause between two checks of Tor's network
+// while it is down, unless Tor gets through by itself first.
+const networkRecheckPause = 5 * time.Second
+
+// waitTorNetwork waits, before dialing, while Tor says it has lost the
+// network: a dial would only hang. The state stays in PhaseStartingTor and
+// the Tor bar says why; Tor is checked again and again (each check a
+// circuit that gets built as soon as the network answers) until it gets
+// through or the session is cancelled.
+func (s *session) waitTorNetwork(srv *tor.Server) error {
+	if !srv.Status().NetworkDown {
+		return nil
+	}
+	s.logf("app: Tor has lost the network; waiting for it before dialing")
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	sub := srv.Subscribe(ctx)
+	for {
+		check, cancelCheck := context.WithTimeout(ctx, lossCheckTimeout)
+		st, err := srv.CheckNetwork(check)
+		cancelCheck()
+		if s.ctx.Err() != nil {
+			return s.ctx.Err()
+		}
+		if err != nil {
+			return &torError{err: err, status: st}
+		}
+		if !st.NetworkDown {
+			return nil
+		}
+		pause := time.NewTimer(networkRecheckPause)
+	wait:
+		for {
+			select {
+			case st, ok := <-sub:
+				if !ok { // Tor stopped, or the session ends
+					pause.Stop()
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					st := srv.Status()
+					return &torError{err: st.Err, status: st}
+				}
+				if !st.NetworkDown {
+					pause.Stop()
+					return nil
+				}
+			case <-pause.C:
+				break wait
+			case <-ctx.Done():
+				pause.Stop()
+				return ctx.Err()
+			}
+		}
 	}
 }
 
@@ -240,8 +388,8 @@ func (s *session) attempt() error {
 		return err
 	}
 	defer client.Close()
-	if s.reconnector != nil {
-		s.reconnector.Reset()
+	if r := s.reconn(); r != nil {
+		r.Reset()
 	}
 	if b.PinnedFingerprint.IsZero() && (s.pinChosen || pinsOnFirstUse(b.Address)) {
 		s.pin(client.Fingerprint())
@@ -273,6 +421,9 @@ func (s *session) startTor(b Bookmark) (*tor.Dialer, error) {
 	s.owner.useTor(s, e.srv, choice)
 	s.torSrv = e.srv
 	if _, err := e.up(s.ctx); err != nil {
+		return nil, err
+	}
+	if err := s.waitTorNetwork(e.srv); err != nil {
 		return nil, err
 	}
 	if b.Isolation.IsZero() {

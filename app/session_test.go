@@ -89,6 +89,55 @@ func TestSessionTalkFlipChangesOneUser(t *testing.T) {
 	}
 }
 
+// TestSessionWhisperAndShout: the voice context of a speaker's packets
+// tells a whisper to this client and a shout from talking in the channel,
+// in the speaker's entry, and follows a change within one talk; the
+// memory of it is bounded against made-up sessions.
+func TestSessionWhisperAndShout(t *testing.T) {
+	fake := newFakeClient("me")
+	c := newFakeController(t, fake)
+	connectFake(t, c)
+	fake.addUser(mumble.User{Session: 5, Name: "bob"})
+	fake.addUser(mumble.User{Session: 6, Name: "carol"})
+	talkIs := func(name string, talking bool, kind TalkKind) func(State) bool {
+		return func(st State) bool {
+			u, _ := userNamed(st.Root, name)
+			return u != nil && u.Talking == talking && u.Talk == kind
+		}
+	}
+	fake.talkIn(5, mumble.ContextNormal, false)
+	waitFor(t, c, "bob talking in the channel", talkIs("bob", true, TalkChannel))
+	fake.talkIn(5, mumble.ContextWhisper, false)
+	waitFor(t, c, "bob whispering", talkIs("bob", true, TalkWhisper))
+	fake.talkIn(6, mumble.ContextShout, false)
+	st := waitFor(t, c, "carol shouting", talkIs("carol", true, TalkShout))
+	if u, _ := userNamed(st.Root, "bob"); u.Talk != TalkWhisper {
+		t.Errorf("bob %v while carol shouts, want whispering", u.Talk)
+	}
+	fake.talkIn(5, mumble.ContextWhisper, true)
+	waitFor(t, c, "bob silent", talkIs("bob", false, TalkChannel))
+	fake.talkIn(6, mumble.ContextShout, true)
+	waitFor(t, c, "carol silent", talkIs("carol", false, TalkChannel))
+	fake.talkIn(6, mumble.ContextNormal, false)
+	waitFor(t, c, "carol talking in the channel", talkIs("carol", true, TalkChannel))
+	fake.talkIn(6, mumble.ContextNormal, true)
+	waitFor(t, c, "carol silent", talkIs("carol", false, TalkChannel))
+
+	// Whispers from many made-up sessions: the map stays bounded.
+	for i := range uint32(2 * maxTalkKinds) {
+		fake.talkIn(1000+i, mumble.ContextWhisper, true)
+	}
+	fake.talkIn(5, mumble.ContextNormal, false) // handled after the flood
+	waitFor(t, c, "bob talking after the flood", talkIs("bob", true, TalkChannel))
+	s, cn := currentConn(t, c)
+	s.mu.Lock()
+	n := len(cn.talkKind)
+	s.mu.Unlock()
+	if n > maxTalkKinds {
+		t.Errorf("%d speakers' talk kinds remembered, bound %d", n, maxTalkKinds)
+	}
+}
+
 func TestSessionStateIsACopy(t *testing.T) {
 	fake := newFakeClient("me")
 	c := newFakeController(t, fake)

@@ -79,6 +79,13 @@ type TorStatus struct {
 	BridgeFailure string
 	// Ready is true once Tor can carry connections.
 	Ready bool
+	// NetworkDown is set while Tor, once ready, has lost the Tor network
+	// (the network of this computer is gone, circuits fail or get no
+	// answer; with an external Tor: its SOCKS port stopped answering).
+	// NetworkProblem says what, for the user. Cleared when Tor gets
+	// through again.
+	NetworkDown    bool
+	NetworkProblem string
 }
 
 // ProblemKind classifies why a connection attempt or a connection ended.
@@ -145,6 +152,53 @@ type Problem struct {
 	PinnedFingerprint, NewFingerprint mumble.Fingerprint
 }
 
+// TalkKind says how a talking user's voice reaches this client, from the
+// voice context the server puts in every packet.
+type TalkKind int
+
+// Talk kinds.
+const (
+	// TalkChannel: the user talks in this client's channel.
+	TalkChannel TalkKind = iota
+	// TalkShout: the user talks to several channels at once (a voice
+	// target with channels, possibly linked ones), this client's among
+	// them.
+	TalkShout
+	// TalkWhisper: the user whispers to this client (a voice target
+	// naming users): the rest of the channel does not hear it.
+	TalkWhisper
+	// TalkListen: heard through a channel listener (Mumble 1.5 servers).
+	TalkListen
+)
+
+// String returns the kind in words, for a tooltip or a test message.
+func (k TalkKind) String() string {
+	switch k {
+	case TalkChannel:
+		return "talks in the channel"
+	case TalkShout:
+		return "shouts"
+	case TalkWhisper:
+		return "whispers to you"
+	case TalkListen:
+		return "heard by listening"
+	}
+	return fmt.Sprintf("TalkKind(%d)", int(k))
+}
+
+// talkKindOf maps a received packet's voice context to a TalkKind.
+func talkKindOf(context uint32) TalkKind {
+	switch context {
+	case mumble.ContextShout:
+		return TalkShout
+	case mumble.ContextWhisper:
+		return TalkWhisper
+	case mumble.ContextListen:
+		return TalkListen
+	}
+	return TalkChannel
+}
+
 // UserView is one user as the channel tree shows it.
 type UserView struct {
 	// Session identifies the user on this connection.
@@ -156,6 +210,10 @@ type UserView struct {
 	// Talking is true while the user is heard (for Self: while
 	// transmitting).
 	Talking bool
+	// Talk says how the user's voice reaches this client while Talking:
+	// in the channel, shouted, whispered to this client alone, or through
+	// a listener. TalkChannel for Self and for silent users.
+	Talk TalkKind
 	// Muted and Deafened are set by an administrator.
 	Muted, Deafened bool
 	// SelfMuted and SelfDeafened are set by the user.

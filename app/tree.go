@@ -19,6 +19,9 @@ type treeInput struct {
 	local map[uint32]localAudio
 	// talking holds the sessions being heard.
 	talking map[uint32]bool
+	// talkKind holds how each speaker's voice reaches this client;
+	// missing means TalkChannel.
+	talkKind map[uint32]TalkKind
 	// transmitting is this client's own talking flag.
 	transmitting bool
 	// description returns the plain text of a channel's description.
@@ -146,14 +149,18 @@ func (in *treeInput) userView(u *mumble.User) UserView {
 	}
 	self := u.Session == in.self
 	talking := in.talking[u.Session]
+	var kind TalkKind
 	if self {
 		talking = in.transmitting
+	} else if talking {
+		kind = in.talkKind[u.Session]
 	}
 	return UserView{
 		Session:         u.Session,
 		Name:            u.Name,
 		Self:            self,
 		Talking:         talking,
+		Talk:            kind,
 		Muted:           u.Mute,
 		Deafened:        u.Deaf,
 		SelfMuted:       u.SelfMute,

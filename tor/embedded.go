@@ -272,8 +272,11 @@ func (s *Server) startEmbedded(ctx context.Context) (err error) {
 	// Connections to bridges too, to name the ones that fail: Tor reports
 	// a failure through a transport only in a warning. Bridges can be set
 	// later (SetBridges), so these are always on.
+	// Circuits and liveness tell when Tor loses the network after
+	// bootstrapping (health.go).
 	codes := []control.EventCode{control.EventCodeStatusClient, control.EventCodeHSDesc,
-		control.EventCodeORConn, control.EventCodeLogWarn}
+		control.EventCodeORConn, control.EventCodeLogWarn, control.EventCodeCircuit,
+		control.EventCodeNetworkLiveness}
 	if err := t.Control.AddEventListener(events, codes...); err != nil {
 		return fmt.Errorf("tor: subscribe to events: %w", err)
 	}
@@ -418,6 +421,7 @@ func (s *Server) dispatchEvents(emb *embedded, events <-chan control.Event) {
 			switch e := ev.(type) {
 			case *control.StatusEvent:
 				if e.Action != "BOOTSTRAP" {
+					s.clientStatus(e)
 					continue
 				}
 				ph, err := parseBootstrap(e.Raw)
@@ -441,6 +445,10 @@ func (s *Server) dispatchEvents(emb *embedded, events <-chan control.Event) {
 				if id, addr, why, ok := parseConnWarning(e.Raw); ok {
 					s.bridgeProblem(s.bridgesInUse(emb), id, addr, why)
 				}
+			case *control.CircuitEvent:
+				s.circuitEvent(e)
+			case *control.NetworkLivenessEvent:
+				s.networkLiveness(e)
 			case *control.HSDescEvent:
 				emb.hsMu.Lock()
 				ch := emb.hsWait[e.Address]
@@ -479,8 +487,9 @@ func (s *Server) applyBootstrap(ph bootstrapPhase) {
 		if ph.Progress != st.Progress || ph.Tag != st.Tag {
 			st.Warning, st.Reason, st.Recommendation = "", "", ""
 		}
-		if ph.Progress >= connDoneProgress {
+		if ph.Progress >= connDoneProgress && ph.Progress != st.Progress {
 			st.Hint, st.SuggestBridges = "", false
+			s.armBootStallLocked(ph.Progress)
 		}
 		st.Progress, st.Tag, st.Summary = ph.Progress, ph.Tag, ph.Summary
 		if ph.Warning != "" {
@@ -522,6 +531,63 @@ func (s *Server) stuckHint(usingBridges bool) {
 	})
 }
 
+// armBootStallLocked (re)starts the timer that says bootstrap is stuck at
+// progress. s.mu must be held.
+func (s *Server) armBootStallLocked(progress int) {
+	s.stopBootStallLocked()
+	after := s.BootstrapStallAfter
+	if after <= 0 {
+		after = DefaultBootstrapStallAfter
+	}
+	s.bootStall = time.AfterFunc(after, func() { s.bootstrapStalled(progress, after) })
+}
+
+// stopBootStallLocked stops that timer. s.mu must be held.
+func (s *Server) stopBootStallLocked() {
+	if s.bootStall != nil {
+		s.bootStall.Stop()
+		s.bootStall = nil
+	}
+}
+
+// bootstrapStalled runs when Tor has stayed at progress (past reaching a
+// relay) for after: the status says so, and what to do.
+func (s *Server) bootstrapStalled(progress int, after time.Duration) {
+	s.updateStatus(func(st *Status) {
+		if st.Ready || st.Progress != progress || st.Hint != "" {
+			return
+		}
+		what := st.Summary
+		if what == "" {
+			what = "bootstrapping"
+		}
+		stuck := fmt.Sprintf("Tor has been stuck at %d%% (%s) for %v", progress, what, after.Round(time.Second))
+		switch {
+		case progress < handshakeDoneProgress && s.bridgesOn():
+			// Connected, but no answer: a network that swallows Tor's
+			// traffic looks like this.
+			st.Hint = stuck + ": the bridge does not answer; it may be blocked or down. Try other bridges or " +
+				"another transport, and check this computer's network connection."
+		case progress < handshakeDoneProgress:
+			st.SuggestBridges = true
+			st.Hint = stuck + ": the relay does not answer; this network may block Tor. Try bridges " +
+				"(Settings > Network > Use bridges), and check this computer's network connection."
+		default:
+			st.Hint = stuck + ": it reached the Tor network but cannot finish. Check this computer's network " +
+				"connection and clock; if it stays stuck, try bridges (Settings > Network > Use bridges) or restart Tumble."
+		}
+		s.logf("tor: %s", st.Hint)
+	})
+}
+
+// bridgesOn reports whether the embedded Tor uses bridges now. s.mu must
+// be held.
+func (s *Server) bridgesOn() bool { return s.emb != nil && s.emb.bridges != nil }
+
+// handshakeDoneProgress is Tor's bootstrap percentage for "Handshake with
+// a relay done" (tag handshake_done): below it, no relay has answered.
+const handshakeDoneProgress = 15
+
 // connDoneProgress is Tor's bootstrap percentage for "Connected to a
 // relay" (tag conn_done).
 const connDoneProgress = 10
@@ -533,6 +599,9 @@ func (s *Server) stopEmbedded(emb *embedded) error {
 	s.mu.Lock()
 	if emb.hint != nil {
 		emb.hint.Stop()
+	}
+	for id := range s.health.pending {
+		s.forgetCircuitLocked(id)
 	}
 	s.mu.Unlock()
 	select {

@@ -37,8 +37,9 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	if os.Getenv(setBridgesChildEnv) != "" {
-		// A child of TestEmbeddedSetBridges: it brings its own Tor.
+	if os.Getenv(setBridgesChildEnv) != "" || os.Getenv(stuckChildEnv) != "" {
+		// A child of TestEmbeddedSetBridges or TestEmbeddedStuckBootstrap:
+		// it brings its own Tor.
 		return m.Run()
 	}
 	// The network has an obfs4 bridge for TestEmbeddedSetBridges.

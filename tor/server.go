@@ -18,6 +18,11 @@ import (
 // network that can take a minute or more.
 const DefaultConnectTimeout = 120 * time.Second
 
+// DefaultBootstrapStallAfter is Server.BootstrapStallAfter's default. Past
+// "Connected to a relay" each step takes seconds even on a slow network;
+// a network that swallows Tor's traffic leaves it at 10% for good.
+const DefaultBootstrapStallAfter = time.Minute
+
 // DefaultBridgeHintAfter is Server.BridgeHintAfter's default: a Tor that
 // has not reached a relay within it is probably blocked.
 const DefaultBridgeHintAfter = 30 * time.Second
@@ -90,6 +95,18 @@ type Server struct {
 	// with bridges, other bridges). If zero, DefaultBridgeHintAfter.
 	BridgeHintAfter time.Duration
 
+	// BootstrapStallAfter is how long the embedded Tor may stay at one
+	// bootstrap percentage past "Connected to a relay" (10%) before
+	// Status.Hint says that it is stuck and what to do. (Before 10%,
+	// BridgeHintAfter applies.) If zero, DefaultBootstrapStallAfter.
+	BootstrapStallAfter time.Duration
+
+	// CircuitStallAfter is how long a circuit of the embedded Tor may stay
+	// unbuilt, with no other circuit built meanwhile, before
+	// Status.NetworkDown says that Tor has lost the network. If zero,
+	// DefaultCircuitStallAfter.
+	CircuitStallAfter time.Duration
+
 	// Creator runs the embedded Tor: libtor.Creator() from
 	// github.com/tumble-voip/tumble/tor/libtor in builds with -tags libtor.
 	// If nil, Start fails in embedded mode with ErrNoEmbeddedTor.
@@ -131,6 +148,8 @@ type Server struct {
 	defaultIso Isolation
 	emb        *embedded
 	listeners  map[*OnionListener]struct{}
+	health     health      // the embedded Tor's network after bootstrap (health.go)
+	bootStall  *time.Timer // fires bootstrapStalled; nil when not armed
 }
 
 func (s *Server) init() {
@@ -337,14 +356,20 @@ func (s *Server) Subscribe(ctx context.Context) <-chan Status {
 	return ch
 }
 
-// updateStatus applies f to the status and publishes the result.
+// updateStatus applies f to the status and publishes the result, if it
+// changed anything.
 func (s *Server) updateStatus(f func(*Status)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.subs == nil { // stopped: status is final
 		return
 	}
-	f(&s.status)
+	next := s.status
+	f(&next)
+	if next == s.status {
+		return
+	}
+	s.status = next
 	s.broadcastLocked()
 }
 
@@ -380,6 +405,7 @@ func (s *Server) setReady(tag, summary string) {
 	default:
 		close(s.ready)
 	}
+	s.stopBootStallLocked()
 	s.status.Ready = true
 	s.status.Progress = 100
 	s.status.Tag, s.status.Summary = tag, summary
@@ -397,6 +423,7 @@ func (s *Server) setStopped(cause error) {
 		return
 	}
 	s.stopErr = cause
+	s.stopBootStallLocked()
 	close(s.stopped)
 	s.status.Ready = false
 	s.status.Err = cause

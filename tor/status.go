@@ -40,8 +40,18 @@ type Status struct {
 	// once Tor gets further.
 	Hint           string
 	SuggestBridges bool
-	// Ready is true once connections can be made (bootstrap 100%).
+	// Ready is true once connections can be made (bootstrap 100%). It
+	// stays true when the network is lost later: see NetworkDown.
 	Ready bool
+	// NetworkDown is set, once Ready, while Tor has lost the Tor network:
+	// Tor said so, its circuits keep failing or stall, or CheckNetwork
+	// could not build one (in socks mode: the SOCKS port stopped
+	// answering). NetworkProblem says what, in words for the user, as a
+	// sentence without the final period ("No circuit got an answer for
+	// 30s"). Both
+	// are cleared when Tor gets through again (see health.go).
+	NetworkDown    bool
+	NetworkProblem string
 	// Err is set once the Server has stopped (Close, or Tor exited); no
 	// further updates follow.
 	Err error
@@ -58,6 +68,8 @@ func (st Status) String() string {
 		return "Tor stopped: " + st.Err.Error()
 	case st.Mode == ModeOff && st.Ready:
 		return "Tor off: direct connections (not protected)"
+	case st.Ready && st.NetworkDown:
+		return "Tor has lost the network: " + st.NetworkProblem
 	case st.Ready:
 		return "Tor ready"
 	case st.Hint != "":

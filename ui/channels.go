@@ -203,18 +203,13 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 		r.menu.Show() // Join is in the menu
 	case n.user != nil:
 		u := n.user
-		if u.Talking {
-			r.icon.SetResource(iconTalking())
-		} else {
-			r.icon.SetResource(iconSilent())
-		}
-		// A talking user stands out by name, not only by the icon.
+		icon, importance, how := talkLook(*u)
+		r.icon.SetResource(icon)
+		// A talking user stands out by name, not only by the icon, and a
+		// whisper or shout says so.
 		r.name.TextStyle = fyne.TextStyle{Bold: u.Self || u.Talking}
-		r.name.Importance = widget.MediumImportance
-		if u.Talking {
-			r.name.Importance = widget.SuccessImportance
-		}
-		r.name.SetText(u.Name)
+		r.name.Importance = importance
+		r.name.SetText(u.Name + how)
 		icons = userIcons(*u)
 		r.menu.Show()
 	default:
@@ -235,6 +230,26 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 	if r.box != nil {
 		r.box.Refresh() // status may have changed width
 	}
+}
+
+// talkLook returns how a user's row shows talking: the icon, the
+// importance (colour) of the name and words after the name. Talking in the
+// channel is green; a whisper to this client is in the primary colour and
+// a shout (voice sent to several channels, or from a linked one) in the
+// warning colour, each named, as Mumble tells them apart.
+func talkLook(u app.UserView) (fyne.Resource, widget.Importance, string) {
+	if !u.Talking {
+		return iconSilent(), widget.MediumImportance, ""
+	}
+	switch u.Talk {
+	case app.TalkWhisper:
+		return iconWhisper(), widget.HighImportance, " (whispering to you)"
+	case app.TalkShout:
+		return iconShout(), widget.WarningImportance, " (shouting)"
+	case app.TalkListen:
+		return iconTalking(), widget.SuccessImportance, " (heard by listening)"
+	}
+	return iconTalking(), widget.SuccessImportance, ""
 }
 
 // userIcons returns the status icons of a user, in Mumble's order.

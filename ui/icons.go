@@ -35,6 +35,8 @@ var (
 // User and channel state icons.
 func iconTalking() fyne.Resource      { return theme.NewSuccessThemedResource(theme.AccountIcon()) }
 func iconSilent() fyne.Resource       { return theme.AccountIcon() }
+func iconWhisper() fyne.Resource      { return theme.NewPrimaryThemedResource(theme.AccountIcon()) }
+func iconShout() fyne.Resource        { return theme.NewWarningThemedResource(theme.AccountIcon()) }
 func iconChannel() fyne.Resource      { return theme.FolderIcon() }
 func iconDeafened() fyne.Resource     { return theme.NewErrorThemedResource(theme.VolumeMuteIcon()) }
 func iconSelfDeafened() fyne.Resource { return theme.VolumeMuteIcon() }

@@ -59,9 +59,18 @@ func (b *sessionBar) apply(st app.State) {
 	switch st.Phase {
 	case app.PhaseStartingTor:
 		busy = true
-		msg := fmt.Sprintf("Starting Tor for %s: %d%%", name, st.Tor.Progress)
-		if st.Tor.Summary != "" {
-			msg += " (" + st.Tor.Summary + ")"
+		var msg string
+		switch {
+		case st.Tor.Ready && st.Tor.NetworkDown:
+			// A reconnect waiting for Tor; the Tor bar says why.
+			msg = "Waiting for Tor to get through to the network, then connecting to " + name
+		case st.Tor.Ready && st.Problem.Message != "":
+			msg = st.Problem.Message // checking Tor after a loss
+		default:
+			msg = fmt.Sprintf("Starting Tor for %s: %d%%", name, st.Tor.Progress)
+			if st.Tor.Summary != "" {
+				msg += " (" + st.Tor.Summary + ")"
+			}
 		}
 		b.status.SetText(msg)
 		b.setStop("Cancel", theme.CancelIcon(), ctrl.Cancel)

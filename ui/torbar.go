@@ -20,6 +20,8 @@ const (
 	torUnprotectedText = "UNPROTECTED: Tor is off"
 	torUnknownText     = "Tor: not started"
 	torOffDetail       = "Connections go straight to the server, which sees your IP address."
+	torNetworkLostText = "Tor has lost the network. It keeps trying; connections wait until it gets through."
+	torNetworkLostStep = "Check this computer's network connection (cable, Wi-Fi, VPN, firewall)."
 )
 
 // torBar shows how connections are made: the Tor mode in large type, red
@@ -89,6 +91,8 @@ func (b *torBar) apply(st app.State) {
 	}
 	if !b.unprotected {
 		switch {
+		case t.Ready && t.NetworkDown:
+			detail = torNetworkLostText
 		case t.Ready:
 			detail = "Tor is ready. Every server gets its own circuit."
 		case t.Summary != "":
@@ -150,11 +154,16 @@ func joinNonEmpty(sep string, parts ...string) string {
 	return out
 }
 
-// torBarWarning is the warning line of the Tor bar: Tor's own warning,
-// the failed bridge and the hint to try bridges, as far as present.
+// torBarWarning is the warning line of the Tor bar: why Tor has lost the
+// network and what to check, Tor's own warning, the failed bridge and the
+// hint to try bridges, as far as present.
 func torBarWarning(t app.TorStatus) string {
 	var parts []string
-	for _, p := range []string{t.Warning, t.BridgeFailure, t.Hint} {
+	lost := ""
+	if t.NetworkDown {
+		lost = t.NetworkProblem + ". " + torNetworkLostStep
+	}
+	for _, p := range []string{lost, t.Warning, t.BridgeFailure, t.Hint} {
 		if p != "" {
 			parts = append(parts, p)
 		}
