@@ -125,7 +125,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.BoolVar(&o.e2e, "e2e", false, "encrypt voice and chat end to end among the Tumble users in --channel who also use --e2e\n(--send-wav and --say go only to them)")
 	fs.StringVar(&o.e2eIdentity, "e2e-identity", "", "E2E identity key `FILE` (created if missing; default: a new key each run)")
 	fs.StringVar(&o.e2eTrust, "e2e-trust", "", "known members' keys `FILE` (trust on first use; updated on exit)")
-	fs.IntVar(&o.e2eMembers, "e2e-members", 0, "with --e2e, wait until `N` other members' keys are in before --say and --send-wav")
+	fs.IntVar(&o.e2eMembers, "e2e-members", 0, "with --e2e, wait until `N` other members' keys are in, and they acknowledged ours, before --say and --send-wav")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "connection `TIMEOUT` (default suits onion services)")
 	fs.StringVar(&o.pprofDir, profileFlag, "", "debugging: write pprof profiles of the run to `DIR` (not listed by --help)")
 	if err := fs.Parse(args); err != nil {

@@ -23,6 +23,7 @@ const (
 	TypeKeys  MessageType = 2 // a member's new sender key, sealed per recipient
 	TypeChat  MessageType = 3 // a chat line sealed with the sender's chat key
 	TypeLeave MessageType = 4 // a member turned encryption off
+	TypeAck   MessageType = 5 // a member received the sender key named
 )
 
 // MaxMessageSize bounds signalling messages (PluginDataTransmission and
@@ -64,6 +65,7 @@ type Message struct {
 	Keys  *Keys
 	Chat  []byte // sealed chat line
 	Leave uint32 // channel left
+	Ack   uint8  // key ID received
 }
 
 var errMessage = errors.New("e2e: malformed message")
@@ -136,6 +138,8 @@ func (m *Message) Marshal() ([]byte, error) {
 		b = append(b, m.Chat...)
 	case TypeLeave:
 		b = binary.BigEndian.AppendUint32(b, m.Leave)
+	case TypeAck:
+		b = append(b, m.Ack)
 	default:
 		return nil, errMessage
 	}
@@ -229,6 +233,8 @@ func ParseMessage(b []byte) (*Message, error) {
 		}
 	case TypeLeave:
 		m.Leave = r.uint32()
+	case TypeAck:
+		m.Ack = r.byte()
 	default:
 		return nil, fmt.Errorf("e2e: unknown message type %d", m.Type)
 	}
