@@ -264,7 +264,7 @@ func (s *session) handleRoomEvent(c *conn, ev mumble.Event) bool {
 		}
 		if line != nil {
 			l := chatLine(line.Name, line.Text, false)
-			l.Encrypted = true
+			l.Encrypted, l.Private = true, line.Private
 			addChat(st, l)
 		}
 	})

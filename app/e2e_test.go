@@ -75,6 +75,25 @@ func TestControllerEncryptedRoom(t *testing.T) {
 				return false
 			})
 
+			// A private message to a member goes encrypted and says so.
+			const psst = "psst, only for bob"
+			if err := a.SendPrivate(sa.Room.Members[0].Session, psst); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range a.State().Chat {
+				if l.Own && l.Text == psst && (!l.Private || !l.Encrypted || l.To != "bob") {
+					t.Errorf("alice's own private line: %+v", l)
+				}
+			}
+			waitFor(t, b, "alice's encrypted private line", func(st State) bool {
+				for _, l := range st.Chat {
+					if l.Text == psst && l.Encrypted && l.Private && l.From == "alice" {
+						return true
+					}
+				}
+				return false
+			})
+
 			a.PushToTalk(true)
 			// Talking shows only for packets that decrypted.
 			waitFor(t, b, "bob hears alice", func(st State) bool {
@@ -106,7 +125,7 @@ func TestControllerEncryptedRoom(t *testing.T) {
 				return false
 			})
 			for _, l := range st.Chat {
-				if strings.Contains(l.Text, "mat") || strings.Contains(l.Text, "TUMBLE") || l.Encrypted {
+				if strings.Contains(l.Text, "mat") || strings.Contains(l.Text, "psst") || strings.Contains(l.Text, "TUMBLE") || l.Encrypted {
 					t.Errorf("carol's chat has %+v", l)
 				}
 			}

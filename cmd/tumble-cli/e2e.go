@@ -121,7 +121,7 @@ func (x *cliE2E) handle(p *eventPrinter, e mumble.Event) bool {
 	}
 	if line != nil {
 		p.ev.emit("text", field{"from", line.Name}, field{"session", line.Sender}, field{"message", app.ParseChatHTML(line.Text).Text},
-			field{"links", []string{}}, field{"encrypted", true})
+			field{"links", []string{}}, field{"encrypted", true}, field{"private", line.Private})
 	}
 	if !x.done {
 		if r := x.link.Room(); r != nil {

@@ -36,6 +36,7 @@ type options struct {
 	recordMax       int64 // MB
 	trustFirstUse   bool
 	say             string
+	sayPrivate      string // NAME=TEXT
 	duration        time.Duration
 	bitrate         int
 	framesPerPacket int
@@ -107,6 +108,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.StringVar(&o.recordDir, "record-dir", "", "record each known speaker to `DIR`/NAME.wav (48 kHz mono; silence is a hole in the file, taking no disk space)")
 	fs.Int64Var(&o.recordMax, "record-max", 1024, "stop with an error once the recordings hold `MB` megabytes")
 	fs.StringVar(&o.say, "say", "", "send `TEXT` to the channel")
+	fs.StringVar(&o.sayPrivate, "say-private", "", "send a private text message: `NAME=TEXT` (after --say; end to end encrypted with --e2e\nwhen NAME is a member of the room, else in clear)")
 	fs.DurationVar(&o.duration, "for", 0, "stay connected for `DURATION`, then disconnect (default: until --send-wav ends; with --record-dir until interrupted; otherwise once connected, joined and --say sent)")
 	fs.IntVar(&o.bitrate, "bitrate", 13000, "Opus bitrate in `bit/s` (lowered to fit the server's bandwidth limit)")
 	fs.IntVar(&o.framesPerPacket, "frames-per-packet", 2, "10 ms audio frames per packet: 1, 2, 4 or 6")
@@ -187,6 +189,11 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	}
 	if o.createChannel && o.channel == "" {
 		return nil, errors.New("--create-channel needs --channel")
+	}
+	if o.sayPrivate != "" {
+		if name, _, ok := strings.Cut(o.sayPrivate, "="); !ok || name == "" {
+			return nil, errors.New("--say-private wants NAME=TEXT")
+		}
 	}
 	if o.whisper != "" && o.sendWAV == "" {
 		return nil, errors.New("--whisper needs --send-wav")

@@ -98,6 +98,9 @@ type peer struct {
 	voice   *Opener
 	chat    *Opener
 	hasKey  bool
+	// Private message counters, per direction: the last sent, and the
+	// last received (replays and reordering are refused).
+	privOut, privIn uint64
 }
 
 // NewRoom makes a room. Call Start to announce it.
@@ -276,6 +279,8 @@ type ChatLine struct {
 	Sender uint32
 	Name   string
 	Text   string
+	// Private is true for a private message to this member alone.
+	Private bool
 }
 
 // A Sender is who sent a signalling message, as the server reports it.
@@ -313,6 +318,9 @@ func (r *Room) Handle(from Sender, data []byte) ([]Out, *ChatLine, error) {
 		// every member has it.
 		b, err := (&Message{Type: TypeAck, Ack: m.Keys.KeyID}).Marshal()
 		return []Out{{To: []uint32{from.Session}, Data: b}}, nil, err
+	case TypePrivate:
+		line, err := r.openPrivateLocked(from, m.Private)
+		return nil, line, err
 	case TypeAck:
 		if m.Ack == r.key.ID {
 			delete(r.unacked, from.Session)
@@ -511,6 +519,48 @@ func (r *Room) openChatLocked(from Sender, sealed []byte) (*ChatLine, error) {
 		return nil, err
 	}
 	return &ChatLine{Sender: from.Session, Name: p.name, Text: string(text)}, nil
+}
+
+// ErrNotMember reports a private message to a session that is not a
+// member of the room.
+var ErrNotMember = errors.New("e2e: not a member of the encrypted room")
+
+// SealPrivate returns a private message to member session alone, sealed
+// with the pair key: other members cannot read it either.
+func (r *Room) SealPrivate(session uint32, text string) (Out, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.peers[session]
+	if p == nil {
+		return Out{}, ErrNotMember
+	}
+	p.privOut++
+	sealed, err := p.pair.sealPrivate(p.privOut, r.hello.Key.Fingerprint(), p.hello.Key.Fingerprint(), []byte(text))
+	if err != nil {
+		return Out{}, err
+	}
+	b, err := (&Message{Type: TypePrivate, Private: sealed}).Marshal()
+	return Out{To: []uint32{session}, Data: b}, err
+}
+
+func (r *Room) openPrivateLocked(from Sender, sealed []byte) (*ChatLine, error) {
+	p := r.peers[from.Session]
+	if p == nil {
+		r.stats.UnknownKey++
+		return nil, ErrUnknownKey
+	}
+	ctr, text, err := p.pair.openPrivate(sealed, p.hello.Key.Fingerprint(), r.hello.Key.Fingerprint())
+	if err == nil && ctr <= p.privIn {
+		err = ErrReplay
+	}
+	r.count(err)
+	if err != nil {
+		r.notices = append(r.notices, Notice{Session: from.Session, Name: from.Name,
+			Text: "sent an encrypted private message that cannot be decrypted"})
+		return nil, err
+	}
+	p.privIn = ctr
+	return &ChatLine{Sender: from.Session, Name: p.name, Text: string(text), Private: true}, nil
 }
 
 // Members returns the room's members, sorted by session.

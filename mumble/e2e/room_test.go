@@ -299,6 +299,7 @@ func FuzzParseMessage(f *testing.F) {
 	f.Add(chat.Data)
 	f.Add(leave.Data)
 	f.Add([]byte("TE\x01\x05\x07")) // Ack
+	f.Add(append([]byte("TE\x01\x06"), make([]byte, minPrivate+3)...)) // Private
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := ParseMessage(b)
 		if err != nil {
@@ -450,5 +451,40 @@ func TestRoomVoiceWaitsForAcks(t *testing.T) {
 	}
 	if _, err := d.OpenVoice(1, nil, p); !errors.Is(err, ErrUnknownKey) {
 		t.Errorf("the leaver opened voice sealed after it left: %v", err)
+	}
+}
+
+// TestRoomPrivateMessage: a private message opens only for its recipient
+// (another member cannot read it), once (a replay is refused), and a
+// non-member gets none.
+func TestRoomPrivateMessage(t *testing.T) {
+	n := newTestNet(t)
+	a := n.join(1, "alice", mustIdentity(t), NewTrust())
+	b := n.join(2, "bob", mustIdentity(t), NewTrust())
+	c := n.join(3, "carol", mustIdentity(t), NewTrust())
+	out, err := a.SealPrivate(2, "just for bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(out.To, []uint32{2}) || bytes.Contains(out.Data, []byte("just for bob")) {
+		t.Fatalf("out %+v", out)
+	}
+	from := Sender{Session: 1, Name: "alice", CertHash: "alice-cert", Channel: 7}
+	_, line, err := b.Handle(from, out.Data)
+	if err != nil || line == nil || line.Text != "just for bob" || !line.Private || line.Name != "alice" {
+		t.Fatalf("bob: %+v, %v", line, err)
+	}
+	if _, _, err := b.Handle(from, out.Data); !errors.Is(err, ErrReplay) {
+		t.Errorf("replay: %v", err)
+	}
+	if _, line, err := c.Handle(from, out.Data); line != nil || !errors.Is(err, ErrForged) {
+		t.Errorf("carol: %+v, %v", line, err)
+	}
+	if _, err := a.SealPrivate(9, "x"); !errors.Is(err, ErrNotMember) {
+		t.Errorf("to a non-member: %v", err)
+	}
+	out2, _ := a.SealPrivate(2, "second")
+	if _, line, err := b.Handle(from, out2.Data); err != nil || line.Text != "second" {
+		t.Errorf("second: %+v, %v", line, err)
 	}
 }
