@@ -298,7 +298,7 @@ func FuzzParseMessage(f *testing.F) {
 	f.Add(hello.Data)
 	f.Add(chat.Data)
 	f.Add(leave.Data)
-	f.Add([]byte("TE\x01\x05\x07")) // Ack
+	f.Add([]byte("TE\x01\x05\x07"))                                    // Ack
 	f.Add(append([]byte("TE\x01\x06"), make([]byte, minPrivate+3)...)) // Private
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := ParseMessage(b)
