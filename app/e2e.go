@@ -46,7 +46,7 @@ type RoomMember struct {
 // bookmark, so servers cannot link a user across servers, and the keys of
 // the members seen there, so a key that changes is flagged even after a
 // restart. They are saved with the bookmark (0600, atomically; in memory
-// only in amnesic mode) and never leave it: a bookmark export has none.
+// only in amnesic mode) and travel with its (encrypted) export.
 type RoomKeys struct {
 	// Identity is the e2e.Identity's secret key material, or nil before
 	// encryption was first used on the bookmark.
