@@ -82,6 +82,7 @@ type Room struct {
 	// every member acknowledged key (unacked empty), or after AckTimeout
 	// (deadline).
 	next     *Sealer
+	shared   bool // voice's key was sent to members (the first one never is)
 	unacked  map[uint32]bool
 	deadline time.Time
 	peers    map[uint32]*peer
@@ -175,8 +176,8 @@ func (r *Room) sessionsLocked() []uint32 {
 }
 
 // rekeyLocked makes a new sender key. Voice switches to it at once if
-// now is true (no member to wait for, or a member left: it must not hear
-// another word), else once the members acknowledged it.
+// now is true (a member left: it must not hear another word) or no member
+// holds the key in use, else once the members acknowledged it.
 func (r *Room) rekeyLocked(now bool) error {
 	id := uint8(0)
 	if r.voice != nil {
@@ -199,8 +200,10 @@ func (r *Room) rekeyLocked(now bool) error {
 	for s := range r.peers {
 		r.unacked[s] = true
 	}
-	if now || r.voice == nil || len(r.peers) == 0 {
-		r.voice, r.next = v, nil
+	// Nobody holds the key in use (the first, never sent): nothing to
+	// lose by switching at once.
+	if now || r.voice == nil || len(r.peers) == 0 || !r.shared {
+		r.voice, r.next, r.shared = v, nil, len(r.peers) > 0
 		return nil
 	}
 	r.next, r.deadline = v, r.now().Add(AckTimeout)
@@ -229,7 +232,7 @@ func (r *Room) switchVoiceLocked() {
 		}
 		r.stats.AckTimeouts++
 	}
-	r.voice, r.next = r.next, nil
+	r.voice, r.next, r.shared = r.next, nil, true
 }
 
 // rekeyOutLocked makes a new sender key and returns it sealed for every

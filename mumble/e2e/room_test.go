@@ -488,3 +488,31 @@ func TestRoomPrivateMessage(t *testing.T) {
 		t.Errorf("second: %+v, %v", line, err)
 	}
 }
+
+// TestRoomFirstKeyAtOnce: a member's first key sent to anyone is used at
+// once, without waiting for acknowledgements: nobody could open the key
+// before it, which was never sent.
+func TestRoomFirstKeyAtOnce(t *testing.T) {
+	n := newTestNet(t)
+	n.hold = func(q queued) bool {
+		m, err := ParseMessage(q.out.Data)
+		return err == nil && m.Type == TypeAck
+	}
+	a := n.join(1, "alice", mustIdentity(t), NewTrust())
+	b := n.join(2, "bob", mustIdentity(t), NewTrust())
+	for _, x := range []struct {
+		from, to *Room
+		s        uint32
+	}{{a, b, 1}, {b, a, 2}} {
+		p, err := x.from.SealVoice(nil, []byte("hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := x.to.OpenVoice(x.s, nil, p); err != nil || string(out) != "hello" {
+			t.Errorf("voice of %d before any acknowledgement: %q, %v", x.s, out, err)
+		}
+	}
+	if a.KeyDelivered() {
+		t.Error("delivered without an acknowledgement")
+	}
+}
