@@ -61,6 +61,10 @@ type Bookmark struct {
 	// the root channel (e.g. ["Lab", "Quiet"]); empty stays in the channel
 	// the server puts you in.
 	Channel []string `json:"channel,omitempty"`
+	// RoomKeys are this bookmark's encrypted-room identity and the
+	// members' keys seen here (trust on first use), kept from the first
+	// time encryption is used on it.
+	RoomKeys RoomKeys `json:"room_keys,omitzero"`
 }
 
 // NewBookmark returns a bookmark for address, port (0 means DefaultPort) and
@@ -107,6 +111,7 @@ func (b Bookmark) Validate() error {
 	if _, err := b.Identity.TLSCertificate(); err != nil {
 		errs.add("identity", err)
 	}
+	errs.add("room_keys", b.RoomKeys.validate())
 	return errs.join()
 }
 
@@ -193,6 +198,9 @@ func (b *Bookmark) NewIdentity() error {
 func (b Bookmark) Clone() Bookmark {
 	if b.Channel != nil {
 		b.Channel = append([]string(nil), b.Channel...)
+	}
+	if b.RoomKeys.Identity != nil {
+		b.RoomKeys.Identity = append([]byte(nil), b.RoomKeys.Identity...)
 	}
 	return b
 }

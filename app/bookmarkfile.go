@@ -82,6 +82,9 @@ type exportedBookmark struct {
 	Identity          Identity           `json:"identity"`
 	PinnedFingerprint mumble.Fingerprint `json:"pinned_fingerprint,omitzero"`
 	Channel           []string           `json:"channel,omitempty"`
+	// RoomKeys: the encrypted rooms' identity and known members go
+	// along, so members do not see a changed key on the new device.
+	RoomKeys RoomKeys `json:"room_keys,omitzero"`
 }
 
 // EncryptBookmark returns b with its identity as a bookmark file
@@ -93,7 +96,7 @@ func EncryptBookmark(b Bookmark, passphrase string) ([]byte, error) {
 	plain, err := json.Marshal(exportedBookmark{
 		Label: b.Label, Address: b.Address, Port: b.Port, Username: b.Username, Password: b.Password,
 		ClientAuthKey: b.ClientAuthKey, Identity: b.Identity, PinnedFingerprint: b.PinnedFingerprint,
-		Channel: b.Channel,
+		Channel: b.Channel, RoomKeys: b.RoomKeys,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: export bookmark: %w", err)
@@ -156,9 +159,13 @@ func DecryptBookmark(data []byte, passphrase string) (Bookmark, error) {
 		return Bookmark{}, fmt.Errorf("app: bookmark file content: %w", err)
 	}
 	b := Bookmark{Label: e.Label, Address: e.Address, Port: e.Port, Username: e.Username, Password: e.Password,
-		ClientAuthKey: e.ClientAuthKey, Identity: e.Identity, PinnedFingerprint: e.PinnedFingerprint, Channel: e.Channel}
+		ClientAuthKey: e.ClientAuthKey, Identity: e.Identity, PinnedFingerprint: e.PinnedFingerprint, Channel: e.Channel,
+		RoomKeys: e.RoomKeys}
 	if _, err := b.Identity.TLSCertificate(); err != nil {
 		return Bookmark{}, fmt.Errorf("app: bookmark file: %w", err)
+	}
+	if err := b.RoomKeys.validate(); err != nil {
+		return Bookmark{}, fmt.Errorf("app: bookmark file: room keys: %w", err)
 	}
 	return b, nil
 }

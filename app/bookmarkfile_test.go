@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tumble-voip/tumble/mumble/e2e"
 )
 
 // TestBookmarkFileRoundTrip: a bookmark exported with its certificate
@@ -20,6 +22,19 @@ func TestBookmarkFileRoundTrip(t *testing.T) {
 	b, err := src.SaveBookmark(Bookmark{Label: "Home", Address: "example.org", Port: 64739, Username: "me",
 		Password: "pw", Channel: []string{"Lab"}})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The encrypted rooms' keys go along.
+	roomID, err := e2e.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := roomID.MarshalBinary()
+	known := "v " + strings.Repeat("ab", 32) + " bob\n"
+	if b, err = src.store.Modify(b.ID, func(b *Bookmark) error {
+		b.RoomKeys = RoomKeys{Identity: secret, Known: known}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "home"+BookmarkFileExt)
@@ -50,6 +65,9 @@ func TestBookmarkFileRoundTrip(t *testing.T) {
 	got, err := dst.ImportBookmarkFile(path, "correct horse")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !bytes.Equal(got.RoomKeys.Identity, secret) || got.RoomKeys.Known != known {
+		t.Errorf("imported room keys %+v", got.RoomKeys)
 	}
 	h1, _ := b.Identity.Hash()
 	h2, _ := got.Identity.Hash()

@@ -318,7 +318,9 @@ func (c *Controller) Bookmarks() []Bookmark { return c.store.List() }
 // Identity and an empty PinnedFingerprint keep the stored ones (an editor
 // working on an older copy does not undo pinning; see ForgetCertificate),
 // unless the address or port changed: a bookmark moved to another server
-// gets a fresh identity, fresh isolation credentials and no pin.
+// gets a fresh identity, fresh isolation credentials and no pin. The
+// encrypted rooms' keys (RoomKeys) are kept as stored, or dropped when the
+// server changed.
 func (c *Controller) SaveBookmark(b Bookmark) (Bookmark, error) {
 	if b.ID == "" {
 		nb, err := c.store.Add(b)
@@ -347,9 +349,13 @@ func (c *Controller) SaveBookmark(b Bookmark) (Bookmark, error) {
 			}
 			in.Identity, in.Isolation = fresh.Identity, fresh.Isolation
 			in.PinnedFingerprint = mumble.Fingerprint{}
+			in.RoomKeys = RoomKeys{} // a fresh E2E identity too, and no known members
 			*cur = in
 			return nil
 		}
+		// The room keys change only through the session (an editor's
+		// copy may be older).
+		in.RoomKeys = cur.RoomKeys
 		if in.Isolation.IsZero() {
 			in.Isolation = cur.Isolation
 		}

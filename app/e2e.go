@@ -42,25 +42,114 @@ type RoomMember struct {
 	Keyed bool
 }
 
-// roomKeys are a session's E2E identity and known members' keys. They live
-// as long as the session (the bookmark's connection attempts), in memory.
-type roomKeys struct {
-	mu    sync.Mutex
-	id    *e2e.Identity
-	trust *e2e.Trust
+// RoomKeys are a bookmark's encrypted-room keys: one E2E identity per
+// bookmark, so servers cannot link a user across servers, and the keys of
+// the members seen there, so a key that changes is flagged even after a
+// restart. They are saved with the bookmark (0600, atomically; in memory
+// only in amnesic mode) and travel with its (encrypted) export.
+type RoomKeys struct {
+	// Identity is the e2e.Identity's secret key material, or nil before
+	// encryption was first used on the bookmark.
+	Identity []byte `json:"identity,omitempty"`
+	// Known are the members' keys (e2e.Trust.MarshalText: one line
+	// "u|v fingerprint name" per member).
+	Known string `json:"known,omitempty"`
 }
 
-func (k *roomKeys) get() (*e2e.Identity, *e2e.Trust, error) {
+// IsZero reports whether no keys are set.
+func (k RoomKeys) IsZero() bool { return k.Identity == nil && k.Known == "" }
+
+// validate checks that the keys load.
+func (k RoomKeys) validate() error {
+	if k.Identity != nil {
+		if _, err := e2e.UnmarshalIdentity(k.Identity); err != nil {
+			return err
+		}
+	}
+	if k.Known != "" {
+		if err := e2e.NewTrust().UnmarshalText([]byte(k.Known)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// roomKeys are a session's E2E identity and known members' keys, loaded
+// from its bookmark and saved back to it when they change.
+type roomKeys struct {
+	mu       sync.Mutex
+	bookmark string // the bookmark's ID
+	id       *e2e.Identity
+	trust    *e2e.Trust
+	stored   bool   // the identity is in the store
+	saved    uint64 // trust version last saved
+}
+
+// get returns the session's keys, loading them from the bookmark b the
+// first time (a fresh identity if it has none yet; saved on first use).
+func (k *roomKeys) get(b Bookmark) (*e2e.Identity, *e2e.Trust, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.id == nil {
-		id, err := e2e.NewIdentity()
-		if err != nil {
-			return nil, nil, err
-		}
-		k.id, k.trust = id, e2e.NewTrust()
+	if k.id != nil {
+		return k.id, k.trust, nil
 	}
-	return k.id, k.trust, nil
+	trust := e2e.NewTrust()
+	if err := trust.UnmarshalText([]byte(b.RoomKeys.Known)); err != nil {
+		return nil, nil, fmt.Errorf("app: bookmark's room keys: %w", err)
+	}
+	var id *e2e.Identity
+	var err error
+	if b.RoomKeys.Identity != nil {
+		id, err = e2e.UnmarshalIdentity(b.RoomKeys.Identity)
+	} else {
+		id, err = e2e.NewIdentity()
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: bookmark's room keys: %w", err)
+	}
+	k.bookmark, k.id, k.trust = b.ID, id, trust
+	k.stored, k.saved = b.RoomKeys.Identity != nil, trust.Version()
+	return id, trust, nil
+}
+
+// save writes the keys into the bookmark if they changed since the last
+// save. The store serialises writers, and each writes the keys as they
+// are then, so the newest state is what stays.
+func (s *session) saveRoomKeys() {
+	k := &s.keys
+	k.mu.Lock()
+	id, trust, bookmark := k.id, k.trust, k.bookmark
+	todo := id != nil && (!k.stored || trust.Version() != k.saved)
+	k.mu.Unlock()
+	if !todo {
+		return
+	}
+	secret, err := id.MarshalBinary()
+	if err != nil {
+		s.logf("app: save room keys: %v", err)
+		return
+	}
+	var version uint64
+	_, err = s.env.store.Modify(bookmark, func(b *Bookmark) error {
+		version = trust.Version() // the state written is this one or newer
+		known, err := trust.MarshalText()
+		if err != nil {
+			return err
+		}
+		b.RoomKeys = RoomKeys{Identity: secret, Known: string(known)}
+		return nil
+	})
+	if err != nil {
+		s.logf("app: save room keys of the bookmark: %v", err)
+		s.systemLine(fmt.Sprintf("The encrypted room's keys could not be saved (%v): a changed key will not be noticed after a restart.", err))
+		return
+	}
+	k.mu.Lock()
+	k.stored = true
+	if version > k.saved {
+		k.saved = version
+	}
+	k.mu.Unlock()
 }
 
 // roomCrypto is a connection's encrypted room. A nil *roomCrypto passes
@@ -76,7 +165,7 @@ func (s *session) newRoomCrypto(client serverClient) *roomCrypto {
 	if !ok {
 		return nil
 	}
-	id, trust, err := s.keys.get()
+	id, trust, err := s.keys.get(s.bookmark)
 	if err != nil {
 		s.logf("app: encrypted rooms unavailable: %v", err)
 		return nil
@@ -150,6 +239,9 @@ func (s *session) handleRoomEvent(c *conn, ev mumble.Event) bool {
 	}
 	line, consumed, err := c.room.link.HandleEvent(c.ctx, ev)
 	notices := c.room.link.Notices()
+	if len(notices) > 0 {
+		s.saveRoomKeys() // a member seen for the first time
+	}
 	selfMoved := false
 	if ue, ok := ev.(*mumble.UserChangedEvent); ok && ue.User.Session == c.client.Session() {
 		selfMoved = ue.Change&mumble.UserChangedChannel != 0 // the room follows
@@ -172,7 +264,7 @@ func (s *session) handleRoomEvent(c *conn, ev mumble.Event) bool {
 		}
 		if line != nil {
 			l := chatLine(line.Name, line.Text, false)
-			l.Encrypted = true
+			l.Encrypted, l.Private = true, line.Private
 			addChat(st, l)
 		}
 	})
@@ -219,6 +311,9 @@ func (c *Controller) SetRoomEncrypted(on bool) error {
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
+	if on {
+		s.saveRoomKeys() // the bookmark's identity, from its first use on
+	}
 	return nil
 }
 
@@ -233,6 +328,7 @@ func (c *Controller) VerifyRoomMember(session uint32) bool {
 	if r == nil || !r.Verify(session) {
 		return false
 	}
+	s.saveRoomKeys()
 	view := cn.room.view()
 	s.update(func(st *State) { st.Room = view })
 	return true

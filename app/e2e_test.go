@@ -3,6 +3,7 @@
 package app
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,6 +75,25 @@ func TestControllerEncryptedRoom(t *testing.T) {
 				return false
 			})
 
+			// A private message to a member goes encrypted and says so.
+			const psst = "psst, only for bob"
+			if err := a.SendPrivate(sa.Room.Members[0].Session, psst); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range a.State().Chat {
+				if l.Own && l.Text == psst && (!l.Private || !l.Encrypted || l.To != "bob") {
+					t.Errorf("alice's own private line: %+v", l)
+				}
+			}
+			waitFor(t, b, "alice's encrypted private line", func(st State) bool {
+				for _, l := range st.Chat {
+					if l.Text == psst && l.Encrypted && l.Private && l.From == "alice" {
+						return true
+					}
+				}
+				return false
+			})
+
 			a.PushToTalk(true)
 			// Talking shows only for packets that decrypted.
 			waitFor(t, b, "bob hears alice", func(st State) bool {
@@ -105,10 +125,105 @@ func TestControllerEncryptedRoom(t *testing.T) {
 				return false
 			})
 			for _, l := range st.Chat {
-				if strings.Contains(l.Text, "mat") || strings.Contains(l.Text, "TUMBLE") || l.Encrypted {
+				if strings.Contains(l.Text, "mat") || strings.Contains(l.Text, "psst") || strings.Contains(l.Text, "TUMBLE") || l.Encrypted {
 					t.Errorf("carol's chat has %+v", l)
 				}
 			}
 		})
+	}
+}
+
+// TestControllerRoomKeysSurviveRestart: the E2E identity and the known
+// members' keys are saved with the bookmark. Alice and bob restarted from
+// their configuration directories keep their identities (the same safety
+// number) and alice still knows bob as verified; a "bob" with a fresh
+// identity then raises KEY CHANGED. The keys file is 0600; an amnesic
+// controller writes nothing.
+func TestControllerRoomKeysSurviveRestart(t *testing.T) {
+	vs := murmurtest.Versions()
+	srv := murmurtest.Start(t, murmurtest.Options{Version: vs[len(vs)-1]})
+	dirA, dirB := t.TempDir(), t.TempDir()
+	start := func(dir, user string) *Controller {
+		t.Helper()
+		c := newTestController(t, ControllerConfig{AudioBackend: AudioNull, ConfigDir: dir})
+		var b Bookmark
+		if l := c.Bookmarks(); len(l) == 1 {
+			b = l[0]
+		} else {
+			b = addServerBookmark(t, c, srv.Addr, user, "")
+		}
+		connect(t, c, b)
+		if err := c.SetRoomEncrypted(true); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	bobKeyed := func(st State) bool {
+		for _, m := range st.Room.Members {
+			if m.Name == "bob" && m.Keyed {
+				return true
+			}
+		}
+		return false
+	}
+	a, b := start(dirA, "alice"), start(dirB, "bob")
+	first := waitFor(t, a, "bob's key", bobKeyed).Room.Members[0]
+	if !a.VerifyRoomMember(first.Session) {
+		t.Fatal("verify failed")
+	}
+	waitFor(t, a, "bob verified", func(st State) bool { return st.Room.Members[0].Trust == "verified" })
+	for _, dir := range []string{dirA, dirB} {
+		fi, err := os.Stat(filepath.Join(dir, BookmarksFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v", fi.Name(), fi.Mode())
+		}
+		if data, _ := os.ReadFile(filepath.Join(dir, BookmarksFile)); !strings.Contains(string(data), `"room_keys"`) {
+			t.Errorf("no room keys saved in %s", dir)
+		}
+	}
+	a.Close()
+	b.Close()
+
+	// Restarted: same identities, bob still verified.
+	a, b = start(dirA, "alice"), start(dirB, "bob")
+	again := waitFor(t, a, "bob's key after the restart", bobKeyed).Room.Members[0]
+	if again.SafetyNumber != first.SafetyNumber {
+		t.Errorf("safety number after the restart %q, before %q", again.SafetyNumber, first.SafetyNumber)
+	}
+	if again.Trust != "verified" || again.Changed {
+		t.Errorf("bob after the restart: %+v", again)
+	}
+	b.Close()
+	waitFor(t, a, "bob gone", func(st State) bool { u, _ := userNamed(st.Root, "bob"); return u == nil })
+
+	// Another "bob" (a fresh identity): the warning.
+	start(t.TempDir(), "bob")
+	st := waitFor(t, a, "the new bob", bobKeyed)
+	if m := st.Room.Members[0]; !m.Changed || m.Trust != "KEY CHANGED" || m.SafetyNumber == first.SafetyNumber {
+		t.Errorf("new bob: %+v", m)
+	}
+	warned := false
+	for _, l := range st.Chat {
+		warned = warned || (l.System && strings.Contains(l.Text, "⚠"))
+	}
+	if !warned {
+		t.Error("no warning in the chat")
+	}
+
+	// Amnesic: the keys stay in memory.
+	dirM := t.TempDir()
+	m := newTestController(t, ControllerConfig{AudioBackend: AudioNull, ConfigDir: dirM, Amnesic: true})
+	connect(t, m, addServerBookmark(t, m, srv.Addr, "mallory", ""))
+	if err := m.SetRoomEncrypted(true); err != nil {
+		t.Fatal(err)
+	}
+	if bm := m.Bookmarks()[0]; bm.RoomKeys.Identity == nil {
+		t.Error("amnesic bookmark has no room identity in memory")
+	}
+	if entries, _ := os.ReadDir(dirM); len(entries) != 0 {
+		t.Errorf("amnesic controller wrote %v", entries)
 	}
 }

@@ -105,12 +105,27 @@ func (s *session) sendPrivate(c *conn, session uint32, text string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.sendText(c, mumble.TextMessage{Users: []uint32{session}, Message: html}); err != nil {
-		return err
+	// To a member of this client's encrypted room: encrypted, else clear.
+	encrypted := false
+	if r := c.room; r.enabled() {
+		if room := r.link.Room(); room != nil && room.IsMember(session) {
+			ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+			err := r.link.SendPrivate(ctx, session, html)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("app: %w", err)
+			}
+			encrypted = true
+		}
+	}
+	if !encrypted {
+		if err := s.sendText(c, mumble.TextMessage{Users: []uint32{session}, Message: html}); err != nil {
+			return err
+		}
 	}
 	s.update(func(st *State) {
 		line := chatLine(c.client.Self().Name, html, false)
-		line.Own, line.Private, line.To = true, true, to.Name
+		line.Own, line.Private, line.To, line.Encrypted = true, true, to.Name, encrypted
 		addChat(st, line)
 	})
 	return nil

@@ -197,6 +197,10 @@ emit e2e_bytes_per_packet "$(metric "$f" BenchmarkSealOpen bytes/packet)" bytes
 f=$(bench ./mumble/e2e/ '^BenchmarkRekeyAfterLeave$' 3x)
 emit e2e_rekey_ms "$(metric "$f" BenchmarkRekeyAfterLeave/1.5 rekey_ms)" ms
 emit e2e_rekey_ms_murmur13 "$(metric "$f" BenchmarkRekeyAfterLeave/1.3 rekey_ms)" ms
+# A member joining until every member sends voice with a key all others
+# acknowledged (so none of it is undecryptable).
+emit e2e_join_ms "$(metric "$f" BenchmarkRekeyAfterLeave/1.5 join_ms)" ms
+emit e2e_join_ms_murmur13 "$(metric "$f" BenchmarkRekeyAfterLeave/1.3 join_ms)" ms
 
 # Hosting a room (issue #13): click (room start, Tor up) to a guest
 # connected through the onion, split into murmurd start, onion publication

@@ -183,8 +183,9 @@ type Client struct {
 	voice voiceSequencer
 
 	// bucket paces the messages the server rate-limits; nil with
-	// RateLimit.Off. Set by start.
-	bucket *messageBucket
+	// RateLimit.Off. plugins paces plugin data (its own limit on 1.4+);
+	// nil with RateLimit.PluginOff. Set by start.
+	bucket, plugins *messageBucket
 
 	mu        sync.Mutex
 	st        state
@@ -358,6 +359,7 @@ func (c *Client) start(ctx context.Context, conn net.Conn) {
 	// The server's bucket starts when it accepts the connection, a little
 	// earlier than this: it has drained at least as much as ours.
 	c.bucket = newMessageBucket(c.cfg.RateLimit, c.now)
+	c.plugins = newMessageBucket(c.cfg.RateLimit.pluginRate(), c.now)
 	c.wg.Add(2)
 	go c.readLoop()
 	go c.pingLoop()
@@ -503,6 +505,9 @@ func (c *Client) write(ctx context.Context, build func(dst []byte) ([]byte, erro
 func (c *Client) send(ctx context.Context, m proto.Message) error {
 	write := func() error {
 		return c.write(ctx, func(dst []byte) ([]byte, error) { return AppendMessage(dst, m) })
+	}
+	if _, ok := m.(*mumbleproto.PluginDataTransmission); ok && c.plugins != nil {
+		return c.plugins.do(ctx, c.done, write)
 	}
 	if c.bucket == nil {
 		return write()

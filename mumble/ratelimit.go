@@ -17,9 +17,18 @@ const (
 	DefaultMessageBurst = 5
 )
 
-// RateLimit describes the server's per-user message rate limit, which the
-// Client keeps to so that no message is silently dropped: a message over
-// the limit waits for its turn instead.
+// Mumble 1.5's default plugin message rate limit (murmur.ini
+// pluginmessagelimit and pluginmessageburst), a bucket of its own for
+// PluginDataTransmission, measured in TestServerPluginDataRateLimit: 15
+// sent back to back are relayed, the rest dropped without an answer.
+const (
+	DefaultPluginMessageLimit = 4
+	DefaultPluginMessageBurst = 15
+)
+
+// RateLimit describes the server's per-user message rate limits, which
+// the Client keeps to so that no message is silently dropped: a message
+// over the limit waits for its turn instead.
 type RateLimit struct {
 	// PerSecond is murmur.ini's messagelimit. If zero,
 	// DefaultMessageLimit.
@@ -28,6 +37,25 @@ type RateLimit struct {
 	Burst int
 	// Off sends at once, whatever the server may drop.
 	Off bool
+	// PluginPerSecond and PluginBurst are the plugin message limit
+	// (pluginmessagelimit, pluginmessageburst); if zero,
+	// DefaultPluginMessageLimit and DefaultPluginMessageBurst.
+	PluginPerSecond, PluginBurst int
+	// PluginOff sends plugin data at once.
+	PluginOff bool
+}
+
+// pluginRate returns the plugin message limit as a RateLimit for
+// newMessageBucket.
+func (rl RateLimit) pluginRate() RateLimit {
+	out := RateLimit{PerSecond: rl.PluginPerSecond, Burst: rl.PluginBurst, Off: rl.PluginOff}
+	if out.PerSecond <= 0 {
+		out.PerSecond = DefaultPluginMessageLimit
+	}
+	if out.Burst <= 0 {
+		out.Burst = DefaultPluginMessageBurst
+	}
+	return out
 }
 
 // rateLimited reports whether Murmur counts m against the sender's rate

@@ -124,11 +124,20 @@ func chatLineText(l app.ChatLine) string {
 	if !l.Time.IsZero() {
 		b.WriteString("[" + l.Time.Local().Format("15:04") + "] ")
 	}
+	// Lines of the encrypted room (end to end) carry the lock; private
+	// messages say it in words too.
+	private := "private"
+	if l.Encrypted {
+		private = "private, encrypted"
+		if !l.System {
+			b.WriteString("🔒 ")
+		}
+	}
 	switch {
 	case l.Private && l.Own && l.To != "":
-		b.WriteString(l.From + " (private, to " + l.To + "): ")
+		b.WriteString(l.From + " (" + private + ", to " + l.To + "): ")
 	case l.Private && l.From != "":
-		b.WriteString(l.From + " (private, to you): ")
+		b.WriteString(l.From + " (" + private + ", to you): ")
 	case l.From != "":
 		b.WriteString(l.From + ": ")
 	}
@@ -153,7 +162,7 @@ func chatEqual(a, b []app.ChatLine) bool {
 	for i := range a {
 		x, y := a[i], b[i]
 		if !x.Time.Equal(y.Time) || x.From != y.From || x.Text != y.Text || x.Own != y.Own ||
-			x.System != y.System || x.Private != y.Private || x.To != y.To || len(x.Links) != len(y.Links) {
+			x.System != y.System || x.Private != y.Private || x.To != y.To || x.Encrypted != y.Encrypted || len(x.Links) != len(y.Links) {
 			return false
 		}
 		for j := range x.Links {

@@ -28,3 +28,21 @@ func TestRoomMark(t *testing.T) {
 		t.Errorf("mark %q, want the key change warning", got)
 	}
 }
+
+func TestChatLineSaysEncrypted(t *testing.T) {
+	for _, c := range []struct {
+		l    app.ChatLine
+		want string
+	}{
+		{app.ChatLine{From: "alice", Text: "hi", Encrypted: true}, "🔒 alice: hi"},
+		{app.ChatLine{From: "alice", Text: "hi"}, "alice: hi"},
+		{app.ChatLine{From: "me", Text: "hi", Own: true, Private: true, To: "bob", Encrypted: true}, "🔒 me (private, encrypted, to bob): hi"},
+		{app.ChatLine{From: "bob", Text: "hi", Private: true, Encrypted: true}, "🔒 bob (private, encrypted, to you): hi"},
+		{app.ChatLine{From: "bob", Text: "hi", Private: true}, "bob (private, to you): hi"},
+		{app.ChatLine{Text: "bob joined", System: true, Encrypted: true}, "bob joined"},
+	} {
+		if got := chatLineText(c.l); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.l, got, c.want)
+		}
+	}
+}

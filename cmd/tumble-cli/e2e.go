@@ -17,7 +17,7 @@ import (
 type cliE2E struct {
 	link  *e2e.Link
 	trust *e2e.Trust
-	ready chan struct{} // closed once --e2e-members members' keys are in
+	ready chan struct{} // closed once --e2e-members members' keys are in and ours is theirs
 	want  int
 	done  bool // ready closed; event printer goroutine only
 }
@@ -121,7 +121,7 @@ func (x *cliE2E) handle(p *eventPrinter, e mumble.Event) bool {
 	}
 	if line != nil {
 		p.ev.emit("text", field{"from", line.Name}, field{"session", line.Sender}, field{"message", app.ParseChatHTML(line.Text).Text},
-			field{"links", []string{}}, field{"encrypted", true})
+			field{"links", []string{}}, field{"encrypted", true}, field{"private", line.Private})
 	}
 	if !x.done {
 		if r := x.link.Room(); r != nil {
@@ -131,7 +131,9 @@ func (x *cliE2E) handle(p *eventPrinter, e mumble.Event) bool {
 					n++
 				}
 			}
-			if n >= x.want {
+			// Ready once they have this member's voice key too (it
+			// is used only after every member acknowledged it).
+			if n >= x.want && r.KeyDelivered() {
 				p.ev.emit("e2e-ready", field{"members", n})
 				close(x.ready)
 				x.done = true
@@ -153,5 +155,5 @@ func (x *cliE2E) report(p *eventPrinter) {
 	}
 	st := r.Stats()
 	p.ev.emit("e2e-stats", field{"replayed", st.Replayed}, field{"forged", st.Forged}, field{"unknown_key", st.UnknownKey},
-		field{"bad_messages", st.BadMessages}, field{"rekeys", st.Rekeys})
+		field{"bad_messages", st.BadMessages}, field{"rekeys", st.Rekeys}, field{"ack_timeouts", st.AckTimeouts})
 }

@@ -85,7 +85,7 @@ func (p *eventPrinter) print(e mumble.Event) {
 		}
 		fields := []field{{"from", e.SenderName}, {"session", e.Sender}, {"message", msg.Text}, {"links", links}}
 		if p.e2e != nil {
-			fields = append(fields, field{"encrypted", false})
+			fields = append(fields, field{"encrypted", false}, field{"private", len(e.Users) > 0 && len(e.Channels) == 0 && len(e.Trees) == 0})
 		}
 		p.ev.emit("text", fields...)
 	case *mumble.PermissionDeniedEvent:

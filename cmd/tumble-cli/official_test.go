@@ -240,6 +240,9 @@ func startMumble(tb testing.TB, e *officialEnv, user, source, sink string) {
 	}
 	url := fmt.Sprintf("mumble://%s@%s:%d/", user, e.host, e.port)
 	cmd := exec.Command("torsocks", "mumble", "--multiple", url)
+	if e.torsocks == "" {
+		cmd = exec.Command("mumble", "--multiple", url) // a loopback server
+	}
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LANG=C", "DISPLAY=" + e.display,
 		"XDG_RUNTIME_DIR=" + filepath.Join(home, "run"), "TORSOCKS_CONF_FILE=" + e.torsocks}, e.pulse.Env()...)
 	log := new(strings.Builder)
@@ -301,16 +304,23 @@ func newOfficialEnv(tb testing.TB, w *torWorld) *officialEnv {
 	if err := os.WriteFile(e.torsocks, []byte(conf), 0o600); err != nil {
 		tb.Fatal(err)
 	}
+	makeP12(tb, dir, e.p12)
+	return e
+}
+
+// makeP12 writes a fresh client certificate for the official client to p12
+// (PKCS #12, no password), with its parts in dir.
+func makeP12(tb testing.TB, dir, p12 string) {
+	tb.Helper()
 	key, crt := filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
 	for _, args := range [][]string{
 		{"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt, "-days", "30", "-subj", "/CN=tumble-bench"},
-		{"pkcs12", "-export", "-inkey", key, "-in", crt, "-out", e.p12, "-passout", "pass:"},
+		{"pkcs12", "-export", "-inkey", key, "-in", crt, "-out", p12, "-passout", "pass:"},
 	} {
 		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
 			tb.Fatalf("openssl %s: %v: %s", args[0], err, out)
 		}
 	}
-	return e
 }
 
 // pulseID returns the device ID of the PulseAudio device named name.

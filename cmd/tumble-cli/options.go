@@ -37,6 +37,7 @@ type options struct {
 	trustFirstUse   bool
 	say             string
 	waitUser        string // wait for this user before --say and --send-wav
+	sayPrivate      string // NAME=TEXT
 	duration        time.Duration
 	bitrate         int
 	framesPerPacket int
@@ -109,6 +110,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.Int64Var(&o.recordMax, "record-max", 1024, "stop with an error once the recordings hold `MB` megabytes")
 	fs.StringVar(&o.say, "say", "", "send `TEXT` to the channel")
 	fs.StringVar(&o.waitUser, "wait-for-user", "", "wait until the user `NAME` is on the server before --say and --send-wav")
+	fs.StringVar(&o.sayPrivate, "say-private", "", "send a private text message: `NAME=TEXT` (after --say; end to end encrypted with --e2e\nwhen NAME is a member of the room, else in clear)")
 	fs.DurationVar(&o.duration, "for", 0, "stay connected for `DURATION`, then disconnect (default: until --send-wav ends; with --record-dir until interrupted; otherwise once connected, joined and --say sent)")
 	fs.IntVar(&o.bitrate, "bitrate", 13000, "Opus bitrate in `bit/s` (lowered to fit the server's bandwidth limit)")
 	fs.IntVar(&o.framesPerPacket, "frames-per-packet", 2, "10 ms audio frames per packet: 1, 2, 4 or 6")
@@ -127,7 +129,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.BoolVar(&o.e2e, "e2e", false, "encrypt voice and chat end to end among the Tumble users in --channel who also use --e2e\n(--send-wav and --say go only to them)")
 	fs.StringVar(&o.e2eIdentity, "e2e-identity", "", "E2E identity key `FILE` (created if missing; default: a new key each run)")
 	fs.StringVar(&o.e2eTrust, "e2e-trust", "", "known members' keys `FILE` (trust on first use; updated on exit)")
-	fs.IntVar(&o.e2eMembers, "e2e-members", 0, "with --e2e, wait until `N` other members' keys are in before --say and --send-wav")
+	fs.IntVar(&o.e2eMembers, "e2e-members", 0, "with --e2e, wait until `N` other members' keys are in, and they acknowledged ours, before --say and --send-wav")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "connection `TIMEOUT` (default suits onion services)")
 	fs.StringVar(&o.pprofDir, profileFlag, "", "debugging: write pprof profiles of the run to `DIR` (not listed by --help)")
 	if err := fs.Parse(args); err != nil {
@@ -189,6 +191,11 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	}
 	if o.createChannel && o.channel == "" {
 		return nil, errors.New("--create-channel needs --channel")
+	}
+	if o.sayPrivate != "" {
+		if name, _, ok := strings.Cut(o.sayPrivate, "="); !ok || name == "" {
+			return nil, errors.New("--say-private wants NAME=TEXT")
+		}
 	}
 	if o.whisper != "" && o.sendWAV == "" {
 		return nil, errors.New("--whisper needs --send-wav")

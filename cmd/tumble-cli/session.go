@@ -188,6 +188,12 @@ func (s *session) run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if o.sayPrivate != "" {
+		name, text, _ := strings.Cut(o.sayPrivate, "=")
+		if err := s.sayPrivately(ctx, name, text); err != nil {
+			return err
+		}
+	}
 
 	sendDone := make(chan error, 1)
 	if o.sendWAV != "" {
@@ -331,6 +337,34 @@ func (s *session) sayInChannel(ctx context.Context, text string) error {
 	if err != nil {
 		return fmt.Errorf("say: %w", err)
 	}
+	return nil
+}
+
+// sayPrivately sends text to user name alone: encrypted if it is a member
+// of our encrypted room, else in clear. The "said-private" event says which.
+func (s *session) sayPrivately(ctx context.Context, name, text string) error {
+	u, ok := s.client.UserByName(name)
+	if !ok {
+		return fmt.Errorf("--say-private: no user %q on the server", name)
+	}
+	html, err := app.FormatChatMessage(text, int(s.client.ServerInfo().MessageLength))
+	if err != nil {
+		return fmt.Errorf("--say-private: %w", err)
+	}
+	encrypted := false
+	if s.e2e != nil {
+		if r := s.e2e.link.Room(); r != nil && r.IsMember(u.Session) {
+			encrypted = true
+			err = s.e2e.link.SendPrivate(ctx, u.Session, html)
+		}
+	}
+	if !encrypted {
+		err = s.client.SendText(ctx, mumble.TextMessage{Users: []uint32{u.Session}, Message: html})
+	}
+	if err != nil {
+		return fmt.Errorf("--say-private: %w", err)
+	}
+	s.ev.emit("said-private", field{"to", name}, field{"session", u.Session}, field{"encrypted", encrypted})
 	return nil
 }
 

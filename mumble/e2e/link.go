@@ -311,6 +311,21 @@ func (l *Link) SendChat(ctx context.Context, text string) error {
 	return l.send(ctx, out)
 }
 
+// SendPrivate sends an encrypted private message to member session
+// (ErrNotMember if it is not one: the caller decides whether to send it
+// in clear).
+func (l *Link) SendPrivate(ctx context.Context, session uint32, text string) error {
+	r := l.Room()
+	if r == nil {
+		return ErrNotMember
+	}
+	out, err := r.SealPrivate(session, text)
+	if err != nil {
+		return err
+	}
+	return l.send(ctx, out)
+}
+
 // SealVoice returns the packet to send for Opus packet opus, appended to
 // dst, and the voice target to send it to; ok is false if there is no
 // member to hear it (then nothing must be sent: never plain voice).

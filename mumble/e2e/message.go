@@ -23,6 +23,10 @@ const (
 	TypeKeys  MessageType = 2 // a member's new sender key, sealed per recipient
 	TypeChat  MessageType = 3 // a chat line sealed with the sender's chat key
 	TypeLeave MessageType = 4 // a member turned encryption off
+	TypeAck   MessageType = 5 // a member received the sender key named
+	// TypePrivate is a private text message to one member, sealed with
+	// the pair key.
+	TypePrivate MessageType = 6
 )
 
 // MaxMessageSize bounds signalling messages (PluginDataTransmission and
@@ -64,7 +68,14 @@ type Message struct {
 	Keys  *Keys
 	Chat  []byte // sealed chat line
 	Leave uint32 // channel left
+	Ack   uint8  // key ID received
+	// Private is a sealed private message: counter (8 bytes, big
+	// endian), nonce, ciphertext and tag.
+	Private []byte
 }
+
+// minPrivate is the size of an empty sealed private message.
+const minPrivate = 8 + nonceSize + tagSize
 
 var errMessage = errors.New("e2e: malformed message")
 
@@ -136,6 +147,13 @@ func (m *Message) Marshal() ([]byte, error) {
 		b = append(b, m.Chat...)
 	case TypeLeave:
 		b = binary.BigEndian.AppendUint32(b, m.Leave)
+	case TypeAck:
+		b = append(b, m.Ack)
+	case TypePrivate:
+		if len(m.Private) < minPrivate {
+			return nil, errMessage
+		}
+		b = append(b, m.Private...)
 	default:
 		return nil, errMessage
 	}
@@ -229,6 +247,13 @@ func ParseMessage(b []byte) (*Message, error) {
 		}
 	case TypeLeave:
 		m.Leave = r.uint32()
+	case TypeAck:
+		m.Ack = r.byte()
+	case TypePrivate:
+		if len(r.b) < minPrivate {
+			return nil, errMessage
+		}
+		m.Private = append([]byte(nil), r.take(len(r.b))...)
 	default:
 		return nil, fmt.Errorf("e2e: unknown message type %d", m.Type)
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 )
 
@@ -84,4 +85,37 @@ func (p *pairKey) openKey(id uint8, e KeyEntry) (SenderKey, error) {
 	k := SenderKey{ID: id}
 	copy(k.Secret[:], secret)
 	return k, nil
+}
+
+func privateAAD(ctr uint64, from, to Fingerprint) []byte {
+	b := append([]byte("tumble-e2e private v1"), from[:8]...)
+	b = append(b, to[:8]...)
+	return binary.BigEndian.AppendUint64(b, ctr)
+}
+
+// sealPrivate seals text from one member to the other: counter, random
+// nonce, ciphertext. The counter and both fingerprints are authenticated.
+func (p *pairKey) sealPrivate(ctr uint64, from, to Fingerprint, text []byte) ([]byte, error) {
+	out := binary.BigEndian.AppendUint64(make([]byte, 0, minPrivate+len(text)), ctr)
+	nonce := make([]byte, nonceSize)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("e2e: seal private message: %w", err)
+	}
+	out = append(out, nonce...)
+	return p.aead.Seal(out, nonce, text, privateAAD(ctr, from, to)), nil
+}
+
+// openPrivate opens a message sealed with sealPrivate and returns its
+// counter.
+func (p *pairKey) openPrivate(sealed []byte, from, to Fingerprint) (uint64, []byte, error) {
+	if len(sealed) < minPrivate {
+		return 0, nil, ErrForged
+	}
+	ctr := binary.BigEndian.Uint64(sealed)
+	nonce := sealed[8 : 8+nonceSize]
+	text, err := p.aead.Open(nil, nonce, sealed[8+nonceSize:], privateAAD(ctr, from, to))
+	if err != nil {
+		return 0, nil, ErrForged
+	}
+	return ctr, text, nil
 }

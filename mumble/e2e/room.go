@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 )
 
 // An Out is a signalling message for the caller to send: to every user on
@@ -28,10 +29,15 @@ type Notice struct {
 	Warning bool // loud: a known member's key changed
 }
 
-// Stats counts what a Room dropped.
+// Stats counts what a Room dropped, its rekeys, and its switches to a new
+// sender key that a member had not acknowledged in AckTimeout.
 type Stats struct {
-	Replayed, Forged, UnknownKey, BadMessages, Rekeys uint64
+	Replayed, Forged, UnknownKey, BadMessages, Rekeys, AckTimeouts uint64
 }
+
+// AckTimeout bounds how long a member keeps sealing voice with its
+// previous sender key while members have not acknowledged the new one.
+const AckTimeout = 3 * time.Second
 
 // A Member is a room member as shown to the user.
 type Member struct {
@@ -53,23 +59,35 @@ type RoomConfig struct {
 	// CertHash is this client's Mumble certificate hash (UserState.hash),
 	// to which the identity is bound; empty without a certificate.
 	CertHash string
+	// Now is the clock (time.Now if nil), for AckTimeout.
+	Now func() time.Time
 }
 
 // A Room is this client's side of one encrypted room. It turns received
 // signalling into messages to send (Out) and seals and opens voice and
 // chat. It is safe for concurrent use.
 type Room struct {
-	mu      sync.Mutex
-	id      *Identity
-	trust   *Trust
-	eph     *ecdh.PrivateKey
-	hello   Hello
-	key     SenderKey
-	voice   *Sealer
-	chat    *Sealer
-	peers   map[uint32]*peer
-	stats   Stats
-	notices []Notice
+	mu    sync.Mutex
+	id    *Identity
+	trust *Trust
+	eph   *ecdh.PrivateKey
+	now   func() time.Time
+	hello Hello
+	key   SenderKey // the newest sender key
+	chat  *Sealer   // with key: chat follows its Keys message in order
+	voice *Sealer   // with the key in use for voice
+	// next is voice with key, not yet in use: voice, a stream of its own,
+	// would overtake the Keys message (rate-limited text on servers
+	// before 1.4) and be undecryptable until it arrives. It is used once
+	// every member acknowledged key (unacked empty), or after AckTimeout
+	// (deadline).
+	next     *Sealer
+	shared   bool // voice's key was sent to members (the first one never is)
+	unacked  map[uint32]bool
+	deadline time.Time
+	peers    map[uint32]*peer
+	stats    Stats
+	notices  []Notice
 }
 
 type peer struct {
@@ -81,6 +99,9 @@ type peer struct {
 	voice   *Opener
 	chat    *Opener
 	hasKey  bool
+	// Private message counters, per direction: the last sent, and the
+	// last received (replays and reordering are refused).
+	privOut, privIn uint64
 }
 
 // NewRoom makes a room. Call Start to announce it.
@@ -95,14 +116,26 @@ func NewRoom(cfg RoomConfig) (*Room, error) {
 	if err != nil {
 		return nil, fmt.Errorf("e2e: ephemeral key: %w", err)
 	}
-	r := &Room{id: cfg.Identity, trust: cfg.Trust, eph: eph, peers: map[uint32]*peer{}}
+	r := &Room{id: cfg.Identity, trust: cfg.Trust, eph: eph, peers: map[uint32]*peer{}, now: cfg.Now}
+	if r.now == nil {
+		r.now = time.Now
+	}
 	r.hello = Hello{Channel: cfg.Channel, Key: cfg.Identity.Public(), CertHash: cfg.CertHash}
 	copy(r.hello.Eph[:], eph.PublicKey().Bytes())
 	copy(r.hello.Sig[:], ed25519.Sign(cfg.Identity.sign, r.hello.signed(nil)))
-	if err := r.rekeyLocked(); err != nil {
+	if err := r.rekeyLocked(true); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// KeyDelivered reports whether every member acknowledged the sender key
+// voice is sealed with: all of them can hear this member.
+func (r *Room) KeyDelivered() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pruneLocked()
+	return r.next == nil && len(r.unacked) == 0 && len(r.peers) > 0
 }
 
 // KeyID returns the ID of this member's current sender key.
@@ -142,8 +175,10 @@ func (r *Room) sessionsLocked() []uint32 {
 	return out
 }
 
-// rekeyLocked makes a new sender key.
-func (r *Room) rekeyLocked() error {
+// rekeyLocked makes a new sender key. Voice switches to it at once if
+// now is true (a member left: it must not hear another word) or no member
+// holds the key in use, else once the members acknowledged it.
+func (r *Room) rekeyLocked(now bool) error {
 	id := uint8(0)
 	if r.voice != nil {
 		id = r.key.ID + 1
@@ -160,14 +195,50 @@ func (r *Room) rekeyLocked() error {
 	if err != nil {
 		return err
 	}
-	r.key, r.voice, r.chat = k, v, c
+	r.key, r.chat = k, c
+	r.unacked = make(map[uint32]bool, len(r.peers))
+	for s := range r.peers {
+		r.unacked[s] = true
+	}
+	// Nobody holds the key in use (the first, never sent): nothing to
+	// lose by switching at once.
+	if now || r.voice == nil || len(r.peers) == 0 || !r.shared {
+		r.voice, r.next, r.shared = v, nil, len(r.peers) > 0
+		return nil
+	}
+	r.next, r.deadline = v, r.now().Add(AckTimeout)
 	return nil
 }
 
+// pruneLocked forgets the acknowledgements of members that left.
+func (r *Room) pruneLocked() {
+	for s := range r.unacked {
+		if r.peers[s] == nil {
+			delete(r.unacked, s)
+		}
+	}
+}
+
+// switchVoiceLocked starts sealing voice with the next key if every
+// member acknowledged it or its time is up.
+func (r *Room) switchVoiceLocked() {
+	if r.next == nil {
+		return
+	}
+	r.pruneLocked()
+	if len(r.unacked) > 0 {
+		if r.now().Before(r.deadline) {
+			return
+		}
+		r.stats.AckTimeouts++
+	}
+	r.voice, r.next, r.shared = r.next, nil, true
+}
+
 // rekeyOutLocked makes a new sender key and returns it sealed for every
-// member that has a pair key.
-func (r *Room) rekeyOutLocked() ([]Out, error) {
-	if err := r.rekeyLocked(); err != nil {
+// member that has a pair key (see rekeyLocked for now).
+func (r *Room) rekeyOutLocked(now bool) ([]Out, error) {
+	if err := r.rekeyLocked(now); err != nil {
 		return nil, err
 	}
 	r.stats.Rekeys++
@@ -211,6 +282,8 @@ type ChatLine struct {
 	Sender uint32
 	Name   string
 	Text   string
+	// Private is true for a private message to this member alone.
+	Private bool
 }
 
 // A Sender is who sent a signalling message, as the server reports it.
@@ -240,7 +313,23 @@ func (r *Room) Handle(from Sender, data []byte) ([]Out, *ChatLine, error) {
 		}
 		return outs, nil, err
 	case TypeKeys:
-		return nil, nil, r.handleKeysLocked(from, m.Keys)
+		err := r.handleKeysLocked(from, m.Keys)
+		if err != nil {
+			return nil, nil, err
+		}
+		// Acknowledge: the sender switches its voice to the key once
+		// every member has it.
+		b, err := (&Message{Type: TypeAck, Ack: m.Keys.KeyID}).Marshal()
+		return []Out{{To: []uint32{from.Session}, Data: b}}, nil, err
+	case TypePrivate:
+		line, err := r.openPrivateLocked(from, m.Private)
+		return nil, line, err
+	case TypeAck:
+		if m.Ack == r.key.ID {
+			delete(r.unacked, from.Session)
+			r.switchVoiceLocked()
+		}
+		return nil, nil, nil
 	case TypeChat:
 		line, err := r.openChatLocked(from, m.Chat)
 		return nil, line, err
@@ -303,7 +392,7 @@ func (r *Room) handleHelloLocked(from Sender, h *Hello) ([]Out, error) {
 		outs = append(outs, Out{To: []uint32{from.Session}, Data: b})
 	}
 	// A joiner gets only a key made after it joined.
-	rk, err := r.rekeyOutLocked()
+	rk, err := r.rekeyOutLocked(false)
 	return append(outs, rk...), err
 }
 
@@ -351,7 +440,9 @@ func (r *Room) removeLocked(session uint32, why string) ([]Out, error) {
 	}
 	delete(r.peers, session)
 	r.notices = append(r.notices, Notice{Session: session, Name: p.name, Text: why})
-	return r.rekeyOutLocked()
+	// Voice moves to the new key at once: the leaver has the old one. The
+	// others may miss what overtakes the key (docs/e2e.md).
+	return r.rekeyOutLocked(true)
 }
 
 // IsMember reports whether session is a member of the room.
@@ -374,6 +465,7 @@ func (r *Room) Sessions() []uint32 {
 func (r *Room) SealVoice(dst, opus []byte) ([]byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.switchVoiceLocked()
 	return r.voice.Seal(dst, opus)
 }
 
@@ -430,6 +522,48 @@ func (r *Room) openChatLocked(from Sender, sealed []byte) (*ChatLine, error) {
 		return nil, err
 	}
 	return &ChatLine{Sender: from.Session, Name: p.name, Text: string(text)}, nil
+}
+
+// ErrNotMember reports a private message to a session that is not a
+// member of the room.
+var ErrNotMember = errors.New("e2e: not a member of the encrypted room")
+
+// SealPrivate returns a private message to member session alone, sealed
+// with the pair key: other members cannot read it either.
+func (r *Room) SealPrivate(session uint32, text string) (Out, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.peers[session]
+	if p == nil {
+		return Out{}, ErrNotMember
+	}
+	p.privOut++
+	sealed, err := p.pair.sealPrivate(p.privOut, r.hello.Key.Fingerprint(), p.hello.Key.Fingerprint(), []byte(text))
+	if err != nil {
+		return Out{}, err
+	}
+	b, err := (&Message{Type: TypePrivate, Private: sealed}).Marshal()
+	return Out{To: []uint32{session}, Data: b}, err
+}
+
+func (r *Room) openPrivateLocked(from Sender, sealed []byte) (*ChatLine, error) {
+	p := r.peers[from.Session]
+	if p == nil {
+		r.stats.UnknownKey++
+		return nil, ErrUnknownKey
+	}
+	ctr, text, err := p.pair.openPrivate(sealed, p.hello.Key.Fingerprint(), r.hello.Key.Fingerprint())
+	if err == nil && ctr <= p.privIn {
+		err = ErrReplay
+	}
+	r.count(err)
+	if err != nil {
+		r.notices = append(r.notices, Notice{Session: from.Session, Name: from.Name,
+			Text: "sent an encrypted private message that cannot be decrypted"})
+		return nil, err
+	}
+	p.privIn = ctr
+	return &ChatLine{Sender: from.Session, Name: p.name, Text: string(text), Private: true}, nil
 }
 
 // Members returns the room's members, sorted by session.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 )
 
 // net delivers Outs between rooms in memory, in order.
@@ -13,6 +15,11 @@ type testNet struct {
 	rooms map[uint32]*Room
 	names map[uint32]string
 	queue []queued
+	now   func() time.Time // the rooms' clock; nil: time.Now
+	// hold, if set, keeps the messages it returns true for in held
+	// instead of delivering them.
+	hold func(queued) bool
+	held []queued
 }
 
 type queued struct {
@@ -26,7 +33,7 @@ func newTestNet(t *testing.T) *testNet {
 
 func (n *testNet) join(session uint32, name string, id *Identity, trust *Trust) *Room {
 	n.t.Helper()
-	r, err := NewRoom(RoomConfig{Identity: id, Trust: trust, Channel: 7, CertHash: name + "-cert"})
+	r, err := NewRoom(RoomConfig{Identity: id, Trust: trust, Channel: 7, CertHash: name + "-cert", Now: n.now})
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -63,6 +70,10 @@ func (n *testNet) run() {
 	for len(n.queue) > 0 {
 		q := n.queue[0]
 		n.queue = n.queue[1:]
+		if n.hold != nil && n.hold(q) {
+			n.held = append(n.held, q)
+			continue
+		}
 		var to []uint32
 		if q.out.Announce {
 			for s := range n.rooms {
@@ -287,6 +298,8 @@ func FuzzParseMessage(f *testing.F) {
 	f.Add(hello.Data)
 	f.Add(chat.Data)
 	f.Add(leave.Data)
+	f.Add([]byte("TE\x01\x05\x07"))                                    // Ack
+	f.Add(append([]byte("TE\x01\x06"), make([]byte, minPrivate+3)...)) // Private
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := ParseMessage(b)
 		if err != nil {
@@ -353,5 +366,153 @@ func TestRoomManyMembersKeysFit(t *testing.T) {
 				t.Fatalf("a member lacks a key")
 			}
 		}
+	}
+}
+
+// TestRoomVoiceWaitsForAcks: after a join, a member keeps sealing voice
+// with its previous sender key until every member acknowledged the new
+// one (so nobody drops voice that overtook the key), through two joins in
+// a row; then it switches. A member that never acknowledges delays the
+// switch by AckTimeout at most. A leave switches at once.
+func TestRoomVoiceWaitsForAcks(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	n := newTestNet(t)
+	n.now = func() time.Time { return clock }
+	a := n.join(1, "alice", mustIdentity(t), NewTrust())
+	b := n.join(2, "bob", mustIdentity(t), NewTrust())
+	opus := []byte("pretend opus")
+	hears := func(r *Room, what string) {
+		t.Helper()
+		p, err := a.SealVoice(nil, opus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := r.OpenVoice(1, nil, p); err != nil || !bytes.Equal(out, opus) {
+			t.Errorf("%s: %q, %v", what, out, err)
+		}
+	}
+	deaf := func(r *Room, what string) {
+		t.Helper()
+		p, err := a.SealVoice(nil, opus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.OpenVoice(1, nil, p); !errors.Is(err, ErrUnknownKey) {
+			t.Errorf("%s: %v, want ErrUnknownKey", what, err)
+		}
+	}
+	if !a.KeyDelivered() {
+		t.Fatal("alice's key not delivered with bob acknowledging")
+	}
+	hears(b, "bob")
+
+	// Carol and dave join; their acknowledgements to alice are held.
+	isAckToAlice := func(q queued) bool {
+		m, err := ParseMessage(q.out.Data)
+		return err == nil && m.Type == TypeAck && slices.Contains(q.out.To, 1)
+	}
+	n.hold = isAckToAlice
+	c := n.join(3, "carol", mustIdentity(t), NewTrust())
+	hears(b, "bob, carol's join unacknowledged")
+	d := n.join(4, "dave", mustIdentity(t), NewTrust())
+	if a.KeyDelivered() {
+		t.Error("alice's key delivered before the acknowledgements")
+	}
+	hears(b, "bob, two joins unacknowledged")
+	deaf(c, "carol before the switch")
+	n.hold = nil
+	n.queue, n.held = n.held, nil
+	n.run()
+	if !a.KeyDelivered() {
+		t.Fatal("alice's key not delivered after the acknowledgements")
+	}
+	for name, r := range map[string]*Room{"bob": b, "carol": c, "dave": d} {
+		hears(r, name+" after the switch")
+	}
+
+	// Erin never acknowledges: the switch comes after AckTimeout.
+	n.hold = isAckToAlice
+	e := n.join(5, "erin", mustIdentity(t), NewTrust())
+	n.held = nil
+	deaf(e, "erin before the timeout")
+	clock = clock.Add(AckTimeout)
+	hears(e, "erin after the timeout")
+	hears(b, "bob after the timeout")
+	if st := a.Stats(); st.AckTimeouts != 1 {
+		t.Errorf("ack timeouts %d, want 1", st.AckTimeouts)
+	}
+
+	// Dave leaves: alice switches at once, even with acknowledgements
+	// held, and dave's keys open nothing new.
+	n.leave(4)
+	p, err := a.SealVoice(nil, opus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.OpenVoice(1, nil, p); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("the leaver opened voice sealed after it left: %v", err)
+	}
+}
+
+// TestRoomPrivateMessage: a private message opens only for its recipient
+// (another member cannot read it), once (a replay is refused), and a
+// non-member gets none.
+func TestRoomPrivateMessage(t *testing.T) {
+	n := newTestNet(t)
+	a := n.join(1, "alice", mustIdentity(t), NewTrust())
+	b := n.join(2, "bob", mustIdentity(t), NewTrust())
+	c := n.join(3, "carol", mustIdentity(t), NewTrust())
+	out, err := a.SealPrivate(2, "just for bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(out.To, []uint32{2}) || bytes.Contains(out.Data, []byte("just for bob")) {
+		t.Fatalf("out %+v", out)
+	}
+	from := Sender{Session: 1, Name: "alice", CertHash: "alice-cert", Channel: 7}
+	_, line, err := b.Handle(from, out.Data)
+	if err != nil || line == nil || line.Text != "just for bob" || !line.Private || line.Name != "alice" {
+		t.Fatalf("bob: %+v, %v", line, err)
+	}
+	if _, _, err := b.Handle(from, out.Data); !errors.Is(err, ErrReplay) {
+		t.Errorf("replay: %v", err)
+	}
+	if _, line, err := c.Handle(from, out.Data); line != nil || !errors.Is(err, ErrForged) {
+		t.Errorf("carol: %+v, %v", line, err)
+	}
+	if _, err := a.SealPrivate(9, "x"); !errors.Is(err, ErrNotMember) {
+		t.Errorf("to a non-member: %v", err)
+	}
+	out2, _ := a.SealPrivate(2, "second")
+	if _, line, err := b.Handle(from, out2.Data); err != nil || line.Text != "second" {
+		t.Errorf("second: %+v, %v", line, err)
+	}
+}
+
+// TestRoomFirstKeyAtOnce: a member's first key sent to anyone is used at
+// once, without waiting for acknowledgements: nobody could open the key
+// before it, which was never sent.
+func TestRoomFirstKeyAtOnce(t *testing.T) {
+	n := newTestNet(t)
+	n.hold = func(q queued) bool {
+		m, err := ParseMessage(q.out.Data)
+		return err == nil && m.Type == TypeAck
+	}
+	a := n.join(1, "alice", mustIdentity(t), NewTrust())
+	b := n.join(2, "bob", mustIdentity(t), NewTrust())
+	for _, x := range []struct {
+		from, to *Room
+		s        uint32
+	}{{a, b, 1}, {b, a, 2}} {
+		p, err := x.from.SealVoice(nil, []byte("hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := x.to.OpenVoice(x.s, nil, p); err != nil || string(out) != "hello" {
+			t.Errorf("voice of %d before any acknowledgement: %q, %v", x.s, out, err)
+		}
+	}
+	if a.KeyDelivered() {
+		t.Error("delivered without an acknowledgement")
 	}
 }

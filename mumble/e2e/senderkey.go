@@ -201,10 +201,11 @@ type Opener struct {
 }
 
 type openKey struct {
-	ok  bool
-	id  uint8
-	k   streamKey
-	win replayWindow
+	ok   bool
+	used bool // a packet opened with it: the sender is using it
+	id   uint8
+	k    streamKey
+	win  replayWindow
 }
 
 // NewVoiceOpener returns an opener for a sender's voice packets.
@@ -213,9 +214,12 @@ func NewVoiceOpener() *Opener { return &Opener{purpose: purposeVoice} }
 // NewChatOpener returns an opener for a sender's chat lines.
 func NewChatOpener() *Opener { return &Opener{purpose: purposeChat} }
 
-// SetKey installs the sender's new key; the previous newest key stays
-// usable for packets still in flight, older ones are forgotten. Setting
-// the key it already has is a no-op.
+// SetKey installs the sender's new key. Of the older ones one stays
+// usable, for packets still in flight and because a sender switches to a
+// new key only once every member has it (docs/e2e.md): the previous
+// newest key, unless it never opened a packet while the one before it did
+// (two rekeys before the sender switched: it is still on that one).
+// Setting the key it already has is a no-op.
 func (o *Opener) SetKey(k SenderKey) error {
 	if o.keys[0].ok && o.keys[0].id == k.ID {
 		return nil
@@ -224,7 +228,9 @@ func (o *Opener) SetKey(k SenderKey) error {
 	if err != nil {
 		return err
 	}
-	o.keys[1] = o.keys[0]
+	if o.keys[0].used || !o.keys[1].used {
+		o.keys[1] = o.keys[0]
+	}
 	o.keys[0] = openKey{ok: true, id: k.ID, k: sk}
 	return nil
 }
@@ -259,5 +265,6 @@ func (o *Opener) Open(dst, p []byte) ([]byte, error) {
 		return dst, ErrForged
 	}
 	k.win.mark(ctr)
+	k.used = true
 	return out, nil
 }

@@ -38,8 +38,9 @@ func (s TrustState) String() string {
 // first use, like the server certificate pin). It is safe for concurrent
 // use; save it with MarshalText.
 type Trust struct {
-	mu   sync.Mutex
-	keys map[string]trusted // by member name
+	mu      sync.Mutex
+	keys    map[string]trusted // by member name
+	version uint64             // counts changes, for Version
 }
 
 type trusted struct {
@@ -60,6 +61,7 @@ func (t *Trust) See(name string, fp Fingerprint) TrustState {
 	switch {
 	case !ok:
 		t.keys[name] = trusted{fp: fp}
+		t.version++
 		return Unverified
 	case k.fp != fp:
 		return Changed
@@ -75,6 +77,7 @@ func (t *Trust) See(name string, fp Fingerprint) TrustState {
 func (t *Trust) Accept(name string, fp Fingerprint) {
 	t.mu.Lock()
 	t.keys[name] = trusted{fp: fp}
+	t.version++
 	t.mu.Unlock()
 }
 
@@ -87,8 +90,11 @@ func (t *Trust) Verify(name string, fp Fingerprint) bool {
 	if !ok || k.fp != fp {
 		return false
 	}
-	k.verified = true
-	t.keys[name] = k
+	if !k.verified {
+		k.verified = true
+		t.keys[name] = k
+		t.version++
+	}
 	return true
 }
 
@@ -136,6 +142,15 @@ func (t *Trust) UnmarshalText(b []byte) error {
 	}
 	t.mu.Lock()
 	t.keys = keys
+	t.version++
 	t.mu.Unlock()
 	return nil
+}
+
+// Version returns a number that changes whenever the store does: save it
+// when it differs from the one last saved.
+func (t *Trust) Version() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.version
 }
