@@ -58,5 +58,7 @@ func (u *UI) showCertificateQuestion(st app.State) {
 	d.SetButtons([]fyne.CanvasObject{pin, once, cancel})
 	d.Resize(dialogSize(u, 560, 0))
 	u.certQ = &certQuestion{key: key, dlg: d}
-	d.Show()
+	// Enter and Escape refuse: trusting takes a deliberate click.
+	refuse := answer(app.CertificateRefuse)
+	u.showDialog(d, nil, refuse, refuse)
 }

@@ -372,8 +372,8 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 // showPrivateMessage asks for a message to one user and sends it to that
 // user alone; it shows in the chat with whom it went to.
 func (u *UI) showPrivateMessage(user app.UserView) {
-	entry := widget.NewMultiLineEntry()
-	entry.Wrapping = fyne.TextWrapWord
+	entry := u.newMultiLineEntry()
+	entry.enterSubmits = true
 	entry.SetPlaceHolder("Message to " + user.Name)
 	errLabel := newErrorLabel()
 	var d *dialog.CustomDialog
@@ -388,7 +388,6 @@ func (u *UI) showPrivateMessage(user app.UserView) {
 		d.Hide()
 		u.Sync()
 	}
-	entry.OnSubmitted = func(string) { send() }
 	sendBtn := widget.NewButtonWithIcon("Send", theme.MailSendIcon(), send)
 	sendBtn.Importance = widget.HighImportance
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
@@ -396,8 +395,7 @@ func (u *UI) showPrivateMessage(user app.UserView) {
 		container.NewVBox(wrapLabel("Only "+user.Name+" gets this message."), entry, errLabel), u.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, sendBtn})
 	d.Resize(dialogSize(u, 420, 0))
-	d.Show()
-	u.win.Canvas().Focus(entry)
+	u.showDialog(d, entry, send, nil)
 }
 
 // register registers this user on the server in the background; the
@@ -414,8 +412,9 @@ func (u *UI) register() {
 				u.showError("Could not register", err)
 				return
 			}
-			dialog.ShowInformation("Registered", "You are registered under this name. The account is tied to "+
+			d := dialog.NewInformation("Registered", "You are registered under this name. The account is tied to "+
 				"this bookmark's certificate: export the bookmark (with its certificate) to keep it elsewhere.", u.win)
+			u.showDialog(d, nil, d.Hide, nil)
 		})
 	}()
 }

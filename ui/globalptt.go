@@ -88,8 +88,7 @@ func (u *UI) capturePTTKey(done func(key string)) {
 		done(k)
 	}
 	d.SetOnClosed(func() { u.captureKey = nil })
-	u.win.Canvas().Unfocus() // the window's key events must reach keyDown
-	d.Show()
+	u.showDialog(d, nil, nil, nil) // nothing focused: the window's key events reach keyDown
 }
 
 // pttKeyRow is the settings row of the push-to-talk key: its name, a

@@ -32,7 +32,7 @@ type hostDialog struct {
 	h      roomHoster
 	d      *dialog.CustomDialog
 	status *widget.Label
-	invite *widget.Entry
+	invite *keyEntry
 	qr     *canvas.Image
 	guests *fyne.Container
 	start  *widget.Button
@@ -43,16 +43,17 @@ type hostDialog struct {
 func (u *UI) showHost() {
 	h, ok := u.ctrl.(roomHoster)
 	if !ok || runtime.GOOS == "android" {
-		dialog.ShowInformation("Host a room", "Hosting a room is not offered on this device.", u.win)
+		d := dialog.NewInformation("Host a room", "Hosting a room is not offered on this device.", u.win)
+		u.showDialog(d, nil, d.Hide, nil)
 		return
 	}
 	hd := &hostDialog{u: u, h: h}
-	name := widget.NewEntry()
+	name := u.newEntry()
 	name.SetPlaceHolder("Tumble room")
-	welcome := widget.NewEntry()
-	password := widget.NewPasswordEntry()
+	welcome := u.newEntry()
+	password := u.newPasswordEntry()
 	password.SetPlaceHolder("generated")
-	maxUsers := widget.NewEntry()
+	maxUsers := u.newEntry()
 	maxUsers.SetPlaceHolder("50")
 	clientAuth := widget.NewCheck("Only invited guests can reach the room (client authorization)", nil)
 	clientAuth.SetChecked(true)
@@ -66,7 +67,7 @@ func (u *UI) showHost() {
 	)
 	hd.status = widget.NewLabel("Not hosting.")
 	hd.status.Wrapping = fyne.TextWrapWord
-	hd.invite = widget.NewMultiLineEntry()
+	hd.invite = u.newMultiLineEntry()
 	hd.invite.Wrapping = fyne.TextWrapBreak
 	hd.invite.SetPlaceHolder("The invitation appears here.")
 	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
@@ -75,9 +76,9 @@ func (u *UI) showHost() {
 	hd.qr = canvas.NewImageFromImage(nil)
 	hd.qr.FillMode = canvas.ImageFillContain
 	hd.qr.SetMinSize(fyne.NewSize(200, 200))
-	guestName := widget.NewEntry()
+	guestName := u.newEntry()
 	guestName.SetPlaceHolder("guest name")
-	addGuest := widget.NewButtonWithIcon("Invite", theme.ContentAddIcon(), func() {
+	invite := func() {
 		link, err := h.AddGuest(guestName.Text)
 		if err != nil {
 			u.showError("Could not add the guest", err)
@@ -85,7 +86,9 @@ func (u *UI) showHost() {
 		}
 		guestName.SetText("")
 		hd.showInvite(link)
-	})
+	}
+	guestName.OnSubmitted = func(string) { invite() }
+	addGuest := widget.NewButtonWithIcon("Invite", theme.ContentAddIcon(), invite)
 	hd.guests = container.NewVBox()
 	hd.start = widget.NewButtonWithIcon("Start room", theme.MediaPlayIcon(), func() {
 		n, _ := strconv.Atoi(maxUsers.Text)
@@ -101,7 +104,8 @@ func (u *UI) showHost() {
 			u.showError("Stopping the room", err)
 		}
 	})
-	closeBtn := widget.NewButtonWithIcon("Close", theme.CancelIcon(), func() { u.host = nil; hd.d.Hide() })
+	closeDialog := func() { u.host = nil; hd.d.Hide() }
+	closeBtn := widget.NewButtonWithIcon("Close", theme.CancelIcon(), closeDialog)
 	content := container.NewVBox(form, clientAuth, remember, certReq, hd.status,
 		container.NewBorder(nil, nil, nil, copyBtn, hd.invite), container.NewCenter(hd.qr),
 		widget.NewLabelWithStyle("Guests", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -111,7 +115,11 @@ func (u *UI) showHost() {
 	hd.d.Resize(fyne.NewSize(560, 640))
 	u.host = hd
 	hd.apply(u.ctrl.State())
-	hd.d.Show()
+	u.showDialog(hd.d, name, func() {
+		if !hd.start.Disabled() {
+			hd.start.OnTapped()
+		}
+	}, closeDialog)
 }
 
 // showInvite shows link as text and QR code.

@@ -105,12 +105,12 @@ func (u *UI) showCertificateChanged(b app.Bookmark, p app.Problem) {
 	d = dialog.NewCustomWithoutButtons("Server certificate changed", content, u.win)
 	d.SetButtons([]fyne.CanvasObject{trust, refuse})
 	d.Resize(dialogSize(u, 560, 0))
-	d.Show()
+	u.showDialog(d, nil, d.Hide, nil) // Enter refuses, as the highlighted button
 }
 
 // showWrongPassword asks for the password again and reconnects with it.
 func (u *UI) showWrongPassword(b app.Bookmark, p app.Problem) {
-	entry := widget.NewPasswordEntry()
+	entry := u.newPasswordEntry()
 	entry.SetPlaceHolder("Password")
 	msg, title := "The server refused the password.", "Wrong password"
 	if p.PasswordNeeded {
@@ -125,7 +125,7 @@ func (u *UI) showWrongPassword(b app.Bookmark, p app.Problem) {
 
 // showClientAuth asks for the onion service's client authorization key.
 func (u *UI) showClientAuth(b app.Bookmark, p app.Problem) {
-	entry := widget.NewPasswordEntry()
+	entry := u.newPasswordEntry()
 	entry.SetPlaceHolder("descriptor:x25519:KEY, or the bare key")
 	msg := "This onion service only lets in clients with an authorization key."
 	if p.Message != "" {
@@ -137,7 +137,7 @@ func (u *UI) showClientAuth(b app.Bookmark, p app.Problem) {
 
 // askAndRetry shows a dialog with one entry; Connect stores the entry into
 // the bookmark with set, saves it and connects again.
-func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark, set func(*app.Bookmark) error) {
+func (u *UI) askAndRetry(title, text string, entry *keyEntry, b app.Bookmark, set func(*app.Bookmark) error) {
 	errLabel := newErrorLabel()
 	var d *dialog.CustomDialog
 	retry := func() {
@@ -160,7 +160,6 @@ func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark
 		u.servers.reload(saved.ID)
 		u.connect(saved.ID)
 	}
-	entry.OnSubmitted = func(string) { retry() }
 	connect := widget.NewButtonWithIcon("Connect", theme.LoginIcon(), retry)
 	connect.Importance = widget.HighImportance
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
@@ -170,8 +169,11 @@ func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark
 	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(wrapLabel(text), entry, errLabel), u.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, connect})
 	d.Resize(dialogSize(u, 480, 0))
-	d.Show()
-	u.win.Canvas().Focus(entry)
+	u.showDialog(d, entry, func() {
+		if !connect.Disabled() {
+			retry()
+		}
+	}, nil)
 }
 
 // showTorFailed says why Tor failed and what to do; Tor's own words are
@@ -191,7 +193,7 @@ func (u *UI) showTorFailed(p app.Problem) {
 	d = dialog.NewCustomWithoutButtons("Tor failed", content, u.win)
 	d.SetButtons([]fyne.CanvasObject{settings, closeBtn})
 	d.Resize(dialogSize(u, 520, 0))
-	d.Show()
+	u.showDialog(d, nil, d.Hide, nil)
 }
 
 // showDetail shows the raw error behind a problem, selectable for copying
@@ -203,5 +205,5 @@ func (u *UI) showDetail(detail string) {
 	l.TextStyle = fyne.TextStyle{Monospace: true}
 	d := dialog.NewCustom("Details", "Close", l, u.win)
 	d.Resize(dialogSize(u, 520, 0))
-	d.Show()
+	u.showDialog(d, nil, d.Hide, nil)
 }

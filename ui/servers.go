@@ -257,12 +257,12 @@ func (p *serversPane) confirmDelete() {
 	}, p.ui.win)
 	d.SetConfirmText("Delete")
 	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+	p.ui.showDialog(d, nil, d.Hide, nil) // Enter keeps it: deleting takes a click
 }
 
 // showImport asks for a mumble:// link and adds it as a bookmark.
 func (p *serversPane) showImport() {
-	entry := widget.NewEntry()
+	entry := p.ui.newEntry()
 	entry.SetPlaceHolder("mumble://user@server.onion:64738/Channel")
 	errLabel := widget.NewLabel("")
 	errLabel.Importance = widget.DangerImportance
@@ -287,15 +287,13 @@ func (p *serversPane) showImport() {
 			p.reload(b.ID)
 		}
 	}
-	entry.OnSubmitted = func(string) { doImport() }
 	importBtn := widget.NewButtonWithIcon("Import", theme.ConfirmIcon(), doImport)
 	importBtn.Importance = widget.HighImportance
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
 	d = dialog.NewCustomWithoutButtons("Import mumble:// link", container.NewVBox(help, entry, errLabel), p.ui.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, importBtn})
 	d.Resize(dialogSize(p.ui, 520, 0))
-	d.Show()
-	p.ui.win.Canvas().Focus(entry)
+	p.ui.showDialog(d, entry, doImport, nil)
 }
 
 func setEnabled(w fyne.Disableable, on bool) {

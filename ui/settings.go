@@ -124,12 +124,12 @@ type settingsForm struct {
 	loading bool
 	rows    []*setting // every row of every section, in order
 
-	preset     *widget.Select
+	preset     *keySelect
 	presetDesc *widget.Label
 	reset      *widget.Button
 
 	// Audio Input
-	inDevice     *widget.SelectEntry
+	inDevice     *keySelectEntry
 	transmit     *widget.Select
 	vadSource    *widget.Select
 	pttHold      *valueSlider
@@ -146,14 +146,14 @@ type settingsForm struct {
 	mic          *micPanel // the level meter and the microphone test
 
 	// Audio Output
-	outDevice *widget.SelectEntry
+	outDevice *keySelectEntry
 	jitter    *valueSlider
 	delay     *valueSlider
 	volume    *valueSlider
 
 	// Network
 	torMode    *widget.RadioGroup
-	socks      *widget.Entry
+	socks      *keyEntry
 	torWarning *widget.Label
 	torFlag    *widget.Label // says when --tor overrides the setting
 	forceTCP   *widget.Check
@@ -276,8 +276,8 @@ func fixedCheck(out **widget.Check, text, hint string, checked bool) *setting {
 }
 
 // entry is a text field over a string field.
-func (f *settingsForm) entry(out **widget.Entry, label, placeholder string, field func(*app.Settings) *string) *setting {
-	e := widget.NewEntry()
+func (f *settingsForm) entry(out **keyEntry, label, placeholder string, field func(*app.Settings) *string) *setting {
+	e := f.ui.newEntry()
 	e.SetPlaceHolder(placeholder)
 	e.OnChanged = func(string) { f.changed() }
 	*out = e
@@ -290,8 +290,8 @@ func (f *settingsForm) entry(out **widget.Entry, label, placeholder string, fiel
 // device is a sound device name: typed (a device unplugged now) or picked
 // from the system's list, which loadDevices fills. Empty is the system
 // default.
-func (f *settingsForm) device(out **widget.SelectEntry, field func(*app.Settings) *string) *setting {
-	e := widget.NewSelectEntry(nil)
+func (f *settingsForm) device(out **keySelectEntry, field func(*app.Settings) *string) *setting {
+	e := f.ui.newSelectEntry(nil)
 	e.SetPlaceHolder("System default")
 	e.OnChanged = func(string) { f.changed() }
 	*out = e
@@ -378,7 +378,7 @@ func (u *UI) showSettings() {
 		u.settingsOpen = nil
 	})
 	f.mic.open()
-	f.dlg.Show()
+	u.showDialog(f.dlg, f.preset, f.save, nil)
 	f.loadDevices()
 }
 
@@ -389,7 +389,7 @@ func newSettingsForm(u *UI, s app.Settings) *settingsForm {
 	for _, p := range app.Presets() {
 		names = append(names, p.Title)
 	}
-	f.preset = widget.NewSelect(names, f.choosePreset)
+	f.preset = u.newSelect(names, f.choosePreset)
 	f.preset.PlaceHolder = presetCustom
 	f.presetDesc = wrapLabel("")
 	f.presetDesc.SizeName = theme.SizeNameCaptionText
