@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -419,6 +420,12 @@ func newSettingsForm(u *UI, s app.Settings) *settingsForm {
 	return f
 }
 
+// settingsTabs are the names of the Settings tabs: Mumble's, and short
+// ones for a narrow dialog.
+var settingsTabs = []struct{ wide, narrow string }{
+	{"Audio Input", "Input"}, {"Audio Output", "Output"}, {"Network", "Network"}, {"Privacy", "Privacy"},
+}
+
 // build declares every setting (widget, place, field) and lays the dialog
 // out.
 func (f *settingsForm) build() {
@@ -521,16 +528,32 @@ func (f *settingsForm) build() {
 				func(s *app.Settings) *bool { return &s.Privacy.Amnesic }),
 			&setting{obj: f.ui.wipeButton()}),
 	)
-	f.tabs = container.NewAppTabs(
-		container.NewTabItem("Audio Input", container.NewVScroll(input)),
-		container.NewTabItem("Audio Output", container.NewVScroll(output)),
-		container.NewTabItem("Network", container.NewVScroll(network)),
-		container.NewTabItem("Privacy", container.NewVScroll(privacy)),
-	)
-	top := container.NewVBox(
-		container.NewBorder(nil, nil, widget.NewLabel("Preset"), f.reset, f.preset),
-		f.presetDesc)
-	content := container.NewBorder(top, f.errLabel, nil, nil, f.tabs)
+	f.tabs = container.NewAppTabs()
+	for i, page := range []fyne.CanvasObject{input, output, network, privacy} {
+		f.tabs.Append(container.NewTabItem(settingsTabs[i].wide, container.NewVScroll(page)))
+	}
+	presetLabel := widget.NewLabel("Preset")
+	wideRow := layout.NewBorderLayout(nil, nil, presetLabel, f.reset)
+	presetRow := container.New(wideRow, presetLabel, f.preset, f.reset)
+	top := container.NewVBox(presetRow, f.presetDesc)
+	content := newNarrowable(container.NewBorder(top, f.errLabel, nil, nil, f.tabs), 2, func(i int) {
+		narrow := i == 1
+		// A phone-wide dialog: the reset button goes under the preset,
+		// which keeps its name readable, and the tabs take short names
+		// so that all of them show.
+		presetRow.Layout = wideRow
+		if narrow {
+			presetRow.Layout = layout.NewBorderLayout(nil, f.reset, presetLabel, nil)
+		}
+		for i, item := range f.tabs.Items {
+			item.Text = settingsTabs[i].wide
+			if narrow {
+				item.Text = settingsTabs[i].narrow
+			}
+		}
+		presetRow.Refresh()
+		f.tabs.Refresh()
+	})
 
 	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), f.save)
 	save.Importance = widget.HighImportance
