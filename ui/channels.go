@@ -74,7 +74,7 @@ func newChannelsPane(u *UI) *channelsPane {
 			p.info.show(nil)
 		}
 	}
-	p.info = newChannelInfo(func() { p.tree.UnselectAll() })
+	p.info = newChannelInfo(u, func() { p.tree.UnselectAll() })
 	p.placeholder = widget.NewLabel("Not connected.")
 	p.placeholder.Alignment = fyne.TextAlignCenter
 	p.title = widget.NewLabelWithStyle("Channels", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
