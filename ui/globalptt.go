@@ -42,6 +42,10 @@ func (u *UI) updateGlobalPTT() {
 	}
 	u.stopGlobalPTT()
 	u.global.key = key
+	if u.opts.WindowPTT {
+		u.global.state = "Push-to-talk works only while Tumble's window has the focus (--window-ptt)."
+		return
+	}
 	if hotkey.Wayland(os.Getenv) {
 		u.bindPortal(key)
 		return

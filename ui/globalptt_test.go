@@ -79,3 +79,17 @@ func TestGlobalPTTNoPortal(t *testing.T) {
 	}
 	f.dlg.Hide()
 }
+
+// TestWindowPTTOption: with WindowPTT (--window-ptt) no desktop-wide key
+// is held, and the settings say push-to-talk needs the window's focus.
+func TestWindowPTTOption(t *testing.T) {
+	t.Setenv("WAYLAND_DISPLAY", "")
+	u, _ := idleUI(t, &Options{Layout: LayoutDesktop, WindowPTT: true})
+	u.updateGlobalPTT()
+	if u.global.grab != nil || u.global.portal != nil || u.global.done != nil {
+		t.Error("a desktop-wide key is held or asked for")
+	}
+	if got := u.globalPTTState(); !strings.Contains(got, "only while Tumble's window has the focus (--window-ptt)") {
+		t.Errorf("state %q", got)
+	}
+}

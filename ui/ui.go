@@ -51,6 +51,10 @@ type Options struct {
 	// AudioCheck shows the audio check when the window is first shown,
 	// if it was never shown (real sound devices: not for stand-ins).
 	AudioCheck bool
+	// WindowPTT holds no desktop-wide push-to-talk key (no X11 grab, no
+	// portal shortcut): push-to-talk then works while the window has the
+	// focus, whatever widget in it has the keyboard.
+	WindowPTT bool
 }
 
 // UI is Tumble's main window with its dialogs. Create it with New; all
