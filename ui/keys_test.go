@@ -76,7 +76,7 @@ func TestDialogKeys(t *testing.T) {
 		enterKeeps bool // Enter must not delete a bookmark
 	}
 	bm := func(c *fakeController) app.Bookmark { return c.Bookmarks()[0] }
-	typeInto := func(u *UI, s string) { test.Type(u.win.Canvas().Focused().(fyne.Focusable), s) }
+	typeInto := func(u *UI, s string) { test.Type(u.win.Canvas().Focused(), s) }
 	cases := []tc{
 		{name: "add server", open: func(u *UI, _ *fakeController) { u.servers.showEditor(nil) },
 			first: func(u *UI) fyne.Focusable { return u.servers.editor.label },
