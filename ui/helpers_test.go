@@ -163,6 +163,8 @@ func texts(root fyne.CanvasObject) []string {
 			out = append(out, v.Text)
 		case *widget.RichText:
 			out = append(out, v.String())
+		case *textView:
+			out = append(out, v.Text)
 		}
 	}
 	return out

@@ -135,6 +135,22 @@ func TestDialogKeys(t *testing.T) {
 		{name: "error", open: func(u *UI, _ *fakeController) { u.showError("Could not", errors.New("because")) }},
 		{name: "tor failed", open: func(u *UI, _ *fakeController) { u.showTorFailed(app.Problem{Message: "Tor failed."}) }},
 		{name: "details", open: func(u *UI, _ *fakeController) { u.showDetail("raw") }},
+		{name: "certificate question, fingerprint clicked", open: func(u *UI, c *fakeController) {
+			c.setState(asking)
+			u.Sync()
+			layoutAll(u)
+			for _, o := range visibleObjects(topOverlay(u)) {
+				if v, ok := o.(*textView); ok {
+					click(v)
+				}
+			}
+		}, first: func(u *UI) fyne.Focusable { // the click's
+			v, _ := u.win.Canvas().Focused().(*textView)
+			if v == nil {
+				return nil
+			}
+			return v
+		}, enterCalls: []string{fmt.Sprintf("AnswerCertificate(%d)", app.CertificateRefuse)}},
 		{name: "audio check", open: func(u *UI, _ *fakeController) { u.showAudioCheck() },
 			first: func(u *UI) fyne.Focusable {
 				if _, ok := u.win.Canvas().Focused().(*keySelectEntry); ok {

@@ -55,9 +55,10 @@ func wrapLabel(text string) *widget.Label {
 	return l
 }
 
-// fingerprintLabel shows a SHA-256 fingerprint in groups of four hex
-// digits, two lines of eight groups, selectable for comparison.
-func fingerprintLabel(fp string) *widget.Label {
+// fingerprintText shows a SHA-256 fingerprint in groups of four hex
+// digits, two lines of eight groups, selectable for comparison (a
+// textView: Escape and push-to-talk still work after a click into it).
+func (u *UI) fingerprintText(fp string) fyne.CanvasObject {
 	var groups []string
 	for i := 0; i < len(fp); i += 4 {
 		end := min(i+4, len(fp))
@@ -68,10 +69,11 @@ func fingerprintLabel(fp string) *widget.Label {
 		end := min(i+8, len(groups))
 		lines = append(lines, strings.Join(groups[i:end], " "))
 	}
-	l := widget.NewLabel(strings.Join(lines, "\n"))
-	l.TextStyle = fyne.TextStyle{Monospace: true}
-	l.Selectable = true
-	return l
+	v := u.newTextView(len(lines))
+	v.Wrapping = fyne.TextWrapOff
+	v.TextStyle = fyne.TextStyle{Monospace: true}
+	v.SetText(strings.Join(lines, "\n"))
+	return v.object()
 }
 
 // showCertificateChanged explains a changed server certificate and shows
@@ -87,9 +89,9 @@ func (u *UI) showCertificateChanged(b app.Bookmark, p app.Problem) {
 			"Either its operator replaced the certificate, or someone is intercepting the connection. "+
 			"Tumble refused to connect."),
 		widget.NewLabelWithStyle("Trusted certificate", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		fingerprintLabel(p.PinnedFingerprint.String()),
+		u.fingerprintText(p.PinnedFingerprint.String()),
 		widget.NewLabelWithStyle("Certificate presented now", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		fingerprintLabel(p.NewFingerprint.String()),
+		u.fingerprintText(p.NewFingerprint.String()),
 		wrapLabel("Trust the new certificate only if the server's operator told you, through another channel, "+
 			"that it changed, and its fingerprint matches."),
 	)
@@ -199,11 +201,10 @@ func (u *UI) showTorFailed(p app.Problem) {
 // showDetail shows the raw error behind a problem, selectable for copying
 // into a bug report or a search.
 func (u *UI) showDetail(detail string) {
-	l := widget.NewLabel(detail)
-	l.Wrapping = fyne.TextWrapWord
-	l.Selectable = true
-	l.TextStyle = fyne.TextStyle{Monospace: true}
-	d := dialog.NewCustom("Details", "Close", l, u.win)
+	v := u.newTextView(6)
+	v.TextStyle = fyne.TextStyle{Monospace: true}
+	v.SetText(detail)
+	d := dialog.NewCustom("Details", "Close", v.object(), u.win)
 	d.Resize(dialogSize(u, 520, 0))
 	u.showDialog(d, nil, d.Hide, nil)
 }
