@@ -249,3 +249,40 @@ func TestDialogKeysStack(t *testing.T) {
 		t.Fatal("the second Escape did not close the settings")
 	}
 }
+
+// hostingFake is a fakeController that can host a room.
+type hostingFake struct{ *fakeController }
+
+func (h hostingFake) StartRoom(app.RoomConfig) error  { h.record("StartRoom"); return nil }
+func (h hostingFake) StopRoom() error                 { h.record("StopRoom"); return nil }
+func (h hostingFake) AddGuest(string) (string, error) { return "", errors.New("fake: no guests") }
+func (h hostingFake) RevokeGuest(string) error        { return nil }
+func (h hostingFake) RoomInvite(string) (string, error) {
+	return "", errors.New("fake: no invitations")
+}
+
+// TestHostDialogKeys: the Host dialog has the room's name focused, Enter
+// starts the room, Escape closes.
+func TestHostDialogKeys(t *testing.T) {
+	ctrl := newFakeController(app.State{Tor: app.TorStatus{Mode: "embedded", Protected: true},
+		Hosting: app.RoomView{Phase: app.RoomStopped}})
+	u := newTestUI(t, hostingFake{ctrl}, &Options{Layout: LayoutDesktop, NoEmbeddedTor: true})
+	u.showHost()
+	if u.host == nil {
+		t.Fatal("no Host dialog")
+	}
+	es := entries(topOverlay(u))
+	if len(es) == 0 || u.win.Canvas().Focused() != fyne.Focusable(es[0]) {
+		t.Fatalf("focus on %T, want the room's name", u.win.Canvas().Focused())
+	}
+	pressKey(u, fyne.KeyEscape)
+	if u.host != nil || topOverlay(u) != nil {
+		t.Fatal("Escape left the Host dialog open")
+	}
+	u.showHost()
+	test.Type(u.win.Canvas().Focused(), "Den")
+	pressKey(u, fyne.KeyReturn)
+	if !slices.Contains(ctrl.callsSoFar(), "StartRoom") {
+		t.Errorf("Enter did not start the room: %q", ctrl.callsSoFar())
+	}
+}
