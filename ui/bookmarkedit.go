@@ -19,8 +19,8 @@ type bookmarkEditor struct {
 	ui   *UI
 	orig app.Bookmark // the bookmark edited; zero ID when adding
 
-	label, address, port, username, channel *widget.Entry
-	password, clientAuth                    *widget.Entry
+	label, address, port, username, channel *keyEntry
+	password, clientAuth                    *keyEntry
 	isolation                               *widget.Label
 	newCircuit, forget                      *widget.Button
 	errLabel                                *widget.Label
@@ -41,19 +41,19 @@ func newBookmarkEditor(u *UI, b *app.Bookmark) *bookmarkEditor {
 	if b != nil {
 		e.orig = b.Clone()
 	}
-	e.label = widget.NewEntry()
+	e.label = u.newEntry()
 	e.label.SetPlaceHolder("Shown in the list (optional)")
-	e.address = widget.NewEntry()
+	e.address = u.newEntry()
 	e.address.SetPlaceHolder("xxxxxxxx.onion or host name")
-	e.port = widget.NewEntry()
+	e.port = u.newEntry()
 	e.port.SetPlaceHolder(strconv.Itoa(app.DefaultPort))
-	e.username = widget.NewEntry()
+	e.username = u.newEntry()
 	e.username.SetPlaceHolder("Your name on this server")
-	e.password = widget.NewPasswordEntry()
+	e.password = u.newPasswordEntry()
 	e.password.SetPlaceHolder("Server password (optional)")
-	e.clientAuth = widget.NewPasswordEntry()
+	e.clientAuth = u.newPasswordEntry()
 	e.clientAuth.SetPlaceHolder("Only if the onion service asks for one")
-	e.channel = widget.NewEntry()
+	e.channel = u.newEntry()
 	e.channel.SetPlaceHolder("Channel to join, e.g. Lobby/Quiet (optional)")
 	e.isolation = widget.NewLabel("")
 	e.isolation.Wrapping = fyne.TextWrapWord
@@ -136,7 +136,7 @@ func (e *bookmarkEditor) show() {
 	e.dlg = dialog.NewCustomWithoutButtons(title, container.NewVScroll(content), e.ui.win)
 	e.dlg.SetButtons([]fyne.CanvasObject{cancel, save})
 	e.dlg.Resize(dialogSize(e.ui, 560, 560))
-	e.dlg.Show()
+	e.ui.showDialog(e.dlg, e.label, e.save, nil)
 }
 
 // bookmark returns the bookmark as typed, or an error for fields the
@@ -220,7 +220,7 @@ func (e *bookmarkEditor) forgetCertificate() {
 	}, e.ui.win)
 	d.SetConfirmText("Forget")
 	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+	e.ui.showDialog(d, nil, d.Hide, nil) // Enter keeps it: forgetting takes a click
 }
 
 // errorText turns an error into text for a dialog: one line per field
@@ -285,7 +285,7 @@ func (u *UI) showError(title string, err error) {
 	msg.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom(title, "Close", msg, u.win)
 	d.Resize(dialogSize(u, 420, 0))
-	d.Show()
+	u.showDialog(d, nil, d.Hide, nil)
 }
 
 // dialogSize returns a dialog size of w x h, shrunk to fit the window

@@ -42,15 +42,15 @@ func (p *serversPane) fileMenu() *fyne.Menu {
 // bookmark with its client certificate there.
 func (p *serversPane) showExport(b app.Bookmark) {
 	home, _ := os.UserHomeDir()
-	path := widget.NewEntry()
+	path := p.ui.newEntry()
 	path.SetText(filepath.Join(home, safeFileName(b.Name())+app.BookmarkFileExt))
-	pass := widget.NewPasswordEntry()
+	pass := p.ui.newPasswordEntry()
 	pass.SetPlaceHolder("Passphrase")
-	again := widget.NewPasswordEntry()
+	again := p.ui.newPasswordEntry()
 	again.SetPlaceHolder("Passphrase again")
 	p.fileDialog("Export "+b.Name(), "The file holds the bookmark and the certificate the server knows you by, "+
 		"encrypted with the passphrase. Keep both safe: whoever has them can log in as you.",
-		"Export", []*widget.Entry{path, pass, again}, func() error {
+		"Export", []*keyEntry{path, pass, again}, func() error {
 			if pass.Text != again.Text {
 				return errText("the two passphrases differ")
 			}
@@ -61,12 +61,12 @@ func (p *serversPane) showExport(b app.Bookmark) {
 // showImportFile asks for a bookmark file and its passphrase and adds the
 // bookmark with its certificate.
 func (p *serversPane) showImportFile() {
-	path := widget.NewEntry()
+	path := p.ui.newEntry()
 	path.SetPlaceHolder("File (" + app.BookmarkFileExt + ")")
-	pass := widget.NewPasswordEntry()
+	pass := p.ui.newPasswordEntry()
 	pass.SetPlaceHolder("Passphrase")
 	p.fileDialog("Import bookmark file", "A bookmark exported by Tumble, with its certificate.",
-		"Import", []*widget.Entry{path, pass}, func() error {
+		"Import", []*keyEntry{path, pass}, func() error {
 			b, err := p.ui.ctrl.ImportBookmarkFile(strings.TrimSpace(path.Text), pass.Text)
 			if err == nil {
 				p.reload(b.ID)
@@ -76,8 +76,8 @@ func (p *serversPane) showImportFile() {
 }
 
 // fileDialog shows entries with an OK button running do; an error stays
-// in the dialog. The first entry has the focus; Enter in the last runs do.
-func (p *serversPane) fileDialog(title, text, ok string, entries []*widget.Entry, do func() error) {
+// in the dialog. The first entry has the focus; Enter runs do.
+func (p *serversPane) fileDialog(title, text, ok string, entries []*keyEntry, do func() error) {
 	errLabel := newErrorLabel()
 	box := container.NewVBox(wrapLabel(text))
 	for _, e := range entries {
@@ -93,15 +93,13 @@ func (p *serversPane) fileDialog(title, text, ok string, entries []*widget.Entry
 		d.Hide()
 		p.ui.Sync()
 	}
-	entries[len(entries)-1].OnSubmitted = func(string) { run() }
 	okBtn := widget.NewButtonWithIcon(ok, theme.ConfirmIcon(), run)
 	okBtn.Importance = widget.HighImportance
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
 	d = dialog.NewCustomWithoutButtons(title, box, p.ui.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, okBtn})
 	d.Resize(dialogSize(p.ui, 480, 0))
-	d.Show()
-	p.ui.win.Canvas().Focus(entries[0])
+	p.ui.showDialog(d, entries[0], run, nil)
 }
 
 // safeFileName keeps letters, digits, dots and dashes of a name.

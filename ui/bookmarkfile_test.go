@@ -39,7 +39,8 @@ func TestBookmarkFileDialogs(t *testing.T) {
 		t.Error("differing passphrases not reported")
 	}
 	es[2].SetText("vault pass")
-	es[2].OnSubmitted(es[2].Text) // Enter
+	u.win.Canvas().Focus(es[2])
+	pressKey(u, fyne.KeyReturn)
 	if topOverlay(u) != nil {
 		t.Fatal("the export dialog stays open")
 	}

@@ -24,7 +24,7 @@ const (
 type bridgeWidgets struct {
 	use    *widget.Check
 	source *widget.RadioGroup
-	lines  *widget.Entry
+	lines  *keyEntry
 	errs   *widget.Label
 	load   *widget.Button
 }
@@ -34,7 +34,7 @@ func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
 	b.use = widget.NewCheck("Use bridges (for networks that block Tor)", func(bool) { changed() })
 	b.source = widget.NewRadioGroup([]string{bridgeOptSnowflake, bridgeOptCustom}, func(string) { changed() })
 	b.source.Required = true
-	b.lines = widget.NewMultiLineEntry()
+	b.lines = f.ui.newMultiLineEntry()
 	b.lines.Wrapping = fyne.TextWrapOff
 	b.lines.SetMinRowsVisible(4)
 	b.lines.OnChanged = func(string) {

@@ -41,7 +41,7 @@ func (u *UI) showCertificateQuestion(st app.State) {
 			"could present such a certificate. Trust it only if its fingerprint matches the one "+
 			"the server's operator gave you."),
 		widget.NewLabelWithStyle("SHA-256 fingerprint", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		fingerprintLabel(q.Fingerprint.String()),
+		u.fingerprintText(q.Fingerprint.String()),
 	)
 	answer := func(a app.CertificateAnswer) func() {
 		return func() {
@@ -58,5 +58,7 @@ func (u *UI) showCertificateQuestion(st app.State) {
 	d.SetButtons([]fyne.CanvasObject{pin, once, cancel})
 	d.Resize(dialogSize(u, 560, 0))
 	u.certQ = &certQuestion{key: key, dlg: d}
-	d.Show()
+	// Enter and Escape refuse: trusting takes a deliberate click.
+	refuse := answer(app.CertificateRefuse)
+	u.showDialog(d, nil, refuse, refuse)
 }

@@ -9,34 +9,32 @@ import (
 	"github.com/tumble-voip/tumble/app"
 )
 
-// channelInfoHeight is the height of the description area; longer
+// channelInfoRows is the height of the description area in lines; longer
 // descriptions scroll inside it, so the tree above keeps its size.
-const channelInfoHeight = 150
+const channelInfoRows = 5
 
 // channelInfo shows the selected channel's name and description under the
-// channel tree. The description is the controller's plain text in a label:
+// channel tree. The description is the controller's plain text, as text:
 // images are placeholders, links are text to read and copy, nothing is
 // rendered as rich text, opened or fetched.
 type channelInfo struct {
 	name  *widget.Label
-	text  *widget.Label
+	text  *textView
 	close *widget.Button
 	obj   fyne.CanvasObject
 }
 
-func newChannelInfo(onClose func()) *channelInfo {
+func newChannelInfo(u *UI, onClose func()) *channelInfo {
 	i := &channelInfo{}
 	i.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	i.name.Truncation = fyne.TextTruncateEllipsis
-	i.text = widget.NewLabel("")
-	i.text.Wrapping = fyne.TextWrapWord
-	i.text.Selectable = true
+	// Selectable for copying, and push-to-talk keeps working after a
+	// click into it (textView).
+	i.text = u.newTextView(channelInfoRows)
 	i.close = widget.NewButtonWithIcon("", theme.CancelIcon(), onClose)
 	i.close.Importance = widget.LowImportance
-	scroll := container.NewVScroll(i.text)
-	scroll.SetMinSize(fyne.NewSize(0, channelInfoHeight))
 	header := container.NewBorder(nil, nil, widget.NewIcon(iconChannel()), i.close, i.name)
-	i.obj = container.NewBorder(container.NewVBox(widget.NewSeparator(), header), nil, nil, nil, scroll)
+	i.obj = container.NewBorder(container.NewVBox(widget.NewSeparator(), header), nil, nil, nil, i.text.object())
 	i.obj.Hide()
 	return i
 }

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"slices"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -77,5 +79,65 @@ func TestUserVolumeSavedWhenDragEnds(t *testing.T) {
 	}
 	if last := calls[3]; last != (volumeCall{session: 2, v: slider.Value / 100, final: true}) {
 		t.Errorf("the end of the drag made %+v, want bob's %v as final", last, slider.Value/100)
+	}
+}
+
+// TestPTTWithDescriptionFocused: after a click into the channel
+// description (which takes the keyboard focus, for selecting and
+// copying) the push-to-talk key still reaches the window, with keys
+// delivered as Fyne's desktop driver does; the description stays read
+// only and copies.
+func TestPTTWithDescriptionFocused(t *testing.T) {
+	u := connectedAt(t, 1180)
+	ctrl := u.ctrl.(*fakeController)
+	st := ctrl.State()
+	st.Root.Children[0].Description = "Be kind"
+	ctrl.setState(st)
+	u.Sync()
+	test.Tap(treeRowFor(t, u, channelUID(1)))
+	info := u.channels.info
+	if !info.object().Visible() || info.text.Text != "Be kind" {
+		t.Fatalf("description shows %q", info.text.Text)
+	}
+	layoutAll(u)
+	click(info.text)
+	if u.win.Canvas().Focused() != fyne.Focusable(info.text) {
+		t.Fatalf("the click left the focus on %T", u.win.Canvas().Focused())
+	}
+	before := len(ctrl.callsSoFar())
+	keyDown(u, DefaultPTTKey)
+	keyDown(u, DefaultPTTKey) // key repeat
+	keyUp(u, DefaultPTTKey)
+	want := []string{"PushToTalk true", "PushToTalk false"}
+	if got := ctrl.callsSoFar()[before:]; !slices.Equal(got, want) {
+		t.Errorf("push-to-talk with the description focused: calls %q, want %q", got, want)
+	}
+
+	// Read only, and copies.
+	test.Type(info.text, "x")
+	pressKey(u, fyne.KeyBackspace)
+	fyne.CurrentApp().Clipboard().SetContent("pasted")
+	info.text.TypedShortcut(&fyne.ShortcutPaste{Clipboard: fyne.CurrentApp().Clipboard()})
+	if info.text.Text != "Be kind" {
+		t.Errorf("the description was edited to %q", info.text.Text)
+	}
+	info.text.TypedShortcut(&fyne.ShortcutSelectAll{})
+	cb := fyne.CurrentApp().Clipboard()
+	info.text.TypedShortcut(&fyne.ShortcutCopy{Clipboard: cb})
+	if got := cb.Content(); got != "Be kind" {
+		t.Errorf("copied %q", got)
+	}
+}
+
+// click clicks o with the primary button as Fyne's desktop driver
+// delivers it: MouseDown, MouseUp, then Tapped.
+func click(o fyne.CanvasObject) {
+	ev := &desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(5, 5)}, Button: desktop.MouseButtonPrimary}
+	if m, ok := o.(desktop.Mouseable); ok {
+		m.MouseDown(ev)
+		m.MouseUp(ev)
+	}
+	if tp, ok := o.(fyne.Tappable); ok {
+		tp.Tapped(&ev.PointEvent)
 	}
 }

@@ -74,7 +74,7 @@ func newChannelsPane(u *UI) *channelsPane {
 			p.info.show(nil)
 		}
 	}
-	p.info = newChannelInfo(func() { p.tree.UnselectAll() })
+	p.info = newChannelInfo(u, func() { p.tree.UnselectAll() })
 	p.placeholder = widget.NewLabel("Not connected.")
 	p.placeholder.Alignment = fyne.TextAlignCenter
 	p.title = widget.NewLabelWithStyle("Channels", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -387,8 +387,8 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 // showPrivateMessage asks for a message to one user and sends it to that
 // user alone; it shows in the chat with whom it went to.
 func (u *UI) showPrivateMessage(user app.UserView) {
-	entry := widget.NewMultiLineEntry()
-	entry.Wrapping = fyne.TextWrapWord
+	entry := u.newMultiLineEntry()
+	entry.enterSubmits = true
 	entry.SetPlaceHolder("Message to " + user.Name)
 	errLabel := newErrorLabel()
 	var d *dialog.CustomDialog
@@ -403,7 +403,6 @@ func (u *UI) showPrivateMessage(user app.UserView) {
 		d.Hide()
 		u.Sync()
 	}
-	entry.OnSubmitted = func(string) { send() }
 	sendBtn := widget.NewButtonWithIcon("Send", theme.MailSendIcon(), send)
 	sendBtn.Importance = widget.HighImportance
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
@@ -411,8 +410,7 @@ func (u *UI) showPrivateMessage(user app.UserView) {
 		container.NewVBox(wrapLabel("Only "+user.Name+" gets this message."), entry, errLabel), u.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, sendBtn})
 	d.Resize(dialogSize(u, 420, 0))
-	d.Show()
-	u.win.Canvas().Focus(entry)
+	u.showDialog(d, entry, send, nil)
 }
 
 // register registers this user on the server in the background; the
@@ -429,8 +427,9 @@ func (u *UI) register() {
 				u.showError("Could not register", err)
 				return
 			}
-			dialog.ShowInformation("Registered", "You are registered under this name. The account is tied to "+
+			d := dialog.NewInformation("Registered", "You are registered under this name. The account is tied to "+
 				"this bookmark's certificate: export the bookmark (with its certificate) to keep it elsewhere.", u.win)
+			u.showDialog(d, nil, d.Hide, nil)
 		})
 	}()
 }

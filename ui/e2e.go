@@ -120,5 +120,5 @@ func (u *UI) showRoomMembers() {
 	}
 	d := dialog.NewCustom("Encrypted room", "Close", container.NewVScroll(rows), u.win)
 	d.Resize(fyne.NewSize(460, 420))
-	d.Show()
+	u.showDialog(d, nil, d.Hide, nil)
 }

@@ -163,6 +163,8 @@ func texts(root fyne.CanvasObject) []string {
 			out = append(out, v.Text)
 		case *widget.RichText:
 			out = append(out, v.String())
+		case *textView:
+			out = append(out, v.Text)
 		}
 	}
 	return out
@@ -178,11 +180,12 @@ func hasText(root fyne.CanvasObject, s string) bool {
 	return false
 }
 
-// entries returns the visible entries below root, in order.
-func entries(root fyne.CanvasObject) []*widget.Entry {
-	var out []*widget.Entry
+// entries returns the visible dialog entries (keys.go) below root, in
+// order.
+func entries(root fyne.CanvasObject) []*keyEntry {
+	var out []*keyEntry
 	for _, o := range visibleObjects(root) {
-		if e, ok := o.(*widget.Entry); ok {
+		if e, ok := o.(*keyEntry); ok {
 			out = append(out, e)
 		}
 	}

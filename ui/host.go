@@ -34,15 +34,15 @@ type hostDialog struct {
 	u        *UI
 	h        roomHoster
 	d        *dialog.CustomDialog
-	name     *widget.Entry
-	welcome  *widget.Entry
-	password *widget.Entry
-	maxUsers *widget.Entry
-	listen   *widget.Entry
+	name     *keyEntry
+	welcome  *keyEntry
+	password *keyEntry
+	maxUsers *keyEntry
+	listen   *keyEntry
 	// clientAuth, remember and certReq are the room's options.
 	clientAuth, remember, certReq *widget.Check
 	status                        *widget.Label
-	invite                        *widget.Entry
+	invite                        *keyEntry
 	qr                            *canvas.Image
 	guests                        *fyne.Container
 	start                         *widget.Button
@@ -53,18 +53,19 @@ type hostDialog struct {
 func (u *UI) showHost() {
 	h, ok := u.ctrl.(roomHoster)
 	if !ok || runtime.GOOS == "android" {
-		dialog.ShowInformation("Host a room", "Hosting a room is not offered on this device.", u.win)
+		d := dialog.NewInformation("Host a room", "Hosting a room is not offered on this device.", u.win)
+		u.showDialog(d, nil, d.Hide, nil)
 		return
 	}
 	hd := &hostDialog{u: u, h: h}
-	hd.name = widget.NewEntry()
+	hd.name = u.newEntry()
 	hd.name.SetPlaceHolder("Tumble room")
-	hd.welcome = widget.NewEntry()
-	hd.password = widget.NewPasswordEntry()
+	hd.welcome = u.newEntry()
+	hd.password = u.newPasswordEntry()
 	hd.password.SetPlaceHolder("generated")
-	hd.maxUsers = widget.NewEntry()
+	hd.maxUsers = u.newEntry()
 	hd.maxUsers.SetPlaceHolder("50")
-	hd.listen = widget.NewEntry()
+	hd.listen = u.newEntry()
 	hd.listen.SetPlaceHolder("127.0.0.1 (behind a Whonix Gateway: this machine's address)")
 	hd.clientAuth = widget.NewCheck("Only invited guests can reach the room (client authorization)", nil)
 	hd.clientAuth.SetChecked(true)
@@ -79,7 +80,7 @@ func (u *UI) showHost() {
 	)
 	hd.status = widget.NewLabel("Not hosting.")
 	hd.status.Wrapping = fyne.TextWrapWord
-	hd.invite = widget.NewMultiLineEntry()
+	hd.invite = u.newMultiLineEntry()
 	hd.invite.Wrapping = fyne.TextWrapBreak
 	hd.invite.SetPlaceHolder("The invitation appears here.")
 	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
@@ -88,9 +89,9 @@ func (u *UI) showHost() {
 	hd.qr = canvas.NewImageFromImage(nil)
 	hd.qr.FillMode = canvas.ImageFillContain
 	hd.qr.SetMinSize(fyne.NewSize(200, 200))
-	guestName := widget.NewEntry()
+	guestName := u.newEntry()
 	guestName.SetPlaceHolder("guest name")
-	addGuest := widget.NewButtonWithIcon("Invite", theme.ContentAddIcon(), func() {
+	invite := func() {
 		link, err := h.AddGuest(guestName.Text)
 		if err != nil {
 			u.showError("Could not add the guest", err)
@@ -98,7 +99,9 @@ func (u *UI) showHost() {
 		}
 		guestName.SetText("")
 		hd.showInvite(link)
-	})
+	}
+	guestName.OnSubmitted = func(string) { invite() }
+	addGuest := widget.NewButtonWithIcon("Invite", theme.ContentAddIcon(), invite)
 	hd.guests = container.NewVBox()
 	hd.start = widget.NewButtonWithIcon("Start room", theme.MediaPlayIcon(), func() {
 		cfg, err := hd.config()
@@ -116,7 +119,8 @@ func (u *UI) showHost() {
 			u.showError("Stopping the room", err)
 		}
 	})
-	closeBtn := widget.NewButtonWithIcon("Close", theme.CancelIcon(), func() { u.host = nil; hd.d.Hide() })
+	closeDialog := func() { u.host = nil; hd.d.Hide() }
+	closeBtn := widget.NewButtonWithIcon("Close", theme.CancelIcon(), closeDialog)
 	content := container.NewVBox(form, hd.clientAuth, hd.remember, hd.certReq, hd.status,
 		container.NewBorder(nil, nil, nil, copyBtn, hd.invite), container.NewCenter(hd.qr),
 		widget.NewLabelWithStyle("Guests", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -126,7 +130,11 @@ func (u *UI) showHost() {
 	hd.d.Resize(fyne.NewSize(560, 640))
 	u.host = hd
 	hd.apply(u.ctrl.State())
-	hd.d.Show()
+	u.showDialog(hd.d, hd.name, func() {
+		if !hd.start.Disabled() {
+			hd.start.OnTapped()
+		}
+	}, closeDialog)
 }
 
 // config returns the room settings in the form, or an error that says

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"github.com/makiuchi-d/gozxing"
 	qrreader "github.com/makiuchi-d/gozxing/qrcode"
@@ -65,7 +66,8 @@ func TestHostDialog(t *testing.T) {
 	onion, _ := newOnion(t, 7)
 	c := &fakeHoster{fakeController: newFakeController(app.State{}),
 		link: "mumble://alice:pw@" + onion + "/?title=Our%20room&version=1.2.0"}
-	u := newTestUI(t, c, nil)
+	u := newTestUI(t, c, &Options{Layout: LayoutDesktop})
+	u.win.Resize(fyne.NewSize(1180, 760)) // wide enough for the toolbar's texts
 	test.Tap(findButton(t, u.win.Canvas().Content(), "Host"))
 	hd := u.host
 	if hd == nil {

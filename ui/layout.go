@@ -71,10 +71,13 @@ func (a *adaptive) build(mobile bool) {
 		return
 	}
 	a.tabs = nil
+	// The channel tree gets a little more than the chat, so that names
+	// fit at about 700 units; the servers pane shrinks to its narrow
+	// toolbar there.
 	right := container.NewHSplit(channels, chat)
-	right.SetOffset(0.5)
+	right.SetOffset(0.58)
 	split := container.NewHSplit(servers, right)
-	split.SetOffset(0.3)
+	split.SetOffset(0.28)
 	a.content = split
 }
 
@@ -134,3 +137,64 @@ func (r *adaptiveRenderer) MinSize() fyne.Size {
 func (r *adaptiveRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.a.content} }
 func (r *adaptiveRenderer) Refresh()                     { r.a.content.Refresh() }
 func (r *adaptiveRenderer) Destroy()                     {}
+
+// responsive lays its content out at the width it is given, calling fit
+// with that width first so that the content can rearrange itself (shorter
+// texts, a second row) to fit. Its minimum width is minWidth's, not the
+// content's: a narrow window gets the narrow arrangement instead of a
+// pane that refuses to shrink.
+type responsive struct {
+	widget.BaseWidget
+	content  fyne.CanvasObject
+	fit      func(width float32)
+	minWidth func() float32
+}
+
+func newResponsive(content fyne.CanvasObject, fit func(float32), minWidth func() float32) *responsive {
+	r := &responsive{content: content, fit: fit, minWidth: minWidth}
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+// CreateRenderer implements fyne.Widget.
+func (r *responsive) CreateRenderer() fyne.WidgetRenderer { return &responsiveRenderer{r: r} }
+
+type responsiveRenderer struct{ r *responsive }
+
+func (rr *responsiveRenderer) Layout(size fyne.Size) {
+	rr.r.fit(size.Width)
+	rr.r.content.Move(fyne.NewPos(0, 0))
+	rr.r.content.Resize(size)
+}
+
+func (rr *responsiveRenderer) MinSize() fyne.Size {
+	return fyne.NewSize(rr.r.minWidth(), rr.r.content.MinSize().Height)
+}
+
+func (rr *responsiveRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{rr.r.content} }
+func (rr *responsiveRenderer) Refresh()                     { rr.r.content.Refresh() }
+func (rr *responsiveRenderer) Destroy()                     {}
+
+// newNarrowable returns content with arrangements from the widest (0)
+// to the narrowest (n-1): set(i) arranges it so. It shows the widest that
+// fits the width it gets. The widths are measured once, here, so that
+// laying out never switches back and forth.
+func newNarrowable(content fyne.CanvasObject, n int, set func(i int)) *responsive {
+	widths := make([]float32, n)
+	for i := n - 1; i >= 0; i-- {
+		set(i)
+		widths[i] = content.MinSize().Width
+	}
+	cur := 0
+	fit := func(w float32) {
+		i := 0
+		for i < n-1 && w < widths[i] {
+			i++
+		}
+		if i != cur {
+			cur = i
+			set(i)
+		}
+	}
+	return newResponsive(content, fit, func() float32 { return widths[n-1] })
+}

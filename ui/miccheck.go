@@ -141,10 +141,10 @@ func micStatus(ml app.MicLevel) string {
 // chosen devices and records that the check was shown.
 func (u *UI) showAudioCheck() {
 	s := u.ctrl.Settings()
-	in := widget.NewSelectEntry(nil)
+	in := u.newSelectEntry(nil)
 	in.SetPlaceHolder("System default")
 	in.SetText(s.Input.Device)
-	out := widget.NewSelectEntry(nil)
+	out := u.newSelectEntry(nil)
 	out.SetPlaceHolder("System default")
 	out.SetText(s.Output.Device)
 	current := func() app.Settings {
@@ -179,14 +179,14 @@ func (u *UI) showAudioCheck() {
 		c := current()
 		c.Input.AudioChecked = true
 		if err := u.ctrl.SetSettings(c); err != nil {
-			dialog.ShowError(err, u.win)
+			u.showError("Could not save", err)
 		}
 		u.audioCheck = nil
 	})
 	d.Resize(dialogSize(u, 560, 380))
 	u.audioCheck = p
 	p.open()
-	d.Show()
+	u.showDialog(d, in, d.Hide, nil)
 }
 
 // showFirstAudioCheck opens the audio check if it was never shown.

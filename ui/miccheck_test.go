@@ -173,11 +173,19 @@ func TestPTTKeyCapture(t *testing.T) {
 	if u.captureKey == nil || !hasText(topOverlay(u), "Press the key") {
 		t.Fatal("Change... did not ask for a key")
 	}
-	u.keyDown(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	pressKey(u, fyne.KeyTab)
 	if u.captureKey == nil || !hasText(topOverlay(u), "dialogs need it") {
-		t.Fatal("Escape was taken as the push-to-talk key")
+		t.Fatal("Tab was taken as the push-to-talk key")
 	}
-	u.keyDown(&fyne.KeyEvent{Name: fyne.KeyF9})
+	pressKey(u, fyne.KeyEscape)
+	if u.captureKey != nil || hasText(topOverlay(u), "Press the key") {
+		t.Fatal("Escape did not close the key dialog")
+	}
+	if u.settingsOpen == nil {
+		t.Fatal("Escape in the key dialog closed the settings too")
+	}
+	test.Tap(f.pttKeyChange)
+	pressKey(u, fyne.KeyF9)
 	if u.captureKey != nil {
 		t.Fatal("the key dialog is still waiting")
 	}

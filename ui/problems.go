@@ -55,9 +55,10 @@ func wrapLabel(text string) *widget.Label {
 	return l
 }
 
-// fingerprintLabel shows a SHA-256 fingerprint in groups of four hex
-// digits, two lines of eight groups, selectable for comparison.
-func fingerprintLabel(fp string) *widget.Label {
+// fingerprintText shows a SHA-256 fingerprint in groups of four hex
+// digits, two lines of eight groups, selectable for comparison (a
+// textView: Escape and push-to-talk still work after a click into it).
+func (u *UI) fingerprintText(fp string) fyne.CanvasObject {
 	var groups []string
 	for i := 0; i < len(fp); i += 4 {
 		end := min(i+4, len(fp))
@@ -68,10 +69,11 @@ func fingerprintLabel(fp string) *widget.Label {
 		end := min(i+8, len(groups))
 		lines = append(lines, strings.Join(groups[i:end], " "))
 	}
-	l := widget.NewLabel(strings.Join(lines, "\n"))
-	l.TextStyle = fyne.TextStyle{Monospace: true}
-	l.Selectable = true
-	return l
+	v := u.newTextView(len(lines))
+	v.Wrapping = fyne.TextWrapOff
+	v.TextStyle = fyne.TextStyle{Monospace: true}
+	v.SetText(strings.Join(lines, "\n"))
+	return v.object()
 }
 
 // showCertificateChanged explains a changed server certificate and shows
@@ -87,9 +89,9 @@ func (u *UI) showCertificateChanged(b app.Bookmark, p app.Problem) {
 			"Either its operator replaced the certificate, or someone is intercepting the connection. "+
 			"Tumble refused to connect."),
 		widget.NewLabelWithStyle("Trusted certificate", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		fingerprintLabel(p.PinnedFingerprint.String()),
+		u.fingerprintText(p.PinnedFingerprint.String()),
 		widget.NewLabelWithStyle("Certificate presented now", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		fingerprintLabel(p.NewFingerprint.String()),
+		u.fingerprintText(p.NewFingerprint.String()),
 		wrapLabel("Trust the new certificate only if the server's operator told you, through another channel, "+
 			"that it changed, and its fingerprint matches."),
 	)
@@ -105,12 +107,12 @@ func (u *UI) showCertificateChanged(b app.Bookmark, p app.Problem) {
 	d = dialog.NewCustomWithoutButtons("Server certificate changed", content, u.win)
 	d.SetButtons([]fyne.CanvasObject{trust, refuse})
 	d.Resize(dialogSize(u, 560, 0))
-	d.Show()
+	u.showDialog(d, nil, d.Hide, nil) // Enter refuses, as the highlighted button
 }
 
 // showWrongPassword asks for the password again and reconnects with it.
 func (u *UI) showWrongPassword(b app.Bookmark, p app.Problem) {
-	entry := widget.NewPasswordEntry()
+	entry := u.newPasswordEntry()
 	entry.SetPlaceHolder("Password")
 	msg, title := "The server refused the password.", "Wrong password"
 	if p.PasswordNeeded {
@@ -125,7 +127,7 @@ func (u *UI) showWrongPassword(b app.Bookmark, p app.Problem) {
 
 // showClientAuth asks for the onion service's client authorization key.
 func (u *UI) showClientAuth(b app.Bookmark, p app.Problem) {
-	entry := widget.NewPasswordEntry()
+	entry := u.newPasswordEntry()
 	entry.SetPlaceHolder("descriptor:x25519:KEY, or the bare key")
 	msg := "This onion service only lets in clients with an authorization key."
 	if p.Message != "" {
@@ -137,7 +139,7 @@ func (u *UI) showClientAuth(b app.Bookmark, p app.Problem) {
 
 // askAndRetry shows a dialog with one entry; Connect stores the entry into
 // the bookmark with set, saves it and connects again.
-func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark, set func(*app.Bookmark) error) {
+func (u *UI) askAndRetry(title, text string, entry *keyEntry, b app.Bookmark, set func(*app.Bookmark) error) {
 	errLabel := newErrorLabel()
 	var d *dialog.CustomDialog
 	retry := func() {
@@ -160,7 +162,6 @@ func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark
 		u.servers.reload(saved.ID)
 		u.connect(saved.ID)
 	}
-	entry.OnSubmitted = func(string) { retry() }
 	connect := widget.NewButtonWithIcon("Connect", theme.LoginIcon(), retry)
 	connect.Importance = widget.HighImportance
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
@@ -170,8 +171,11 @@ func (u *UI) askAndRetry(title, text string, entry *widget.Entry, b app.Bookmark
 	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(wrapLabel(text), entry, errLabel), u.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, connect})
 	d.Resize(dialogSize(u, 480, 0))
-	d.Show()
-	u.win.Canvas().Focus(entry)
+	u.showDialog(d, entry, func() {
+		if !connect.Disabled() {
+			retry()
+		}
+	}, nil)
 }
 
 // showTorFailed says why Tor failed and what to do; Tor's own words are
@@ -191,17 +195,16 @@ func (u *UI) showTorFailed(p app.Problem) {
 	d = dialog.NewCustomWithoutButtons("Tor failed", content, u.win)
 	d.SetButtons([]fyne.CanvasObject{settings, closeBtn})
 	d.Resize(dialogSize(u, 520, 0))
-	d.Show()
+	u.showDialog(d, nil, d.Hide, nil)
 }
 
 // showDetail shows the raw error behind a problem, selectable for copying
 // into a bug report or a search.
 func (u *UI) showDetail(detail string) {
-	l := widget.NewLabel(detail)
-	l.Wrapping = fyne.TextWrapWord
-	l.Selectable = true
-	l.TextStyle = fyne.TextStyle{Monospace: true}
-	d := dialog.NewCustom("Details", "Close", l, u.win)
+	v := u.newTextView(6)
+	v.TextStyle = fyne.TextStyle{Monospace: true}
+	v.SetText(detail)
+	d := dialog.NewCustom("Details", "Close", v.object(), u.win)
 	d.Resize(dialogSize(u, 520, 0))
-	d.Show()
+	u.showDialog(d, nil, d.Hide, nil)
 }

@@ -31,6 +31,7 @@ type serversPane struct {
 
 	add, imp, edit, del, up, down *widget.Button
 	empty                         *widget.Label
+	tools                         *fyne.Container // the buttons (toolbar)
 	obj                           fyne.CanvasObject
 }
 
@@ -67,14 +68,42 @@ func newServersPane(u *UI) *serversPane {
 	p.empty.Wrapping = fyne.TextWrapWord
 
 	p.title = widget.NewLabelWithStyle("Servers", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	tools := container.NewHBox(p.add, p.imp, p.fileButton(), host, layout.NewSpacer(), p.edit, p.del, p.up, p.down)
-	p.obj = container.NewBorder(container.NewVBox(p.title, tools), nil, nil, nil,
+	p.obj = container.NewBorder(container.NewVBox(p.title, p.toolbar(host)), nil, nil, nil,
 		container.NewStack(p.list, container.NewVBox(p.empty)))
 	p.updateButtons()
 	return p
 }
 
 func (p *serversPane) object() fyne.CanvasObject { return p.obj }
+
+// toolbar lays the pane's buttons out in one row, the ones that act on
+// the selected server on the right; where the pane is too narrow for that
+// the right ones go to a second row, and where even that is too narrow the
+// buttons lose their texts (a window of about 700 units), so that the pane
+// does not take half the window from the channels and the chat, while a
+// window of ordinary size still names Add, Import link and Host.
+func (p *serversPane) toolbar(host *widget.Button) fyne.CanvasObject {
+	texts := map[*widget.Button]string{p.add: p.add.Text, p.imp: p.imp.Text, host: host.Text}
+	left := container.NewHBox(p.add, p.imp, p.fileButton(), host)
+	right := container.NewHBox(p.edit, p.del, p.up, p.down)
+	oneRow := layout.NewBorderLayout(nil, nil, left, right)
+	tools := container.New(oneRow, left, right)
+	arrange := func(i int) { // 0: with texts, 1: texts in two rows, 2: icons in two rows
+		for b, text := range texts {
+			if i == 2 {
+				text = ""
+			}
+			b.SetText(text)
+		}
+		tools.Layout = oneRow
+		if i > 0 {
+			tools.Layout = layout.NewVBoxLayout()
+		}
+		tools.Refresh()
+	}
+	p.tools = tools
+	return newNarrowable(tools, 3, arrange)
+}
 
 // bookmarkRow is one row of the list: the server's name, address and Tor
 // isolation, and its Connect button. It is not tappable itself, so a tap
@@ -105,9 +134,21 @@ func newBookmarkRow() *bookmarkRow {
 }
 
 // CreateRenderer implements fyne.Widget.
+// In a narrow pane the Connect button shows only its icon, leaving the
+// width to the server's name.
 func (r *bookmarkRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil,
-		container.NewCenter(r.icon), container.NewCenter(r.connect), r.text))
+	box := container.NewBorder(nil, nil, container.NewCenter(r.icon), container.NewCenter(r.connect), r.text)
+	const wide = 300 // row width from which the button says "Connect"
+	fit := func(w float32) {
+		text := "Connect"
+		if w < wide {
+			text = ""
+		}
+		if r.connect.Text != text {
+			r.connect.SetText(text)
+		}
+	}
+	return widget.NewSimpleRenderer(newResponsive(box, fit, func() float32 { return box.MinSize().Width }))
 }
 
 // set shows b.
@@ -257,12 +298,12 @@ func (p *serversPane) confirmDelete() {
 	}, p.ui.win)
 	d.SetConfirmText("Delete")
 	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+	p.ui.showDialog(d, nil, d.Hide, nil) // Enter keeps it: deleting takes a click
 }
 
 // showImport asks for a mumble:// link and adds it as a bookmark.
 func (p *serversPane) showImport() {
-	entry := widget.NewEntry()
+	entry := p.ui.newEntry()
 	entry.SetPlaceHolder("mumble://user@server.onion:64738/Channel")
 	errLabel := widget.NewLabel("")
 	errLabel.Importance = widget.DangerImportance
@@ -287,15 +328,13 @@ func (p *serversPane) showImport() {
 			p.reload(b.ID)
 		}
 	}
-	entry.OnSubmitted = func(string) { doImport() }
 	importBtn := widget.NewButtonWithIcon("Import", theme.ConfirmIcon(), doImport)
 	importBtn.Importance = widget.HighImportance
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
 	d = dialog.NewCustomWithoutButtons("Import mumble:// link", container.NewVBox(help, entry, errLabel), p.ui.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, importBtn})
 	d.Resize(dialogSize(p.ui, 520, 0))
-	d.Show()
-	p.ui.win.Canvas().Focus(entry)
+	p.ui.showDialog(d, entry, doImport, nil)
 }
 
 func setEnabled(w fyne.Disableable, on bool) {

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -124,12 +125,12 @@ type settingsForm struct {
 	loading bool
 	rows    []*setting // every row of every section, in order
 
-	preset     *widget.Select
+	preset     *keySelect
 	presetDesc *widget.Label
 	reset      *widget.Button
 
 	// Audio Input
-	inDevice     *widget.SelectEntry
+	inDevice     *keySelectEntry
 	transmit     *widget.Select
 	vadSource    *widget.Select
 	pttHold      *valueSlider
@@ -146,14 +147,14 @@ type settingsForm struct {
 	mic          *micPanel // the level meter and the microphone test
 
 	// Audio Output
-	outDevice *widget.SelectEntry
+	outDevice *keySelectEntry
 	jitter    *valueSlider
 	delay     *valueSlider
 	volume    *valueSlider
 
 	// Network
 	torMode    *widget.RadioGroup
-	socks      *widget.Entry
+	socks      *keyEntry
 	torWarning *widget.Label
 	torFlag    *widget.Label // says when --tor overrides the setting
 	forceTCP   *widget.Check
@@ -276,8 +277,8 @@ func fixedCheck(out **widget.Check, text, hint string, checked bool) *setting {
 }
 
 // entry is a text field over a string field.
-func (f *settingsForm) entry(out **widget.Entry, label, placeholder string, field func(*app.Settings) *string) *setting {
-	e := widget.NewEntry()
+func (f *settingsForm) entry(out **keyEntry, label, placeholder string, field func(*app.Settings) *string) *setting {
+	e := f.ui.newEntry()
 	e.SetPlaceHolder(placeholder)
 	e.OnChanged = func(string) { f.changed() }
 	*out = e
@@ -290,8 +291,8 @@ func (f *settingsForm) entry(out **widget.Entry, label, placeholder string, fiel
 // device is a sound device name: typed (a device unplugged now) or picked
 // from the system's list, which loadDevices fills. Empty is the system
 // default.
-func (f *settingsForm) device(out **widget.SelectEntry, field func(*app.Settings) *string) *setting {
-	e := widget.NewSelectEntry(nil)
+func (f *settingsForm) device(out **keySelectEntry, field func(*app.Settings) *string) *setting {
+	e := f.ui.newSelectEntry(nil)
 	e.SetPlaceHolder("System default")
 	e.OnChanged = func(string) { f.changed() }
 	*out = e
@@ -378,7 +379,7 @@ func (u *UI) showSettings() {
 		u.settingsOpen = nil
 	})
 	f.mic.open()
-	f.dlg.Show()
+	u.showDialog(f.dlg, f.preset, f.save, nil)
 	f.loadDevices()
 }
 
@@ -389,7 +390,7 @@ func newSettingsForm(u *UI, s app.Settings) *settingsForm {
 	for _, p := range app.Presets() {
 		names = append(names, p.Title)
 	}
-	f.preset = widget.NewSelect(names, f.choosePreset)
+	f.preset = u.newSelect(names, f.choosePreset)
 	f.preset.PlaceHolder = presetCustom
 	f.presetDesc = wrapLabel("")
 	f.presetDesc.SizeName = theme.SizeNameCaptionText
@@ -417,6 +418,12 @@ func newSettingsForm(u *UI, s app.Settings) *settingsForm {
 	f.build()
 	f.load(s)
 	return f
+}
+
+// settingsTabs are the names of the Settings tabs: Mumble's, and short
+// ones for a narrow dialog.
+var settingsTabs = []struct{ wide, narrow string }{
+	{"Audio Input", "Input"}, {"Audio Output", "Output"}, {"Network", "Network"}, {"Privacy", "Privacy"},
 }
 
 // build declares every setting (widget, place, field) and lays the dialog
@@ -521,16 +528,32 @@ func (f *settingsForm) build() {
 				func(s *app.Settings) *bool { return &s.Privacy.Amnesic }),
 			&setting{obj: f.ui.wipeButton()}),
 	)
-	f.tabs = container.NewAppTabs(
-		container.NewTabItem("Audio Input", container.NewVScroll(input)),
-		container.NewTabItem("Audio Output", container.NewVScroll(output)),
-		container.NewTabItem("Network", container.NewVScroll(network)),
-		container.NewTabItem("Privacy", container.NewVScroll(privacy)),
-	)
-	top := container.NewVBox(
-		container.NewBorder(nil, nil, widget.NewLabel("Preset"), f.reset, f.preset),
-		f.presetDesc)
-	content := container.NewBorder(top, f.errLabel, nil, nil, f.tabs)
+	f.tabs = container.NewAppTabs()
+	for i, page := range []fyne.CanvasObject{input, output, network, privacy} {
+		f.tabs.Append(container.NewTabItem(settingsTabs[i].wide, container.NewVScroll(page)))
+	}
+	presetLabel := widget.NewLabel("Preset")
+	wideRow := layout.NewBorderLayout(nil, nil, presetLabel, f.reset)
+	presetRow := container.New(wideRow, presetLabel, f.preset, f.reset)
+	top := container.NewVBox(presetRow, f.presetDesc)
+	content := newNarrowable(container.NewBorder(top, f.errLabel, nil, nil, f.tabs), 2, func(i int) {
+		narrow := i == 1
+		// A phone-wide dialog: the reset button goes under the preset,
+		// which keeps its name readable, and the tabs take short names
+		// so that all of them show.
+		presetRow.Layout = wideRow
+		if narrow {
+			presetRow.Layout = layout.NewBorderLayout(nil, f.reset, presetLabel, nil)
+		}
+		for i, item := range f.tabs.Items {
+			item.Text = settingsTabs[i].wide
+			if narrow {
+				item.Text = settingsTabs[i].narrow
+			}
+		}
+		presetRow.Refresh()
+		f.tabs.Refresh()
+	})
 
 	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), f.save)
 	save.Importance = widget.HighImportance

@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/tumble-voip/tumble/app"
 )
@@ -202,7 +201,7 @@ func TestSettingsSoundDevices(t *testing.T) {
 	waitDevices(t, f)
 	// The drop-down offers the system's devices.
 	for _, c := range []struct {
-		e    *widget.SelectEntry
+		e    *keySelectEntry
 		want []string
 	}{{f.inDevice, dc.devs.Capture}, {f.outDevice, dc.devs.Playback}} {
 		test.Tap(c.e.ActionItem.(fyne.Tappable))

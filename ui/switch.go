@@ -31,5 +31,5 @@ func (u *UI) switchTo(id string) {
 		}, u.win)
 	d.SetConfirmText("Switch")
 	d.SetDismissText("Stay")
-	d.Show()
+	u.showDialog(d, nil, nil, nil)
 }

@@ -51,6 +51,10 @@ type Options struct {
 	// AudioCheck shows the audio check when the window is first shown,
 	// if it was never shown (real sound devices: not for stand-ins).
 	AudioCheck bool
+	// WindowPTT holds no desktop-wide push-to-talk key (no X11 grab, no
+	// portal shortcut): push-to-talk then works while the window has the
+	// focus, whatever widget in it has the keyboard.
+	WindowPTT bool
 }
 
 // UI is Tumble's main window with its dialogs. Create it with New; all
@@ -81,6 +85,7 @@ type UI struct {
 	pttKeyHeld   bool
 	global       globalPTT          // the desktop-wide push-to-talk key (globalptt.go)
 	captureKey   func(fyne.KeyName) // set while the push-to-talk key is being chosen
+	dialogs      []*keyDialog       // the shown dialogs, topmost last (keys.go)
 
 	phase    atomic.Int32 // state.Phase, read by the watch goroutine
 	watchMu  sync.Mutex
@@ -119,6 +124,7 @@ func New(a fyne.App, ctrl Controller, opts *Options) *UI {
 		dc.SetOnKeyDown(u.keyDown)
 		dc.SetOnKeyUp(u.keyUp)
 	}
+	u.win.Canvas().SetOnTypedKey(u.typedKey)
 	u.Sync()
 	return u
 }
@@ -260,7 +266,9 @@ func (u *UI) pttKey() fyne.KeyName {
 // keyDown and keyUp implement push-to-talk on the window's key events.
 func (u *UI) keyDown(ev *fyne.KeyEvent) {
 	if u.captureKey != nil {
-		u.captureKey(ev.Name)
+		if ev.Name != fyne.KeyEscape { // Escape closes the dialog (typedKey)
+			u.captureKey(ev.Name)
+		}
 		return
 	}
 	if ev.Name != u.pttKey() || u.pttKeyHeld {
@@ -269,6 +277,12 @@ func (u *UI) keyDown(ev *fyne.KeyEvent) {
 	u.pttKeyHeld = true
 	u.ctrl.PushToTalk(true)
 	u.Sync()
+}
+
+// typedKey gives Enter and Escape to the topmost dialog while nothing has
+// the focus.
+func (u *UI) typedKey(ev *fyne.KeyEvent) {
+	u.dialogKey(ev.Name)
 }
 
 func (u *UI) keyUp(ev *fyne.KeyEvent) {

@@ -29,7 +29,7 @@ func (u *UI) confirmWipe() {
 				f.dlg.Hide()
 			}
 			if err := u.ctrl.WipeSavedData(); err != nil {
-				dialog.ShowError(err, u.win)
+				u.showError("Could not wipe", err)
 			}
 			u.servers.reload("")
 			u.Sync()
@@ -37,5 +37,5 @@ func (u *UI) confirmWipe() {
 	d.SetConfirmText("Wipe")
 	d.SetDismissText("Keep")
 	d.Resize(fyne.NewSize(420, 0))
-	d.Show()
+	u.showDialog(d, nil, d.Hide, nil) // Enter keeps the data: wiping takes a click
 }

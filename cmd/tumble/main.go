@@ -113,6 +113,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) er
 	u := ui.New(a, ctrl, &ui.Options{
 		NoEmbeddedTor: torCreator() == nil,
 		AudioCheck:    cfg.AudioBackend == app.AudioDevices,
+		WindowPTT:     o.windowPTT,
 		Notice:        notice(ctrl, env, o),
 	})
 	if plat != nil {

@@ -23,6 +23,7 @@ type options struct {
 	connect   string
 	audio     string
 	version   bool
+	windowPTT bool
 }
 
 const usageHeader = `usage: tumble [flags]
@@ -48,6 +49,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.torrc, "torrc", "", "extra torrc lines for the embedded Tor from `FILE` (the only way to use a test network)")
 	fs.StringVar(&o.connect, "connect", "", "connect to the bookmark with this label or ID at start")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVar(&o.windowPTT, "window-ptt", false, "push-to-talk only while Tumble's window has the focus: hold no desktop-wide key")
 	fs.StringVar(&o.audio, "audio", "devices", "sound `BACKEND`: devices, null (silence, playback discarded) or none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

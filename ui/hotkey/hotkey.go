@@ -1,8 +1,9 @@
 // Package hotkey holds a push-to-talk key for the whole desktop, so that
 // it works while another window has the keyboard focus, as Mumble's does:
 // on X11 with a real key grab (XGrabKey on the root window). Wayland
-// gives no application the keys of other windows; there only the XDG
-// GlobalShortcuts portal could, which this package does not use yet.
+// gives no application the keys of other windows; there the XDG
+// GlobalShortcuts portal binds a shortcut the desktop reports
+// (PortalGrab).
 package hotkey
 
 import (
@@ -16,6 +17,13 @@ import (
 // Wayland without X11, builds without cgo, other systems.
 var ErrUnsupported = errors.New("hotkey: global keys are not available here")
 
+// Wayland reports whether the session is a Wayland one, from its
+// environment (getenv is os.Getenv in the program): there the portal is
+// the way to a global key.
+func Wayland(getenv func(string) string) bool {
+	return getenv("WAYLAND_DISPLAY") != "" || strings.EqualFold(getenv("XDG_SESSION_TYPE"), "wayland")
+}
+
 // Availability says in a sentence whether and how a global push-to-talk
 // key works in this session, from its environment (getenv is os.Getenv
 // in the program).
@@ -23,7 +31,7 @@ func Availability(getenv func(string) string) (ok bool, why string) {
 	if !supported {
 		return false, "Push-to-talk works only while Tumble's window has the focus: this build has no global key support."
 	}
-	wayland := getenv("WAYLAND_DISPLAY") != "" || strings.EqualFold(getenv("XDG_SESSION_TYPE"), "wayland")
+	wayland := Wayland(getenv)
 	if getenv("DISPLAY") == "" {
 		if wayland {
 			return false, "Push-to-talk works only while Tumble's window has the focus: Wayland lets no program see the keys of other windows."

@@ -1,10 +1,13 @@
 package smoke
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +34,43 @@ func findUser(ch *app.ChannelView, name string) (app.UserView, bool) {
 	return app.UserView{}, false
 }
 
+// observe connects an observer (a second client) to the server at port,
+// in smokeChannel, and returns a function that waits until what it sees
+// of Tumble's user satisfies ok.
+func observe(t *testing.T, ctx context.Context, port int) func(what string, ok func(u app.UserView, found bool) bool) {
+	t.Helper()
+	obs, err := app.NewController(ctx, app.ControllerConfig{ConfigDir: t.TempDir(), TorMode: "off", AudioBackend: app.AudioNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := obs.SaveBookmark(app.Bookmark{Label: "observer", Address: "127.0.0.1", Port: port, Username: "Observer", Channel: []string{smokeChannel}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, stop := obs.Watch()
+	obs.Connect(b.ID)
+	waitTumble := func(what string, ok func(u app.UserView, found bool) bool) {
+		t.Helper()
+		for {
+			st := obs.State()
+			if u, found := findUser(st.Root, smokeUser); ok(u, found) {
+				return
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				t.Fatalf("observer: no %s (phase %v, problem %+v)", what, st.Phase, st.Problem)
+			}
+		}
+	}
+
+	t.Cleanup(func() {
+		stop()
+		obs.Close()
+	})
+	return waitTumble
+}
+
 // TestGlobalPTTOtherWindowFocused: the real tumble binary under Xvfb with
 // the openbox window manager, connected to a Mumble server; another
 // program's window has the focus. Holding Right Ctrl (the default
@@ -51,33 +91,7 @@ func TestGlobalPTTOtherWindowFocused(t *testing.T) {
 	cfgDir := t.TempDir()
 	writeBookmark(t, cfgDir, srv.Port)
 
-	// The observer: a second client in the same channel.
-	obs, err := app.NewController(ctx, app.ControllerConfig{ConfigDir: t.TempDir(), TorMode: "off", AudioBackend: app.AudioNone})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer obs.Close()
-	b, err := obs.SaveBookmark(app.Bookmark{Label: "observer", Address: "127.0.0.1", Port: srv.Port, Username: "Observer", Channel: []string{smokeChannel}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed, stop := obs.Watch()
-	defer stop()
-	obs.Connect(b.ID)
-	waitTumble := func(what string, ok func(u app.UserView, found bool) bool) {
-		t.Helper()
-		for {
-			st := obs.State()
-			if u, found := findUser(st.Root, smokeUser); ok(u, found) {
-				return
-			}
-			select {
-			case <-changed:
-			case <-ctx.Done():
-				t.Fatalf("observer: no %s (phase %v, problem %+v)", what, st.Phase, st.Problem)
-			}
-		}
-	}
+	waitTumble := observe(t, ctx, srv.Port)
 
 	home := t.TempDir()
 	cmd := exec.CommandContext(ctx, bin, "--config-dir", cfgDir, "--tor", "off", "--audio", "null", "--connect", smokeLabel)
@@ -112,4 +126,112 @@ func TestGlobalPTTOtherWindowFocused(t *testing.T) {
 	if f := xvfbtest.XDoTool(t, ctx, display, "getwindowfocus"); f != win {
 		t.Errorf("focus moved to %s during push-to-talk", f)
 	}
+}
+
+// clickWord takes a screenshot, finds text with tesseract between the x
+// positions minX and maxX (a pane), and clicks its middle. It retries
+// until the word shows or ctx ends.
+func clickWord(t *testing.T, ctx context.Context, display, shot, text string, minX, maxX int) {
+	t.Helper()
+	for {
+		if out, err := exec.CommandContext(ctx, "import", "-display", display, "-window", "root", shot).CombinedOutput(); err != nil {
+			t.Fatalf("import: %v: %s", err, out)
+		}
+		words, err := ocr(ctx, shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range words {
+			if strings.EqualFold(strings.Trim(w.text, ".,:;|"), text) && w.left >= minX && w.left < maxX {
+				xvfbtest.XDoTool(t, ctx, display, "mousemove", strconv.Itoa(w.left+w.width/2), strconv.Itoa(w.top+w.height/2))
+				xvfbtest.XDoTool(t, ctx, display, "click", "1")
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%q not on the screen (%s)", text, shot)
+		case <-time.After(time.Second): // the next screenshot
+		}
+	}
+}
+
+// paneBounds returns the x range of the Channels pane: from its title to
+// the Chat pane's title.
+func paneBounds(t *testing.T, ctx context.Context, display, shot string) (int, int) {
+	t.Helper()
+	for {
+		if out, err := exec.CommandContext(ctx, "import", "-display", display, "-window", "root", shot).CombinedOutput(); err != nil {
+			t.Fatalf("import: %v: %s", err, out)
+		}
+		words, err := ocr(ctx, shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, ok1 := find(words, "Channels")
+		chat, ok2 := find(words, "Chat")
+		if ok1 && ok2 && chat.left > ch.left {
+			return ch.left - 10, chat.left - 10
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no Channels and Chat panes on the screen (%s)", shot)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// TestPTTAfterClickIntoDescription: the real tumble binary under Xvfb
+// with openbox, holding no desktop-wide key (--window-ptt), so only the
+// window's key events carry push-to-talk. After a click on the channel
+// and then into its description (text that takes the keyboard focus, for
+// selecting), holding Right Ctrl makes Tumble transmit, as a second
+// client on the server sees; releasing it stops.
+func TestPTTAfterClickIntoDescription(t *testing.T) {
+	if testing.Short() {
+		t.Skip("smoke test skipped with -short")
+	}
+	requireTools(t, "Xvfb", "xdotool", "openbox", "xprop", "import", "convert", "tesseract")
+	bin := buildTumble(t, t.Context()) // before the deadline: a build takes what it takes
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+
+	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13, Channels: []string{smokeChannel}})
+	display := startXvfb(t, ctx)
+	xvfbtest.StartWM(t, ctx, display)
+	cfgDir := t.TempDir()
+	writeBookmark(t, cfgDir, srv.Port)
+	waitTumble := observe(t, ctx, srv.Port)
+
+	home := t.TempDir()
+	cmd := exec.CommandContext(ctx, bin, "--config-dir", cfgDir, "--tor", "off", "--audio", "null",
+		"--connect", smokeLabel, "--window-ptt")
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"LANG=en_US.UTF-8", "FYNE_THEME=light")
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("tumble's output:\n%s", log.String())
+		}
+	}()
+	waitTumble("Tumble connected", func(_ app.UserView, found bool) bool { return found })
+
+	shot := filepath.Join(outDir(t), "description.png")
+	minX, maxX := paneBounds(t, ctx, display, shot)
+	clickWord(t, ctx, display, shot, smokeChannel, minX, maxX) // select the channel: its description shows
+	clickWord(t, ctx, display, shot, "description", minX, maxX)
+	win := xvfbtest.XDoTool(t, ctx, display, "search", "--sync", "--name", "Tumble")
+	if f := xvfbtest.XDoTool(t, ctx, display, "getwindowfocus"); !strings.Contains(win, f) {
+		t.Fatalf("focus on %s, want Tumble's window %s", f, win)
+	}
+	xvfbtest.XDoTool(t, ctx, display, "keydown", "Control_R")
+	waitTumble("Tumble talking", func(u app.UserView, found bool) bool { return found && u.Talking })
+	xvfbtest.XDoTool(t, ctx, display, "keyup", "Control_R")
+	waitTumble("Tumble silent", func(u app.UserView, found bool) bool { return found && !u.Talking })
 }
