@@ -81,11 +81,11 @@ func TestGlobalPTTOtherWindowFocused(t *testing.T) {
 		t.Skip("smoke test skipped with -short")
 	}
 	requireTools(t, "Xvfb", "xdotool", "openbox", "xmessage", "xprop")
+	bin := buildTumble(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 
 	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13, Channels: []string{smokeChannel}})
-	bin := buildTumble(t, ctx)
 	display := startXvfb(t, ctx)
 	xvfbtest.StartWM(t, ctx, display)
 	cfgDir := t.TempDir()
@@ -192,7 +192,7 @@ func TestPTTAfterClickIntoDescription(t *testing.T) {
 		t.Skip("smoke test skipped with -short")
 	}
 	requireTools(t, "Xvfb", "xdotool", "openbox", "xprop", "import", "convert", "tesseract")
-	bin := buildTumble(t, t.Context()) // before the deadline: a build takes what it takes
+	bin := buildTumble(t) // before the deadline: a build takes what it takes
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 

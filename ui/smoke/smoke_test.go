@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,20 +58,48 @@ func outDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-// buildTumble builds cmd/tumble (or returns $TUMBLE_BIN).
-func buildTumble(t *testing.T, ctx context.Context) string {
+// The tumble binary the tests run, built once for the package (see
+// buildTumble).
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+	buildDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// buildTumble returns cmd/tumble built once for the package (or
+// $TUMBLE_BIN). Call it before starting a test's deadline: a build takes
+// what it takes on a loaded machine.
+func buildTumble(t *testing.T) string {
+	t.Helper()
 	if bin := os.Getenv("TUMBLE_BIN"); bin != "" {
 		return bin
 	}
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	bin := filepath.Join(t.TempDir(), "tumble")
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "nolibopusfile", "-o", bin, "./cmd/tumble")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build cmd/tumble: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		if buildDir, buildErr = os.MkdirTemp("", "tumble-smoke-"); buildErr != nil {
+			return
+		}
+		builtBin = filepath.Join(buildDir, "tumble")
+		cmd := exec.Command("go", "build", "-tags", "nolibopusfile", "-o", builtBin, "./cmd/tumble")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build cmd/tumble: %v", buildErr)
 	}
-	return bin
+	return builtBin
 }
 
 // startXvfb starts an X server on a free display and returns its name.
@@ -256,11 +285,11 @@ func TestSmoke(t *testing.T) {
 		t.Skip("smoke test skipped with -short")
 	}
 	requireTools(t, "Xvfb", "import", "tesseract", "convert", "xdotool", "xprop")
+	bin := buildTumble(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 
 	srv := murmurtest.Start(t, murmurtest.Options{Version: murmurtest.V13, Channels: []string{smokeChannel}})
-	bin := buildTumble(t, ctx)
 	display := startXvfb(t, ctx)
 	cfgDir := t.TempDir()
 	writeBookmark(t, cfgDir, srv.Port)
