@@ -38,13 +38,13 @@ func (s *session) connected(client serverClient) error {
 	c.call = call
 	c.bitrate = bitrate
 	c.selfOps.idle = func() { s.owner.sessionChanged(s) }
-	packets, stopVoice := client.Voice()
+	s.setVoiceSink(&voiceSink{conn: c, room: c.room, call: call})
 	defer func() {
 		s.mu.Lock()
 		s.conn = nil
 		s.st.Room = EncryptedRoom{}
 		s.mu.Unlock()
-		stopVoice()
+		s.setVoiceSink(nil)
 		c.close() // joins the goroutines, which use the call
 		call.Close()
 		sender.close()
@@ -78,23 +78,47 @@ func (s *session) connected(client serverClient) error {
 	c.wantMute, c.wantDeaf = self.SelfMute, self.SelfDeaf
 	c.selfMu.Unlock()
 
-	c.start(func() {
-		for p := range packets {
-			if !c.room.open(&p) {
-				continue // a member's packet that does not open: counted
-			}
-			s.setTalkKind(c, p.Session, talkKindOf(p.Target))
-			// A packet the receiver refuses (not Opus, too long) is
-			// dropped; the call counts it.
-			_ = call.HandlePacket(p.Session, p.Sequence, p.Opus, p.Terminator, time.Now())
-		}
-	})
 	if path := s.bookmark.Channel; len(path) > 0 {
 		c.start(func() { s.joinBookmarkChannel(c, path) })
 	}
 	c.start(func() { s.fetchDescriptions(c) })
 	c.wantDescriptions()
 	return s.serve(c, events)
+}
+
+// voiceSink is where received voice goes: the connection's room (which
+// decrypts a member's packet) and call, and its conn (whisper and shout
+// marks).
+type voiceSink struct {
+	conn *conn
+	room *roomCrypto
+	call *voice.Call
+}
+
+// setVoiceSink makes v (nil: none) the receiver of voice packets; once it
+// returns, the previous sink gets no more packets.
+func (s *session) setVoiceSink(v *voiceSink) {
+	s.voiceMu.Lock()
+	s.voiceTo = v
+	s.voiceMu.Unlock()
+}
+
+// handleVoice is the connection's voice handler (mumble.Config.OnVoice),
+// on its read goroutine: it hands the packet to the call, whose jitter
+// buffer copies it, and never blocks. Packets before the call exists and
+// after it ends are dropped.
+func (s *session) handleVoice(p *mumble.VoicePacket) {
+	s.voiceMu.Lock()
+	v := s.voiceTo
+	if v == nil || !v.room.open(p) {
+		s.voiceMu.Unlock()
+		return // a member's packet that does not open: counted
+	}
+	// A packet the receiver refuses (not Opus, too long) is dropped; the
+	// call counts it.
+	_ = v.call.HandlePacket(p.Session, p.Sequence, p.Opus, p.Terminator, time.Now())
+	s.voiceMu.Unlock()
+	s.setTalkKind(v.conn, p.Session, talkKindOf(p.Target))
 }
 
 // serve handles the connection's events and the call's events until the

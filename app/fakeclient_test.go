@@ -30,6 +30,7 @@ type fakeClient struct {
 	voice  chan mumble.VoicePacket
 	once   sync.Once
 	done   chan struct{}
+	wg     sync.WaitGroup // the voice goroutine
 }
 
 // newFakeClient returns a server with a root channel and this client's
@@ -48,8 +49,18 @@ func newFakeClient(self string) *fakeClient {
 	return f
 }
 
-// dial is a dialFunc that returns f.
+// dial is a dialFunc that returns f. As a connection's read goroutine
+// would, it hands the fake's voice packets to cfg.OnVoice until Close.
 func (f *fakeClient) dial(ctx context.Context, addr string, cfg *mumble.Config) (serverClient, error) {
+	if cfg.OnVoice != nil {
+		f.wg.Add(1)
+		go func() {
+			defer f.wg.Done()
+			for p := range f.voice {
+				cfg.OnVoice(&p)
+			}
+		}()
+	}
 	return f, nil
 }
 
@@ -98,32 +109,6 @@ func (f *fakeClient) drop(err error) {
 }
 
 func (f *fakeClient) Events() (<-chan mumble.Event, func()) { return f.events, func() {} }
-
-// Voice forwards the fake's packets until stop, as a subscription would.
-func (f *fakeClient) Voice() (<-chan mumble.VoicePacket, func()) {
-	out := make(chan mumble.VoicePacket)
-	stop := make(chan struct{})
-	go func() {
-		defer close(out)
-		for {
-			select {
-			case p, ok := <-f.voice:
-				if !ok {
-					return
-				}
-				select {
-				case out <- p:
-				case <-stop:
-					return
-				}
-			case <-stop:
-				return
-			}
-		}
-	}()
-	var once sync.Once
-	return out, func() { once.Do(func() { close(stop) }) }
-}
 
 func (f *fakeClient) Session() uint32 { return f.self }
 
@@ -256,5 +241,6 @@ func (f *fakeClient) Close() error {
 		close(f.done)
 		close(f.voice)
 	})
+	f.wg.Wait()
 	return nil
 }

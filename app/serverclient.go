@@ -8,15 +8,13 @@ import (
 
 // serverClient is what a connection needs from a Mumble client. The real
 // one is a *mumble.Client (through mumbleClient); tests of the session's
-// logic use a fake.
+// logic use a fake. Received voice goes to the mumble.Config.OnVoice the
+// dial was given.
 type serverClient interface {
 	// Events delivers the client's events in order, starting with a
 	// ConnectedEvent; the channel closes after the DisconnectedEvent.
 	// stop ends the delivery.
 	Events() (events <-chan mumble.Event, stop func())
-	// Voice delivers received voice packets until the connection ends
-	// or stop is called.
-	Voice() (packets <-chan mumble.VoicePacket, stop func())
 
 	Session() uint32
 	Self() mumble.User
@@ -58,10 +56,5 @@ type mumbleClient struct{ *mumble.Client }
 
 func (m mumbleClient) Events() (<-chan mumble.Event, func()) {
 	s := m.Subscribe()
-	return s.C, s.Close
-}
-
-func (m mumbleClient) Voice() (<-chan mumble.VoicePacket, func()) {
-	s := m.SubscribeVoice()
 	return s.C, s.Close
 }

@@ -71,6 +71,13 @@ type session struct {
 
 	keys roomKeys // the encrypted rooms' identity and known keys
 
+	// voiceMu guards voiceTo, where the connection's read goroutine
+	// (mumble.Config.OnVoice) hands received voice: the live
+	// connection's room and call, nil while there is no call. The call
+	// is closed only after voiceTo no longer holds it.
+	voiceMu sync.Mutex
+	voiceTo *voiceSink
+
 	mu     sync.Mutex
 	st     State                  // Tor is left zero: the Controller adds it
 	conn   *conn                  // the live connection, nil when not connected
@@ -453,6 +460,7 @@ func (s *session) mumbleConfig(b Bookmark, dialer *tor.Dialer) (*mumble.Config, 
 		PinnedFingerprint: b.PinnedFingerprint,
 		VerifyServer:      s.askCertificate,
 		ConnectTimeout:    s.env.cfg.ConnectTimeout,
+		OnVoice:           s.handleVoice,
 	}, nil
 }
 

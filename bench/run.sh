@@ -57,6 +57,11 @@ done
 f=$(bench ./voice/ '^BenchmarkReceiveMix50Speakers$' 200x)
 emit receive_mix_50_speakers_pct_core "$(metric "$f" BenchmarkReceiveMix50Speakers receive_mix_50_speakers_pct_core)" '%'
 
+# A connected, silent call in the app without sound devices (NoDevices,
+# or none that open): its playback clock pauses while nothing plays.
+f=$(bench ./voice/ '^BenchmarkCallIdle$' 2x)
+emit call_nodevices_idle_pct_core "$(metric "$f" BenchmarkCallIdle call_nodevices_idle_pct_core)" '%'
+
 # Jitter buffer on the bursty Tor trace (30 min of conversation).
 f=$(bench ./voice/jitter/ '^BenchmarkTorTrace$' 1x)
 emit tor_trace_late_loss_pct "$(metric "$f" BenchmarkTorTrace tor_trace_late_loss_pct)" '%'

@@ -85,8 +85,9 @@ type Config struct {
 	// DefaultPingInterval.
 	PingInterval time.Duration
 	// PingTimeout is how long the server may stay silent (it answers every
-	// ping) before the client disconnects with ErrPingTimeout; it also
-	// bounds each write. If zero, DefaultPingTimeout.
+	// ping) before the client disconnects with ErrPingTimeout (up to a
+	// sixteenth more); it also bounds each write. If zero,
+	// DefaultPingTimeout.
 	PingTimeout time.Duration
 
 	// ClientName is the release name sent to the server. If empty, the
@@ -435,10 +436,19 @@ func (c *Client) readLoop() {
 	defer c.wg.Done()
 	fr := NewFrameReader(c.conn)
 	fr.MaxSize = c.cfg.MaxFrameSize
+	// The read deadline is moved on at most every slack rather than for
+	// every frame (50 voice packets a second would each reset a runtime
+	// timer), and set slack further out, so the server may stay silent
+	// for PingTimeout to PingTimeout+slack.
+	slack := c.cfg.PingTimeout / 16
+	var moved time.Time
 	for {
-		if err := c.conn.SetReadDeadline(time.Now().Add(c.cfg.PingTimeout)); err != nil {
-			c.shutdown(c.readError(err))
-			return
+		if now := time.Now(); moved.IsZero() || now.Sub(moved) >= slack {
+			if err := c.conn.SetReadDeadline(now.Add(c.cfg.PingTimeout + slack)); err != nil {
+				c.shutdown(c.readError(err))
+				return
+			}
+			moved = now
 		}
 		t, payload, err := fr.ReadFrame()
 		if err != nil {

@@ -146,6 +146,11 @@ type Call struct {
 
 	loopSeq uint64 // next sequence number of the loopback (capture goroutine)
 
+	// idleClock is the playback-only null device, paused while the
+	// Receiver is idle and woken by HandlePacket; nil otherwise. Set
+	// before the Call is shared.
+	idleClock *device.Null
+
 	mu     sync.Mutex
 	send   SendConfig // as configured, before the plan
 	plan   Plan       // the platform's answer for send
@@ -284,7 +289,18 @@ func (c *Call) startPlaybackOnly(cfg device.Config) error {
 	if err != nil {
 		return err
 	}
+	// Nothing is captured: while nothing plays, the clock stops (no
+	// wake-up every 10 ms in a silent call) until a packet arrives.
+	d.SetPause(c.rx.Idle, c.skip)
+	c.idleClock = d
 	return c.eng.Start(d)
+}
+
+// skip accounts for the periods a paused playback clock did not mix.
+func (c *Call) skip(frames int64, now time.Time) {
+	if err := c.rx.Skip(now, frames*device.FrameSamples); err != nil && c.cfg.Logf != nil {
+		c.cfg.Logf("voice: playback clock: %v", err)
+	}
 }
 
 // openSystem opens the system's sound devices.
@@ -489,7 +505,11 @@ func (c *Call) HandlePacket(speaker uint32, seq uint64, opus []byte, terminator 
 		c.talk.packet(speaker, terminator, arrival)
 		return nil
 	}
-	return c.rx.HandlePacket(speaker, seq, opus, terminator, arrival)
+	err := c.rx.HandlePacket(speaker, seq, opus, terminator, arrival)
+	if c.idleClock != nil {
+		c.idleClock.Wake()
+	}
+	return err
 }
 
 // SetUserVolume sets a speaker's local volume, linear from 0 to

@@ -379,3 +379,49 @@ func TestCallDeviceUnplugged(t *testing.T) {
 		t.Errorf("AudioActive calls %v after Close, want [true false]", got)
 	}
 }
+
+// TestCallNoDevicesWakes: without devices the playback clock pauses while
+// nothing plays (no wake-up every 10 ms in a silent call) and a packet
+// wakes it: each of two talk spurts, before and after a silent pause,
+// gives TalkStart and TalkStop.
+func TestCallNoDevicesWakes(t *testing.T) {
+	c, err := NewCall(CallConfig{
+		Devices:  NoDevices,
+		Send:     plainSend(vad.PushToTalk),
+		Volume:   1,
+		OnPacket: func(Packet) {},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.idleClock == nil {
+		t.Fatalf("no pausing playback clock (%s)", c.Description())
+	}
+	enc, err := codec.NewEncoder(codec.EncoderConfig{Bitrate: 13000, FrameMs: 20, Complexity: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tone := analysis.Sine(48000, 48000/2, 440, 0.3)
+	buf := make([]byte, codec.MaxPacketBytes)
+	var seq uint64
+	for spurt := range 2 {
+		tick := time.NewTicker(20 * time.Millisecond)
+		for i := 0; i+960 <= len(tone); i += 960 {
+			n, err := enc.Encode(tone[i:i+960], buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.HandlePacket(5, seq, buf[:n], i+2*960 > len(tone), time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			seq += 2
+			<-tick.C
+		}
+		tick.Stop()
+		waitEvent(t, c.Events(), TalkStart, 5)
+		waitEvent(t, c.Events(), TalkStop, 5)
+		t.Logf("talk spurt %d heard", spurt+1)
+		seq += 50 // a second of silence between the spurts
+	}
+}

@@ -3,10 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -20,7 +24,8 @@ const profileFlag = "pprof-dir"
 const heapEvery = time.Minute
 
 // profiler writes a run's profiles to dir: cpu.pprof for the whole run,
-// heap-MMM.pprof at every heapEvery (MMM the minute), and heap.pprof,
+// heap-MMM.pprof at every heapEvery (MMM the minute), memory.tsv (the
+// process's RSS next to the Go runtime's memory classes), and heap.pprof,
 // allocs.pprof, block.pprof, mutex.pprof and goroutine.pprof at the end.
 type profiler struct {
 	dir     string
@@ -54,20 +59,93 @@ func startProfiler(dir string) (*profiler, error) {
 	return p, nil
 }
 
-// heapLoop takes a heap profile every heapEvery until stopped.
+// heapLoop takes a heap profile every heapEvery and writes a line of
+// memory.tsv every memoryEvery and when stopped.
 func (p *profiler) heapLoop() {
 	defer p.stopped.Done()
-	t := time.NewTicker(heapEvery)
+	f, err := os.Create(filepath.Join(p.dir, "memory.tsv"))
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	defer func() { p.fail(f.Close()) }()
+	m := newMemoryTable()
+	p.fail(m.header(f))
+	start := time.Now()
+	t := time.NewTicker(memoryEvery)
 	defer t.Stop()
-	for minute := 1; ; minute++ {
+	next := start.Add(heapEvery)
+	for minute := 1; ; {
 		select {
 		case <-p.stop:
+			p.fail(m.line(f, time.Since(start))) // the end of the run
 			return
-		case <-t.C:
+		case now := <-t.C:
+			p.fail(m.line(f, now.Sub(start)))
+			if now.Before(next) {
+				continue
+			}
 			runtime.GC() // an up-to-date heap profile
 			p.fail(p.write(fmt.Sprintf("heap-%03d.pprof", minute), "heap"))
+			minute++
+			next = next.Add(heapEvery)
 		}
 	}
+}
+
+// memoryEvery is how often memory.tsv gets a line.
+const memoryEvery = 10 * time.Second
+
+// memoryTable writes memory.tsv: the process's resident memory from
+// /proc/self/status next to the Go runtime's own accounting
+// (runtime/metrics /memory/classes/...), in KB, so that growth of the RSS
+// can be told apart: heap objects, free heap not yet returned, stacks,
+// runtime metadata, profiling buckets, or memory the Go runtime does not
+// know about (cgo: libopus, libspeexdsp, the C library's malloc).
+type memoryTable struct {
+	samples []metrics.Sample
+}
+
+func newMemoryTable() *memoryTable {
+	var m memoryTable
+	for _, d := range metrics.All() {
+		if strings.HasPrefix(d.Name, "/memory/classes/") && d.Kind == metrics.KindUint64 {
+			m.samples = append(m.samples, metrics.Sample{Name: d.Name})
+		}
+	}
+	return &m
+}
+
+func (m *memoryTable) header(w io.Writer) error {
+	cols := []string{"seconds", "VmRSS", "RssAnon", "RssFile"}
+	for _, s := range m.samples {
+		cols = append(cols, strings.TrimSuffix(strings.TrimPrefix(s.Name, "/memory/classes/"), ":bytes"))
+	}
+	_, err := fmt.Fprintln(w, strings.Join(cols, "\t"))
+	return err
+}
+
+func (m *memoryTable) line(w io.Writer, at time.Duration) error {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return err
+	}
+	cols := []string{strconv.Itoa(int(at.Seconds()))}
+	for _, key := range []string{"VmRSS:", "RssAnon:", "RssFile:"} {
+		v := "-"
+		for _, l := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == key {
+				v = f[1]
+			}
+		}
+		cols = append(cols, v)
+	}
+	metrics.Read(m.samples)
+	for _, s := range m.samples {
+		cols = append(cols, strconv.FormatUint(s.Value.Uint64()/1024, 10))
+	}
+	_, err = fmt.Fprintln(w, strings.Join(cols, "\t"))
+	return err
 }
 
 // write writes the named runtime profile to file name.

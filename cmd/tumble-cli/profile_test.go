@@ -6,6 +6,8 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -25,7 +27,8 @@ func TestProfileFlagHidden(t *testing.T) {
 	}
 }
 
-// TestProfiler writes the CPU profile and the end-of-run profiles.
+// TestProfiler writes the CPU profile, the end-of-run profiles and
+// memory.tsv.
 func TestProfiler(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "p")
 	p, err := startProfiler(dir)
@@ -38,6 +41,25 @@ func TestProfiler(t *testing.T) {
 	for _, name := range []string{"cpu", "heap", "allocs", "block", "mutex", "goroutine"} {
 		if fi, err := os.Stat(filepath.Join(dir, name+".pprof")); err != nil || fi.Size() == 0 {
 			t.Errorf("%s profile: %v", name, err)
+		}
+	}
+	// memory.tsv: a header and the line written at the end, the RSS
+	// next to the Go runtime's memory classes.
+	b, err := os.ReadFile(filepath.Join(dir, "memory.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("memory.tsv has %d lines, want a header and a line:\n%s", len(lines), b)
+	}
+	head, last := strings.Split(lines[0], "\t"), strings.Split(lines[len(lines)-1], "\t")
+	if len(head) != len(last) || !slices.Contains(head, "heap/objects") || head[1] != "VmRSS" {
+		t.Fatalf("memory.tsv header %q, line %q", head, last)
+	}
+	for i, v := range last {
+		if n, err := strconv.ParseUint(v, 10, 64); err != nil || (head[i] == "VmRSS" && n == 0) {
+			t.Errorf("memory.tsv %s = %q", head[i], v)
 		}
 	}
 }
