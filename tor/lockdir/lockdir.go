@@ -26,33 +26,41 @@ type Lock struct {
 // TryLock takes the lock of dir without waiting. It returns an error
 // wrapping ErrLocked if another process holds it.
 func TryLock(dir string) (*Lock, error) {
-	// The lock file is locked under a temporary name and then renamed into
+	// The lock file is locked under a temporary name and then linked into
 	// place, so that a lock file seen under its real name is always held by
-	// its creator or free for good (see removeStale).
-	if f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR, 0); err == nil {
+	// its creator or free for good (see removeStale). A link, unlike a
+	// rename, never replaces a lock file another process has just put there.
+	final := filepath.Join(dir, lockName)
+	for {
+		if f, err := os.OpenFile(final, os.O_RDWR, 0); err == nil {
+			if err := flock(f); err != nil {
+				f.Close()
+				return nil, fmt.Errorf("lockdir: %s: %w", dir, err)
+			}
+			return &Lock{f: f}, nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("lockdir: %w", err)
+		}
+		f, err := os.CreateTemp(dir, lockName+".new*")
+		if err != nil {
+			return nil, fmt.Errorf("lockdir: %w", err)
+		}
 		if err := flock(f); err != nil {
 			f.Close()
+			os.Remove(f.Name())
 			return nil, fmt.Errorf("lockdir: %s: %w", dir, err)
 		}
-		return &Lock{f: f}, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("lockdir: %w", err)
-	}
-	f, err := os.CreateTemp(dir, lockName+".new*")
-	if err != nil {
-		return nil, fmt.Errorf("lockdir: %w", err)
-	}
-	if err := flock(f); err != nil {
-		f.Close()
+		err = os.Link(f.Name(), final)
 		os.Remove(f.Name())
-		return nil, fmt.Errorf("lockdir: %s: %w", dir, err)
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, lockName)); err != nil {
+		if err == nil {
+			return &Lock{f: f}, nil
+		}
 		f.Close()
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("lockdir: %w", err)
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("lockdir: %w", err)
+		}
+		// Another taker put its lock file there first: try that one.
 	}
-	return &Lock{f: f}, nil
 }
 
 // Release drops the lock. It is safe on a nil Lock.

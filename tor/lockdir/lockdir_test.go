@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +26,52 @@ func TestTryLockExclusiveAcrossProcesses(t *testing.T) {
 	l.Release()
 	if out, err := helper(t, "lock", dir).CombinedOutput(); err != nil {
 		t.Errorf("after release: %v %s", err, out)
+	}
+}
+
+// TestTryLockRace: many takers of a fresh directory's lock at the same
+// moment (each its own open file, as separate processes have): exactly one
+// gets it. Renaming a new lock file into place let a second taker replace
+// the first one's file and hold a lock of its own.
+func TestTryLockRace(t *testing.T) {
+	if !canLock {
+		t.Skip("no file locks here")
+	}
+	const takers = 8
+	for round := 0; round < 200; round++ {
+		dir := t.TempDir()
+		start := make(chan struct{})
+		results := make(chan error, takers)
+		var locks []*Lock
+		var mu sync.Mutex
+		for i := 0; i < takers; i++ {
+			go func() {
+				<-start
+				l, err := TryLock(dir)
+				if err == nil {
+					mu.Lock()
+					locks = append(locks, l)
+					mu.Unlock()
+				}
+				results <- err
+			}()
+		}
+		close(start)
+		won := 0
+		for i := 0; i < takers; i++ {
+			switch err := <-results; {
+			case err == nil:
+				won++
+			case !errors.Is(err, ErrLocked):
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		for _, l := range locks {
+			l.Release()
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d of %d takers hold the lock, want 1", round, won, takers)
+		}
 	}
 }
 
