@@ -156,7 +156,7 @@ if [[ ",$TAGS," == *,libtor,* ]]; then
 	f=$(TUMBLE_TORNET_PROFILES=$profiles bench ./cmd/tumble-cli/ '^BenchmarkTornetSideBySide$' 1x)
 	for p in ${profiles//,/ }; do
 		for side in tumble mumble; do
-			for m in m2e m2e_min m2e_max net added; do
+			for m in m2e m2e_min m2e_max net added device; do
 				emit "tornet_${p}_${side}_${m}_ms" "$(metric "$f" "BenchmarkTornetSideBySide/$p" "${side}_${m}_ms")" ms
 			done
 			emit "tornet_${p}_${side}_lost_clicks_pct" "$(metric "$f" "BenchmarkTornetSideBySide/$p" "${side}_lost_clicks_pct")" '%'

@@ -32,9 +32,9 @@ import (
 // playing to the sink tearspk, both through the app's device code as the
 // app opens them (voice/device, malgo) with the Tor-recommended receive
 // settings, and measures it exactly as the official pair
-// (measureDeviceM2E). It returns the trains' results and the ear's late
-// loss.
-func measureTumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16) ([]m2eResult, float64) {
+// (measureDeviceM2E). It returns the trains' results, the device latency
+// and the ear's late loss.
+func measureTumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16) ([]m2eResult, time.Duration, float64) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(tb.Context(), 6*time.Minute)
 	defer cancel()
@@ -66,7 +66,7 @@ func measureTumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16)
 		r := mouth()
 		tb.Logf("sender, try %d: %v: %s", try, r.err, strings.TrimSpace(r.stderr))
 	}
-	rs := measureDeviceM2E(ctx, tb, e, "tmouthmic", "tearspk", train)
+	rs, dev := measureDeviceM2E(ctx, tb, e, "tmouthmic", "tearspk", train)
 	s, l := mouth(), ear()
 	for _, r := range []*cliRun{s, l} {
 		if r.err != nil {
@@ -79,7 +79,7 @@ func measureTumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16)
 			loss, _ = ev["late_loss_pct"].(float64)
 		}
 	}
-	return rs, loss
+	return rs, dev, loss
 }
 
 // startCLIInterruptible starts tumble-cli; the returned function
@@ -437,7 +437,7 @@ func (r *captureLog) result() ([]int16, time.Time) {
 // measureMumbleM2E has two official clients join w's onion server and
 // measures them (measureDeviceM2E): the mouth captures the sink mouthmic's
 // monitor, the ear plays to the sink earspk.
-func measureMumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16) []m2eResult {
+func measureMumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16) ([]m2eResult, time.Duration) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(tb.Context(), 6*time.Minute)
 	defer cancel()
@@ -461,8 +461,11 @@ const m2eTrains = 3
 // latency cancels; what the mouth client's capture and the ear client's
 // playback buffers add is in the figure, as it is for a user. Each train
 // is measured on its own (crossCorrelate); a train the ear did not hear
-// counts as all clicks lost.
-func measureDeviceM2E(ctx context.Context, tb testing.TB, e *officialEnv, mic, spk string, train []int16) []m2eResult {
+// counts as all clicks lost. It also returns the latency PulseAudio
+// reports for the mouth client's capture stream plus the ear client's
+// playback stream (streamLatency; the median of readings every 2 s): the
+// part of the delay that is sound devices.
+func measureDeviceM2E(ctx context.Context, tb testing.TB, e *officialEnv, mic, spk string, train []int16) ([]m2eResult, time.Duration) {
 	tb.Helper()
 	for _, kv := range e.pulse.Env() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -514,12 +517,30 @@ func measureDeviceM2E(ctx context.Context, tb testing.TB, e *officialEnv, mic, s
 		tb.Fatal(err)
 	}
 	// The sequence ends with m2eMaxDelay of silence: everything sent is
-	// heard by then (or counts as lost).
-	select {
-	case <-played:
-	case <-ctx.Done():
-		tb.Fatal("the trains did not play")
+	// heard by then (or counts as lost). Meanwhile, every 2 s, PulseAudio
+	// tells the latency of the clients' streams.
+	var devs []time.Duration
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case <-played:
+			break wait
+		case <-tick.C:
+			c, cok := streamLatency(ctx, e, "source-output", mic+".monitor")
+			p, pok := streamLatency(ctx, e, "sink-input", spk)
+			if cok && pok {
+				devs = append(devs, c+p)
+			}
+		case <-ctx.Done():
+			tb.Fatal("the trains did not play")
+		}
 	}
+	if len(devs) == 0 {
+		tb.Fatalf("PulseAudio did not report the latency of the clients' streams on %s and %s", mic+".monitor", spk)
+	}
+	deviceLatency := median(devs)
 	sent, sentAt := mouth.result()
 	heard, heardAt := ear.result()
 	first := findOnsets(sent)
@@ -543,7 +564,64 @@ func measureDeviceM2E(ctx context.Context, tb testing.TB, e *officialEnv, mic, s
 		}
 		rs = append(rs, r)
 	}
-	return rs
+	return rs, deviceLatency
+}
+
+// streamLatency asks e's PulseAudio server for the latency of the stream
+// (kind "sink-input": a playback stream, or "source-output": a capture
+// stream) another process has open on the device named dev: its buffer
+// latency plus the device's, as pactl reports them. It reports false if
+// there is no such stream.
+func streamLatency(ctx context.Context, e *officialEnv, kind, dev string) (time.Duration, bool) {
+	pactl := func(args ...string) string {
+		cmd := exec.CommandContext(ctx, "pactl", args...)
+		cmd.Env = append(os.Environ(), e.pulse.Env()...)
+		out, _ := cmd.Output()
+		return string(out)
+	}
+	devKind, devField := "sinks", "Sink:"
+	if kind == "source-output" {
+		devKind, devField = "sources", "Source:"
+	}
+	idx := ""
+	for _, l := range strings.Split(pactl("list", "short", devKind), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[1] == dev {
+			idx = f[0]
+		}
+	}
+	if idx == "" {
+		return 0, false
+	}
+	me := fmt.Sprintf("application.process.id = \"%d\"", os.Getpid())
+	for _, block := range strings.Split(pactl("list", kind+"s"), "\n\n") {
+		if strings.Contains(block, me) {
+			continue // the test's own recording and playing
+		}
+		var on bool
+		var total time.Duration
+		for _, l := range strings.Split(block, "\n") {
+			k, v, ok := strings.Cut(strings.TrimSpace(l), " ")
+			if !ok {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			switch {
+			case k == devField:
+				on = v == idx
+			case k == "Buffer" || k == "Sink" || k == "Source":
+				// "Buffer Latency: 12345 usec", "Sink Latency: ..."
+				if rest, ok := strings.CutPrefix(v, "Latency: "); ok {
+					if us, err := strconv.Atoi(strings.TrimSuffix(rest, " usec")); err == nil {
+						total += time.Duration(us) * time.Microsecond
+					}
+				}
+			}
+		}
+		if on {
+			return total, true
+		}
+	}
+	return 0, false
 }
 
 // trainSummary is what a side's trains give: the median of the trains'
@@ -590,7 +668,10 @@ func summarize(rs []m2eResult) trainSummary {
 // trains of each train's median over its clicks) with _min_ms and _max_ms
 // (the trains' spread), tumble_net_ms and mumble_net_ms, tumble_added_ms
 // and mumble_added_ms (m2e - net: what the client adds, devices
-// included), m2e_ratio (tumble_added / mumble_added),
+// included), tumble_device_ms and mumble_device_ms (what PulseAudio
+// reports for the mouth's capture plus the ear's playback stream: the
+// devices' share of the added delay), m2e_ratio (tumble_added /
+// mumble_added),
 // tumble_lost_clicks_pct and mumble_lost_clicks_pct (clicks the ear did
 // not play near the train's delay, over all trains), and
 // tumble_late_loss_pct (Tumble's receiver's own count).
@@ -605,12 +686,12 @@ func BenchmarkTornetSideBySide(b *testing.B) {
 	for _, p := range strings.Split(profiles, ",") {
 		b.Run(p, func(b *testing.B) {
 			officialAvailable(b)
-			var sum [14]float64
+			var sum [16]float64
 			for range b.N {
 				w := startDelayedWorld(b, p)
 				e := newOfficialEnv(b, w)
-				trs, loss := measureTumbleM2E(b, w, e, train)
-				mrs := measureMumbleM2E(b, w, e, train)
+				trs, tdev, loss := measureTumbleM2E(b, w, e, train)
+				mrs, mdev := measureMumbleM2E(b, w, e, train)
 				for k := range trs {
 					b.Logf("%s train %d: tumble %v per click %v (lost %.1f%%)", p, k, trs[k].delay, trs[k].delays, trs[k].lostPct)
 					b.Logf("%s train %d: official %v per click %v (lost %.1f%%)", p, k, mrs[k].delay, mrs[k].delays, mrs[k].lostPct)
@@ -627,18 +708,18 @@ func BenchmarkTornetSideBySide(b *testing.B) {
 				if err != nil {
 					b.Fatalf("official: %v", err)
 				}
-				b.Logf("%s: tumble %v [%v, %v] net %v (%d packets), lost %.1f%%, late loss %.1f%%; official %v [%v, %v] net %v (%d packets), lost %.1f%%",
-					p, t.delay, t.min, t.max, tn, tc, t.lostPct, loss, m.delay, m.min, m.max, mn, mc, m.lostPct)
+				b.Logf("%s: tumble %v [%v, %v] net %v (%d packets) devices %v, lost %.1f%%, late loss %.1f%%; official %v [%v, %v] net %v (%d packets) devices %v, lost %.1f%%",
+					p, t.delay, t.min, t.max, tn, tc, tdev, t.lostPct, loss, m.delay, m.min, m.max, mn, mc, mdev, m.lostPct)
 				ta, ma := ms(t.delay-tn), ms(m.delay-mn)
 				for i, v := range []float64{ms(t.delay), ms(t.min), ms(t.max), ms(m.delay), ms(m.min), ms(m.max),
-					ms(tn), ms(mn), ta, ma, ta / ma, t.lostPct, m.lostPct, loss} {
+					ms(tn), ms(mn), ta, ma, ta / ma, t.lostPct, m.lostPct, loss, ms(tdev), ms(mdev)} {
 					sum[i] += v
 				}
 			}
 			for i, unit := range []string{"tumble_m2e_ms", "tumble_m2e_min_ms", "tumble_m2e_max_ms",
 				"mumble_m2e_ms", "mumble_m2e_min_ms", "mumble_m2e_max_ms", "tumble_net_ms", "mumble_net_ms",
 				"tumble_added_ms", "mumble_added_ms", "m2e_ratio", "tumble_lost_clicks_pct", "mumble_lost_clicks_pct",
-				"tumble_late_loss_pct"} {
+				"tumble_late_loss_pct", "tumble_device_ms", "mumble_device_ms"} {
 				b.ReportMetric(sum[i]/float64(b.N), unit)
 			}
 			b.ReportMetric(0, "ns/op")
@@ -655,18 +736,21 @@ func TestOfficialClientOverTor(t *testing.T) {
 	officialAvailable(t)
 	w := setupTorWorld(t)
 	e := newOfficialEnv(t, w)
-	rs := measureMumbleM2E(t, w, e, m2eTrain())
+	rs, dev := measureMumbleM2E(t, w, e, m2eTrain())
 	s := summarize(rs)
 	net, n, err := e.mumbleTap.Net()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("official client over Tor without link delays: %v [%v, %v], %.1f%% of clicks lost; net %v over %d packets", s.delay, s.min, s.max, s.lostPct, net, n)
+	t.Logf("official client over Tor without link delays: %v [%v, %v], %.1f%% of clicks lost; net %v over %d packets; device latency %v", s.delay, s.min, s.max, s.lostPct, net, n, dev)
 	if s.lostPct > 50 {
 		t.Errorf("%.1f%% of the clicks lost (trains %+v)", s.lostPct, rs)
 	}
 	if s.delay <= 0 || s.delay > 2*time.Second {
 		t.Errorf("mouth to ear %v, want between 0 and 2 s", s.delay)
+	}
+	if dev <= 0 || dev >= s.delay {
+		t.Errorf("device latency %v, want above 0 and below the mouth-to-ear delay", dev)
 	}
 	if n < 100 || net <= 0 || net >= s.delay {
 		t.Errorf("net tap: %v over %d packets, want a transit below the mouth-to-ear delay over at least 100", net, n)
