@@ -127,27 +127,50 @@ func (t *netTap) Close() error {
 	return err
 }
 
-// Net returns the median transit of the voice packets a mouth sent
+// Transits returns the transits of the voice packets a mouth sent
 // through the tap to an ear, over the connection pair whose records match
-// best (tapMatch), and how many packets it matched.
-func (t *netTap) Net() (time.Duration, int, error) {
+// best (tapMatch), in the order sent.
+func (t *netTap) Transits() ([]tapTransit, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	best, bestN := time.Duration(0), 0
+	var best []tapTransit
 	for i, a := range t.conns {
 		for j, b := range t.conns {
 			if i == j {
 				continue
 			}
-			if d, n := tapMatch(a.up.recs, b.down.recs); n > bestN {
-				best, bestN = d, n
+			if ts := tapMatch(a.up.recs, b.down.recs); len(ts) > len(best) {
+				best = ts
 			}
 		}
 	}
-	if bestN == 0 {
-		return 0, 0, errors.New("net tap: no record sent by one connection reached another")
+	if len(best) == 0 {
+		return nil, errors.New("net tap: no record sent by one connection reached another")
 	}
-	return best, bestN, nil
+	return best, nil
+}
+
+// tapTransit is one voice packet's way through the network: when the
+// mouth sent it, and how long until it reached the ear.
+type tapTransit struct {
+	sent time.Time
+	d    time.Duration
+}
+
+// medianTransit returns the median transit of the packets sent in
+// [from, to) (all of them if from is zero), and how many there were.
+func medianTransit(ts []tapTransit, from, to time.Time) (time.Duration, int) {
+	var ds []time.Duration
+	for _, t := range ts {
+		if from.IsZero() || !t.sent.Before(from) && t.sent.Before(to) {
+			ds = append(ds, t.d)
+		}
+	}
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2], len(ds)
 }
 
 // tlsRecords splits a TLS byte stream (after the SOCKS handshake, which it
@@ -224,11 +247,11 @@ const tapMaxTransit = 10 * time.Second
 // record of the size plus offset, no earlier and at most tapMaxTransit
 // later (looking no further than 25 records ahead, so that one record
 // without a match does not skip past the rest); the offset that matches
-// most gives the median transit.
-func tapMatch(sent, received []tlsRecord) (time.Duration, int) {
-	var best []time.Duration
+// most gives the transits.
+func tapMatch(sent, received []tlsRecord) []tapTransit {
+	var best []tapTransit
 	for off := -8; off <= 8; off++ {
-		var transits []time.Duration
+		var transits []tapTransit
 		j := 0
 		for _, s := range sent {
 			for j < len(received) && received[j].at.Before(s.at) {
@@ -240,7 +263,7 @@ func tapMatch(sent, received []tlsRecord) (time.Duration, int) {
 					break
 				}
 				if received[k].len == s.len+off {
-					transits = append(transits, d)
+					transits = append(transits, tapTransit{s.at, d})
 					j = k + 1
 					break
 				}
@@ -250,11 +273,7 @@ func tapMatch(sent, received []tlsRecord) (time.Duration, int) {
 			best = transits
 		}
 	}
-	if len(best) == 0 {
-		return 0, 0
-	}
-	slices.Sort(best)
-	return best[len(best)/2], len(best)
+	return best
 }
 
 // TestNetTap checks the record split (a SOCKS handshake first, records cut
@@ -298,11 +317,16 @@ func TestNetTap(t *testing.T) {
 		}
 		received = append(received, tlsRecord{arrive, n + 1})
 	}
-	d, n := tapMatch(sent, received)
-	if n < 195 || d != 300*time.Millisecond {
+	ts := tapMatch(sent, received)
+	if d, n := medianTransit(ts, time.Time{}, time.Time{}); n < 195 || d != 300*time.Millisecond {
 		t.Errorf("median transit %v over %d packets, want 300 ms over about 200", d, n)
 	}
-	if _, n := tapMatch(sent, nil); n != 0 {
-		t.Errorf("%d matched with nothing received", n)
+	// The packets sent during the stall's queue: 700 ms, then less.
+	from := t0.Add(50 * 20 * time.Millisecond)
+	if d, n := medianTransit(ts, from, from.Add(100*time.Millisecond)); n != 5 || d != 660*time.Millisecond {
+		t.Errorf("median transit in the stall %v over %d packets, want 660 ms over 5 (700 to 620)", d, n)
+	}
+	if ts := tapMatch(sent, nil); len(ts) != 0 {
+		t.Errorf("%d matched with nothing received", len(ts))
 	}
 }

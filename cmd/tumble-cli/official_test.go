@@ -562,6 +562,7 @@ wait:
 			tb.Logf("train %d: %v", k, err)
 			r = m2eResult{lostPct: 100}
 		}
+		r.from, r.to = at, at.Add(samplesToDuration(len(train)))
 		rs = append(rs, r)
 	}
 	return rs, deviceLatency
@@ -625,27 +626,39 @@ func streamLatency(ctx context.Context, e *officialEnv, kind, dev string) (time.
 }
 
 // trainSummary is what a side's trains give: the median of the trains'
-// median delays with the least and greatest, and the clicks lost over all
-// trains.
+// median delays with the least and greatest, the median of the trains'
+// network transits and of their added delays (delay - transit, train by
+// train), and the clicks lost over all trains.
 type trainSummary struct {
 	delay, min, max time.Duration
+	net, added      time.Duration
 	lostPct         float64
 	heard           int // trains heard at all
 }
 
-func summarize(rs []m2eResult) trainSummary {
+// summarize sums up a side's trains, taking each train's network transit
+// from the packets the mouth sent during it (ts, from the side's netTap).
+func summarize(tb testing.TB, rs []m2eResult, ts []tapTransit) trainSummary {
 	var s trainSummary
-	var ds []time.Duration
-	for _, r := range rs {
+	var ds, nets, added []time.Duration
+	for i := range rs {
+		r := &rs[i]
 		s.lostPct += r.lostPct / float64(len(rs))
-		if len(r.delays) > 0 {
-			ds = append(ds, r.delay)
+		if len(r.delays) == 0 {
+			continue
 		}
+		n, c := medianTransit(ts, r.from, r.to)
+		if c == 0 {
+			tb.Fatalf("no voice packet of the train sent %v crossed the net tap", r.from)
+		}
+		r.net = n
+		ds, nets, added = append(ds, r.delay), append(nets, n), append(added, r.delay-n)
 	}
 	s.heard = len(ds)
 	if len(ds) > 0 {
+		s.delay, s.net, s.added = median(ds), median(nets), median(added)
 		slices.Sort(ds)
-		s.delay, s.min, s.max = median(ds), ds[0], ds[len(ds)-1]
+		s.min, s.max = ds[0], ds[len(ds)-1]
 	}
 	return s
 }
@@ -696,21 +709,25 @@ func BenchmarkTornetSideBySide(b *testing.B) {
 					b.Logf("%s train %d: tumble %v per click %v (lost %.1f%%)", p, k, trs[k].delay, trs[k].delays, trs[k].lostPct)
 					b.Logf("%s train %d: official %v per click %v (lost %.1f%%)", p, k, mrs[k].delay, mrs[k].delays, mrs[k].lostPct)
 				}
-				t, m := summarize(trs), summarize(mrs)
-				if t.heard == 0 || m.heard == 0 {
-					b.Fatalf("%s: no train heard (tumble %d, official %d)", p, t.heard, m.heard)
-				}
-				tn, tc, err := e.tumbleTap.Net()
+				tts, err := e.tumbleTap.Transits()
 				if err != nil {
 					b.Fatalf("tumble: %v", err)
 				}
-				mn, mc, err := e.mumbleTap.Net()
+				mts, err := e.mumbleTap.Transits()
 				if err != nil {
 					b.Fatalf("official: %v", err)
 				}
-				b.Logf("%s: tumble %v [%v, %v] net %v (%d packets) devices %v, lost %.1f%%, late loss %.1f%%; official %v [%v, %v] net %v (%d packets) devices %v, lost %.1f%%",
-					p, t.delay, t.min, t.max, tn, tc, tdev, t.lostPct, loss, m.delay, m.min, m.max, mn, mc, mdev, m.lostPct)
-				ta, ma := ms(t.delay-tn), ms(m.delay-mn)
+				t, m := summarize(b, trs, tts), summarize(b, mrs, mts)
+				for k := range trs {
+					b.Logf("%s train %d: tumble %v net %v; official %v net %v", p, k, trs[k].delay, trs[k].net, mrs[k].delay, mrs[k].net)
+				}
+				if t.heard == 0 || m.heard == 0 {
+					b.Fatalf("%s: no train heard (tumble %d, official %d)", p, t.heard, m.heard)
+				}
+				b.Logf("%s: tumble %v [%v, %v] net %v added %v devices %v, lost %.1f%%, late loss %.1f%%; official %v [%v, %v] net %v added %v devices %v, lost %.1f%%",
+					p, t.delay, t.min, t.max, t.net, t.added, tdev, t.lostPct, loss, m.delay, m.min, m.max, m.net, m.added, mdev, m.lostPct)
+				tn, mn := t.net, m.net
+				ta, ma := ms(t.added), ms(m.added)
 				for i, v := range []float64{ms(t.delay), ms(t.min), ms(t.max), ms(m.delay), ms(m.min), ms(m.max),
 					ms(tn), ms(mn), ta, ma, ta / ma, t.lostPct, m.lostPct, loss, ms(tdev), ms(mdev)} {
 					sum[i] += v
@@ -737,11 +754,12 @@ func TestOfficialClientOverTor(t *testing.T) {
 	w := setupTorWorld(t)
 	e := newOfficialEnv(t, w)
 	rs, dev := measureMumbleM2E(t, w, e, m2eTrain())
-	s := summarize(rs)
-	net, n, err := e.mumbleTap.Net()
+	ts, err := e.mumbleTap.Transits()
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := summarize(t, rs, ts)
+	net, n := medianTransit(ts, time.Time{}, time.Time{})
 	t.Logf("official client over Tor without link delays: %v [%v, %v], %.1f%% of clicks lost; net %v over %d packets; device latency %v", s.delay, s.min, s.max, s.lostPct, net, n, dev)
 	if s.lostPct > 50 {
 		t.Errorf("%.1f%% of the clicks lost (trains %+v)", s.lostPct, rs)
