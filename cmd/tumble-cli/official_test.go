@@ -240,8 +240,8 @@ type officialEnv struct {
 
 // mumbleConf is the official client's configuration: the Tor-recommended
 // settings of Tumble's guides (13 kb/s, 20 ms packets, 10 ms jitter
-// buffer, 30 ms output delay, TCP only, no OS details), continuous
-// transmission, PulseAudio devices, and the first-run audio wizard and
+// buffer, 30 ms output delay, TCP only, no OS details), the transmission
+// mode given (%d), PulseAudio devices, and the first-run audio wizard and
 // update checks off. Keys from mumble-voip/mumble 1.3.4
 // src/mumble/Settings.cpp; lastupdate=2 is what main.cpp writes after the
 // audio wizard ran.
@@ -249,7 +249,7 @@ const mumbleConf = `[General]
 lastupdate=2
 
 [audio]
-transmit=0
+transmit=%d
 quality=13000
 outputdelay=3
 input=PulseAudio
@@ -274,9 +274,10 @@ output=%s
 `
 
 // startMumble starts an official client as user, capturing from source and
-// playing to sink, connected to the onion server through torsocks. It is
+// playing to sink, transmitting continuously (transmit 0) or on voice
+// activity (1), connected to the onion server through torsocks. It is
 // stopped when the test ends; its log is shown if the test failed.
-func startMumble(tb testing.TB, e *officialEnv, user, source, sink string) {
+func startMumble(tb testing.TB, e *officialEnv, user string, transmit int, source, sink string) {
 	tb.Helper()
 	home := filepath.Join(tb.TempDir(), user)
 	data := filepath.Join(home, ".local", "share", "Mumble", "Mumble")
@@ -285,7 +286,7 @@ func startMumble(tb testing.TB, e *officialEnv, user, source, sink string) {
 			tb.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(home, ".config", "Mumble", "Mumble.conf"), fmt.Appendf(nil, mumbleConf, source, sink), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(home, ".config", "Mumble", "Mumble.conf"), fmt.Appendf(nil, mumbleConf, transmit, source, sink), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	// main.cpp imports Documents/MumbleAutomaticCertificateBackup.p12
@@ -441,9 +442,13 @@ func measureMumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16)
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(tb.Context(), 6*time.Minute)
 	defer cancel()
-	startMumble(tb, e, "mear", "earmic.monitor", "earspk")
-	startMumble(tb, e, "mmouth", "mouthmic.monitor", "mouthspk")
+	// The ear transmits on voice activity from a silent microphone: it
+	// sends no voice, as Tumble's ear does not, so that the net tap finds
+	// the mouth's voice only. The mouth starts once the ear is in, so that
+	// the server forwards its voice from the first packet.
+	startMumble(tb, e, "mear", 1, "earmic.monitor", "earspk")
 	waitOnline(ctx, tb, w, "mear")
+	startMumble(tb, e, "mmouth", 0, "mouthmic.monitor", "mouthspk")
 	waitOnline(ctx, tb, w, "mmouth")
 	return measureDeviceM2E(ctx, tb, e, "mouthmic", "earspk", train)
 }
