@@ -335,11 +335,16 @@ func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Du
 		b.Fatal("the listener received no voice")
 	}
 	listener, total := 0, 0
+	var circuits []string
 	for id, n := range onion1 {
 		d := n - onion0[id]
 		total += d
 		listener = max(listener, d)
+		if d > 0 {
+			circuits = append(circuits, fmt.Sprintf("%s:%d", id, d))
+		}
 	}
+	b.Logf("%s: cells the onion service sent by circuit %v", p.name, circuits)
 	sec := talked.Seconds()
 	b.Logf("%s: %d packets sent (%.2f/s); cells: speaker %d, onion service to the listener %d, to others %d, over %.1f s",
 		p.name, sent, float64(sent)/sec, up1-up0, listener, total-listener, sec)
