@@ -158,10 +158,10 @@ func waitOnline(ctx context.Context, tb testing.TB, w *torWorld, user string) {
 // the official client or its helpers are not installed.
 func officialAvailable(tb testing.TB) {
 	tb.Helper()
-	for _, bin := range []string{"mumble", "torsocks", "Xvfb", "sqlite3", "openssl", "pulseaudio"} {
+	for _, bin := range []string{"mumble", "torsocks", "Xvfb", "sqlite3", "openssl", "pulseaudio", "pactl"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			if os.Getenv("TUMBLE_REQUIRE_SERVERS") == "1" {
-				tb.Fatalf("%s not found: apt-get install mumble torsocks xvfb sqlite3 pulseaudio", bin)
+				tb.Fatalf("%s not found: apt-get install mumble torsocks xvfb sqlite3 pulseaudio pulseaudio-utils", bin)
 			}
 			tb.Skipf("%s not found", bin)
 		}
