@@ -67,10 +67,6 @@ type m2eResult struct {
 	delays      []time.Duration // per click heard
 	lostPct     float64         // clicks of the train the ear did not play
 	heardOnsets []int           // ms on the mouth's clock
-	// The train's time at the mouth (measureDeviceM2E), and the median
-	// transit of the voice packets the mouth sent meanwhile (netTap).
-	from, to time.Time
-	net      time.Duration
 }
 
 // m2eWindow is how far a click may be heard from the train's overall

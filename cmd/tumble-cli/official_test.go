@@ -34,7 +34,7 @@ import (
 // settings, and measures it exactly as the official pair
 // (measureDeviceM2E). It returns the trains' results, the device latency
 // and the ear's late loss.
-func measureTumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16) ([]m2eResult, time.Duration, float64) {
+func measureTumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16) ([]trainResult, time.Duration, float64) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(tb.Context(), 6*time.Minute)
 	defer cancel()
@@ -438,7 +438,7 @@ func (r *captureLog) result() ([]int16, time.Time) {
 // measureMumbleM2E has two official clients join w's onion server and
 // measures them (measureDeviceM2E): the mouth captures the sink mouthmic's
 // monitor, the ear plays to the sink earspk.
-func measureMumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16) ([]m2eResult, time.Duration) {
+func measureMumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16) ([]trainResult, time.Duration) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(tb.Context(), 6*time.Minute)
 	defer cancel()
@@ -470,7 +470,7 @@ const m2eTrains = 3
 // reports for the mouth client's capture stream plus the ear client's
 // playback stream (streamLatency; the median of readings every 2 s): the
 // part of the delay that is sound devices.
-func measureDeviceM2E(ctx context.Context, tb testing.TB, e *officialEnv, mic, spk string, train []int16) ([]m2eResult, time.Duration) {
+func measureDeviceM2E(ctx context.Context, tb testing.TB, e *officialEnv, mic, spk string, train []int16) ([]trainResult, time.Duration) {
 	tb.Helper()
 	for _, kv := range e.pulse.Env() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -553,7 +553,7 @@ wait:
 		tb.Fatalf("the mouth's microphone captured no click")
 	}
 	start := max(0, first[0]-int(m2eLead.Seconds()*48000))
-	var rs []m2eResult
+	var rs []trainResult
 	for k := range m2eTrains {
 		s0 := start + k*period
 		if s0+len(train) > len(sent) {
@@ -567,8 +567,7 @@ wait:
 			tb.Logf("train %d: %v", k, err)
 			r = m2eResult{lostPct: 100}
 		}
-		r.from, r.to = at, at.Add(samplesToDuration(len(train)))
-		rs = append(rs, r)
+		rs = append(rs, trainResult{m2eResult: r, from: at, to: at.Add(samplesToDuration(len(train)))})
 	}
 	return rs, deviceLatency
 }
@@ -630,6 +629,15 @@ func streamLatency(ctx context.Context, e *officialEnv, kind, dev string) (time.
 	return 0, false
 }
 
+// trainResult is one train's measurement: its mouth-to-ear result, its
+// time at the mouth, and the median transit of the voice packets the mouth
+// sent meanwhile (netTap; set by summarize).
+type trainResult struct {
+	m2eResult
+	from, to time.Time
+	net      time.Duration
+}
+
 // trainSummary is what a side's trains give: the median of the trains'
 // median delays with the least and greatest, the median of the trains'
 // network transits and of their added delays (delay - transit, train by
@@ -643,7 +651,7 @@ type trainSummary struct {
 
 // summarize sums up a side's trains, taking each train's network transit
 // from the packets the mouth sent during it (ts, from the side's netTap).
-func summarize(tb testing.TB, rs []m2eResult, ts []tapTransit) trainSummary {
+func summarize(tb testing.TB, rs []trainResult, ts []tapTransit) trainSummary {
 	var s trainSummary
 	var ds, nets, added []time.Duration
 	for i := range rs {
