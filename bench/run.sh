@@ -74,11 +74,10 @@ emit tor_trace_per_packet_late_loss_pct "$(metric "$f" BenchmarkTorTracePerPacke
 # Tumble's buffer, Mumble 1.5's speex buffer at the same jitter setting and
 # Mumla's fixed 100 ms buffer.
 f=$(bench ./voice/jitter/ '^BenchmarkRecordedTraces$' 1x)
-declare -A net
 for p in fast typical bad; do
-	# Median one-way transit of the recorded voice packets.
-	net[$p]=$(metric "$f" BenchmarkRecordedTraces "tornet_${p}_net_ms")
-	emit "tornet_${p}_net_ms" "${net[$p]}" ms
+	# Median one-way transit of the recorded voice packets (the
+	# recording's network; the side-by-side below measures its own).
+	emit "trace_${p}_net_ms" "$(metric "$f" BenchmarkRecordedTraces "tornet_${p}_net_ms")" ms
 	for impl in tumble mumble_speex mumla_fixed; do
 		for m in late_loss_pct added_delay_ms; do
 			unit=ms
@@ -140,29 +139,35 @@ if [[ ",$TAGS," == *,libtor,* ]]; then
 	# preset (CELL_STATS events of the private network), next to the
 	# Opus bytes per second.
 	f=$(bench ./cmd/tumble-cli/ '^BenchmarkTorCells$' 1x)
+	# down is the listener's circuit; to_speaker what the onion service
+	# sent back on the speaker's own (ping replies, flow-control SENDMEs).
 	for p in tor_recommended low_bandwidth; do
 		emit "tor_cells_per_s_${p}_up" "$(metric "$f" "BenchmarkTorCells/$p" cells_up_per_s)" cells/s
 		emit "tor_cells_per_s_${p}_down" "$(metric "$f" "BenchmarkTorCells/$p" cells_down_per_s)" cells/s
+		emit "tor_cells_per_s_${p}_to_speaker" "$(metric "$f" "BenchmarkTorCells/$p" cells_to_speaker_per_s)" cells/s
 		emit "tor_opus_bytes_per_s_${p}" "$(metric "$f" "BenchmarkTorCells/$p" opus_bytes_per_s)" B/s
 	done
 
 	# Mouth to ear over the emulated network, Tumble -> onion Mumble 1.5
 	# server -> Tumble against the official Mumble 1.3.4 client -> the same
-	# server -> the official client (headless under Xvfb, PulseAudio,
-	# torsocks), one network per profile (TUMBLE_TORNET_PROFILES). The
-	# ratio is client-added delay against client-added delay, taking the
-	# network's part from tornet_PROFILE_net_ms above.
+	# server -> the official client (headless under Xvfb, torsocks), one
+	# network per profile (TUMBLE_TORNET_PROFILES). Both pairs capture and
+	# play through the same private PulseAudio server (Tumble through the
+	# app's device code), 3 click trains each: median over the trains and
+	# their spread. net is each pair's own voice packets' median transit in
+	# the same run (send and arrival on one clock, at the SOCKS port); the
+	# ratio is client-added delay against client-added delay.
 	profiles=${TUMBLE_TORNET_PROFILES:-typical,fast,bad}
 	f=$(TUMBLE_TORNET_PROFILES=$profiles bench ./cmd/tumble-cli/ '^BenchmarkTornetSideBySide$' 1x)
 	for p in ${profiles//,/ }; do
-		t=$(metric "$f" "BenchmarkTornetSideBySide/$p" tumble_m2e_ms)
-		m=$(metric "$f" "BenchmarkTornetSideBySide/$p" mumble_m2e_ms)
-		emit "tornet_${p}_tumble_m2e_ms" "$t" ms
-		emit "tornet_${p}_mumble_m2e_ms" "$m" ms
-		emit "tornet_${p}_m2e_ratio" "$(awk -v t="$t" -v m="$m" -v n="${net[$p]}" 'BEGIN{printf "%.2f", (t-n)/(m-n)}')" x
+		for side in tumble mumble; do
+			for m in m2e m2e_min m2e_max net added device; do
+				emit "tornet_${p}_${side}_${m}_ms" "$(metric "$f" "BenchmarkTornetSideBySide/$p" "${side}_${m}_ms")" ms
+			done
+			emit "tornet_${p}_${side}_lost_clicks_pct" "$(metric "$f" "BenchmarkTornetSideBySide/$p" "${side}_lost_clicks_pct")" '%'
+		done
+		emit "tornet_${p}_m2e_ratio" "$(metric "$f" "BenchmarkTornetSideBySide/$p" m2e_ratio)" x
 		emit "tornet_${p}_tumble_late_loss_pct" "$(metric "$f" "BenchmarkTornetSideBySide/$p" tumble_late_loss_pct)" '%'
-		emit "tornet_${p}_tumble_lost_clicks_pct" "$(metric "$f" "BenchmarkTornetSideBySide/$p" tumble_lost_clicks_pct)" '%'
-		emit "tornet_${p}_mumble_lost_clicks_pct" "$(metric "$f" "BenchmarkTornetSideBySide/$p" mumble_lost_clicks_pct)" '%'
 	done
 fi
 

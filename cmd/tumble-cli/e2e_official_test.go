@@ -81,7 +81,7 @@ func officialClientSeesNothing(t *testing.T, v murmurtest.Version, display strin
 		return pcm[len(before):]
 	}
 
-	startMumble(t, e, "official", "offmic.monitor", "offspk")
+	startMumble(t, e, "official", 1, "offmic.monitor", "offspk") // voice activation on a silent microphone: it sends nothing
 	// received counts the frames of type typ the server sent the official
 	// client; for text messages only those from users (1.5 warns 1.3
 	// clients about channel listeners in a message of its own).

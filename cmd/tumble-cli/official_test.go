@@ -4,14 +4,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,58 +24,120 @@ import (
 
 	"github.com/tumble-voip/tumble/voice/device"
 	"github.com/tumble-voip/tumble/voice/device/pulsetest"
-	"github.com/tumble-voip/tumble/voice/wav"
 )
 
-// measureTumbleM2E sends the train from one tumble-cli to another through
-// w's onion server, both through the network's client tor (SOCKS, each
-// with its own circuit), and returns the delay from the sender's capture
-// clock to the listener's playout clock, with the listener's late loss.
-func measureTumbleM2E(tb testing.TB, w *torWorld, train []int16) (m2eResult, float64) {
+// measureTumbleM2E has two tumble-cli join w's onion server through the
+// network's client tor (each its own circuit, through e's net tap), the
+// mouth capturing from the PulseAudio sink tmouthmic's monitor and the ear
+// playing to the sink tearspk, both through the app's device code as the
+// app opens them (voice/device, malgo) with the Tor-recommended receive
+// settings, and measures it exactly as the official pair
+// (measureDeviceM2E). It returns the trains' results, the device latency
+// and the ear's late loss.
+func measureTumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16) ([]trainResult, time.Duration, float64) {
 	tb.Helper()
-	dir := tb.TempDir()
-	path := filepath.Join(dir, "train.wav")
-	if err := wav.WriteFile(path, train); err != nil {
+	ctx, cancel := context.WithTimeout(tb.Context(), 6*time.Minute)
+	defer cancel()
+	for _, kv := range e.pulse.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		tb.Setenv(k, v)
+	}
+	dc, err := device.NewContext(device.BackendPulseAudio)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(tb.Context(), 4*time.Minute)
-	defer cancel()
+	mic, spk := pulseID(tb, dc, device.CaptureKind, "tmouthmic.monitor"), pulseID(tb, dc, device.PlaybackKind, "tearspk")
+	dc.Close()
 	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
-	common := []string{"--server", server, "--tor", "socks=" + w.net.SOCKSAddr(), "--channel", "Root/Lab"}
-	rec := filepath.Join(dir, "rec")
-	total := time.Duration(len(train)) * time.Second / 48000
-	listener := startCLI(ctx, tb, append(common, "--user", "tear", "--record-dir", rec,
-		"--for", (total+m2eMaxDelay+45*time.Second).String())...)
+	common := []string{"--server", server, "--tor", "socks=" + e.tumbleTap.Addr(), "--channel", "Root/Lab", "--for", "30m"}
+	ear := startCLIInterruptible(ctx, tb, append(common, "--user", "tear", "--output-device", spk)...)
 	waitOnline(ctx, tb, w, "tear")
 	// A circuit to the onion can fail on the emulated network (a stall,
 	// SOCKS "general failure"): a sender that did not connect tries again,
-	// as a user would; one that connected and failed is an error.
-	var s *cliRun
+	// as a user would.
+	var mouth func() *cliRun
 	for try := 1; ; try++ {
-		s = startCLI(ctx, tb, append(common, "--user", "tmouth", "--send-wav", path)...)()
-		if s.err == nil || len(s.find("connected")) > 0 || try == 3 {
+		mouth = startCLIInterruptible(ctx, tb, append(common, "--user", "tmouth", "--input-device", mic)...)
+		if err := waitOnlineOr(ctx, w, "tmouth", 2*time.Minute); err == nil {
 			break
+		} else if try == 3 {
+			tb.Fatalf("sender: %v\n%s", err, mouth().stderr)
 		}
-		tb.Logf("sender, try %d: %v: %s", try, s.err, strings.TrimSpace(s.stderr))
+		r := mouth()
+		tb.Logf("sender, try %d: %v: %s", try, r.err, strings.TrimSpace(r.stderr))
 	}
-	if s.err != nil {
-		tb.Fatalf("sender: %v\n%s", s.err, s.stderr)
-	}
-	// The listener stays for its --for; it is the clock of the recording.
-	l := listener()
-	if l.err != nil {
-		tb.Fatalf("listener: %v\n%s", l.err, l.stderr)
-	}
-	r, err := crossCorrelate(train, eventTime(tb, s, "voice-send-start", "start"),
-		readWAV(tb, filepath.Join(rec, "tmouth.wav")), eventTime(tb, l, "record-start", "origin"))
-	if err != nil {
-		tb.Fatalf("tumble: %v", err)
+	rs, dev := measureDeviceM2E(ctx, tb, e, "tmouthmic", "tearspk", train)
+	s, l := mouth(), ear()
+	for _, r := range []*cliRun{s, l} {
+		if r.err != nil {
+			tb.Fatalf("tumble-cli: %v\n%s", r.err, r.stderr)
+		}
 	}
 	var loss float64
-	for _, e := range l.find("voice-stats") {
-		loss, _ = e["late_loss_pct"].(float64)
+	for _, ev := range l.find("voice-stats") {
+		if ev["name"] == "tmouth" || len(l.find("voice-stats")) == 1 {
+			loss, _ = ev["late_loss_pct"].(float64)
+		}
 	}
-	return r, loss
+	return rs, dev, loss
+}
+
+// startCLIInterruptible starts tumble-cli; the returned function
+// interrupts it (as Ctrl-C would: it disconnects cleanly and prints its
+// statistics) and waits for it.
+func startCLIInterruptible(ctx context.Context, tb testing.TB, args ...string) (stop func() *cliRun) {
+	tb.Helper()
+	if cliPath == "" {
+		tb.Skip("tumble-cli is not built with -short")
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cmd := exec.CommandContext(cctx, cliPath, append([]string{"--json"}, args...)...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = time.Minute
+	cmd.Env = append(os.Environ(), "TUMBLE_PASSWORD=")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		cancel()
+		tb.Fatalf("start tumble-cli: %v", err)
+	}
+	var once sync.Once
+	var r *cliRun
+	stop = func() *cliRun {
+		once.Do(func() {
+			cancel()
+			err := cmd.Wait()
+			if cmd.ProcessState != nil && cmd.ProcessState.Exited() && cmd.ProcessState.ExitCode() == 0 {
+				err = nil // interrupted and exited cleanly
+			}
+			r = &cliRun{stderr: stderr.String(), err: err}
+			for _, line := range strings.Split(stdout.String(), "\n") {
+				var ev map[string]any
+				if json.Unmarshal([]byte(line), &ev) == nil {
+					r.events = append(r.events, ev)
+				}
+			}
+		})
+		return r
+	}
+	tb.Cleanup(func() { stop() })
+	return stop
+}
+
+// waitOnlineOr waits up to d for the server to have authenticated user.
+func waitOnlineOr(ctx context.Context, w *torWorld, user string, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for !w.userOnline(user) {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not connect: %w", user, ctx.Err())
+		}
+	}
+	return nil
 }
 
 // waitOnline waits until the server has authenticated user.
@@ -93,10 +158,10 @@ func waitOnline(ctx context.Context, tb testing.TB, w *torWorld, user string) {
 // the official client or its helpers are not installed.
 func officialAvailable(tb testing.TB) {
 	tb.Helper()
-	for _, bin := range []string{"mumble", "torsocks", "Xvfb", "sqlite3", "openssl", "pulseaudio"} {
+	for _, bin := range []string{"mumble", "torsocks", "Xvfb", "sqlite3", "openssl", "pulseaudio", "pactl"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			if os.Getenv("TUMBLE_REQUIRE_SERVERS") == "1" {
-				tb.Fatalf("%s not found: apt-get install mumble torsocks xvfb sqlite3 pulseaudio", bin)
+				tb.Fatalf("%s not found: apt-get install mumble torsocks xvfb sqlite3 pulseaudio pulseaudio-utils", bin)
 			}
 			tb.Skipf("%s not found", bin)
 		}
@@ -164,16 +229,19 @@ type officialEnv struct {
 	display  string
 	pulse    *pulsetest.Server
 	torsocks string // TORSOCKS_CONF_FILE
-	p12      string // client certificate (PKCS #12, no password)
-	digest   string // SHA-1 of the server's certificate
-	host     string // the onion address
-	port     int
+	// The official clients' and tumble-cli's SOCKS connections pass
+	// through these taps (netTap): each side's network transit.
+	mumbleTap, tumbleTap *netTap
+	p12                  string // client certificate (PKCS #12, no password)
+	digest               string // SHA-1 of the server's certificate
+	host                 string // the onion address
+	port                 int
 }
 
 // mumbleConf is the official client's configuration: the Tor-recommended
 // settings of Tumble's guides (13 kb/s, 20 ms packets, 10 ms jitter
-// buffer, 30 ms output delay, TCP only, no OS details), continuous
-// transmission, PulseAudio devices, and the first-run audio wizard and
+// buffer, 30 ms output delay, TCP only, no OS details), the transmission
+// mode given (%d), PulseAudio devices, and the first-run audio wizard and
 // update checks off. Keys from mumble-voip/mumble 1.3.4
 // src/mumble/Settings.cpp; lastupdate=2 is what main.cpp writes after the
 // audio wizard ran.
@@ -181,7 +249,7 @@ const mumbleConf = `[General]
 lastupdate=2
 
 [audio]
-transmit=0
+transmit=%d
 quality=13000
 outputdelay=3
 input=PulseAudio
@@ -206,9 +274,10 @@ output=%s
 `
 
 // startMumble starts an official client as user, capturing from source and
-// playing to sink, connected to the onion server through torsocks. It is
+// playing to sink, transmitting continuously (transmit 0) or on voice
+// activity (1), connected to the onion server through torsocks. It is
 // stopped when the test ends; its log is shown if the test failed.
-func startMumble(tb testing.TB, e *officialEnv, user, source, sink string) {
+func startMumble(tb testing.TB, e *officialEnv, user string, transmit int, source, sink string) {
 	tb.Helper()
 	home := filepath.Join(tb.TempDir(), user)
 	data := filepath.Join(home, ".local", "share", "Mumble", "Mumble")
@@ -217,7 +286,7 @@ func startMumble(tb testing.TB, e *officialEnv, user, source, sink string) {
 			tb.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(home, ".config", "Mumble", "Mumble.conf"), fmt.Appendf(nil, mumbleConf, source, sink), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(home, ".config", "Mumble", "Mumble.conf"), fmt.Appendf(nil, mumbleConf, transmit, source, sink), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	// main.cpp imports Documents/MumbleAutomaticCertificateBackup.p12
@@ -288,7 +357,7 @@ func newOfficialEnv(tb testing.TB, w *torWorld) *officialEnv {
 	officialAvailable(tb)
 	ctx, cancel := context.WithTimeout(tb.Context(), 30*time.Second)
 	defer cancel()
-	ps, err := pulsetest.Start(ctx, pulsetest.Config{Sinks: []string{"mouthmic", "mouthspk", "earmic", "earspk"}})
+	ps, err := pulsetest.Start(ctx, pulsetest.Config{Sinks: []string{"mouthmic", "mouthspk", "earmic", "earspk", "tmouthmic", "tearspk"}})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -297,7 +366,15 @@ func newOfficialEnv(tb testing.TB, w *torWorld) *officialEnv {
 	e := &officialEnv{display: startXvfb(tb), pulse: ps, digest: serverSHA1(tb, w.srv.Addr),
 		host: w.onion.Address, port: w.onion.Port,
 		torsocks: filepath.Join(dir, "torsocks.conf"), p12: filepath.Join(dir, "client.p12")}
-	host, port, _ := strings.Cut(w.net.SOCKSAddr(), ":")
+	for _, tap := range []**netTap{&e.mumbleTap, &e.tumbleTap} {
+		t, err := newNetTap(w.net.SOCKSAddr())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { t.Close() })
+		*tap = t
+	}
+	host, port, _ := strings.Cut(e.mumbleTap.Addr(), ":")
 	// IsolatePID: each client its own circuit, as tumble-cli's random
 	// SOCKS isolation gives it.
 	conf := fmt.Sprintf("TorAddress %s\nTorPort %s\nOnionAddrRange 127.42.42.0/24\nIsolatePID 1\n", host, port)
@@ -368,20 +445,43 @@ func (r *captureLog) result() ([]int16, time.Time) {
 	return append([]int16(nil), r.pcm...), r.start
 }
 
-// measureMumbleM2E has two official clients join w's onion server, plays
-// the train into the mouth client's microphone and records, in this
-// process and on one clock, that microphone (the mouth's monitor source)
-// and the ear client's speaker. Both recordings go through the same
-// PulseAudio capture path, so its latency cancels.
-func measureMumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16) m2eResult {
+// measureMumbleM2E has two official clients join w's onion server and
+// measures them (measureDeviceM2E): the mouth captures the sink mouthmic's
+// monitor, the ear plays to the sink earspk.
+func measureMumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16) ([]trainResult, time.Duration) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(tb.Context(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(tb.Context(), 6*time.Minute)
 	defer cancel()
-	startMumble(tb, e, "mear", "earmic.monitor", "earspk")
-	startMumble(tb, e, "mmouth", "mouthmic.monitor", "mouthspk")
+	// The ear transmits on voice activity from a silent microphone: it
+	// sends no voice, as Tumble's ear does not, so that the net tap finds
+	// the mouth's voice only. The mouth starts once the ear is in, so that
+	// the server forwards its voice from the first packet.
+	startMumble(tb, e, "mear", 1, "earmic.monitor", "earspk")
 	waitOnline(ctx, tb, w, "mear")
+	startMumble(tb, e, "mmouth", 0, "mouthmic.monitor", "mouthspk")
 	waitOnline(ctx, tb, w, "mmouth")
+	return measureDeviceM2E(ctx, tb, e, "mouthmic", "earspk", train)
+}
 
+// m2eTrains is how many click trains each side plays per measurement:
+// the figures are the median over the trains, with their spread, so that
+// one unlucky train (a stall) does not decide.
+const m2eTrains = 3
+
+// measureDeviceM2E plays m2eTrains click trains, each followed by
+// m2eMaxDelay of silence, into the PulseAudio sink mic (whose monitor the
+// mouth client captures) and records, in this process and on one clock,
+// mic's monitor and the sink spk the ear client plays to (its monitor).
+// Both recordings go through the same PulseAudio capture path, so its
+// latency cancels; what the mouth client's capture and the ear client's
+// playback buffers add is in the figure, as it is for a user. Each train
+// is measured on its own (crossCorrelate); a train the ear did not hear
+// counts as all clicks lost. It also returns the latency PulseAudio
+// reports for the mouth client's capture stream plus the ear client's
+// playback stream (streamLatency; the median of readings every 2 s): the
+// part of the delay that is sound devices.
+func measureDeviceM2E(ctx context.Context, tb testing.TB, e *officialEnv, mic, spk string, train []int16) ([]trainResult, time.Duration) {
+	tb.Helper()
 	for _, kv := range e.pulse.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		tb.Setenv(k, v)
@@ -391,11 +491,17 @@ func measureMumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16)
 		tb.Fatal(err)
 	}
 	defer dc.Close()
+	period := len(train) + int(m2eMaxDelay.Seconds()*48000)
+	var seq []int16
+	for range m2eTrains {
+		seq = append(seq, train...)
+		seq = append(seq, make([]int16, period-len(train))...)
+	}
 	var mouth, ear captureLog
 	for _, c := range []struct {
 		name string
 		r    *captureLog
-	}{{"mouthmic.monitor", &mouth}, {"earspk.monitor", &ear}} {
+	}{{mic + ".monitor", &mouth}, {spk + ".monitor", &ear}} {
 		d, err := dc.OpenCapture(pulseID(tb, dc, device.CaptureKind, c.name), device.Config{}, c.r.capture)
 		if err != nil {
 			tb.Fatal(err)
@@ -408,12 +514,12 @@ func measureMumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16)
 	var mu sync.Mutex
 	pos := 0
 	played := make(chan struct{})
-	play, err := dc.OpenPlayback(pulseID(tb, dc, device.PlaybackKind, "mouthmic"), device.Config{}, func(out []int16) {
+	play, err := dc.OpenPlayback(pulseID(tb, dc, device.PlaybackKind, mic), device.Config{}, func(out []int16) {
 		mu.Lock()
 		defer mu.Unlock()
-		n := copy(out, train[min(pos, len(train)):])
+		n := copy(out, seq[min(pos, len(seq)):])
 		clear(out[n:])
-		if pos < len(train) && pos+len(out) >= len(train) {
+		if pos < len(seq) && pos+len(out) >= len(seq) {
 			close(played)
 		}
 		pos += len(out)
@@ -425,36 +531,190 @@ func measureMumbleM2E(tb testing.TB, w *torWorld, e *officialEnv, train []int16)
 	if err := play.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	select {
-	case <-played:
-	case <-ctx.Done():
-		tb.Fatal("the train did not play")
+	// The sequence ends with m2eMaxDelay of silence: everything sent is
+	// heard by then (or counts as lost). Meanwhile, every 2 s, PulseAudio
+	// tells the latency of the clients' streams.
+	var devs []time.Duration
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case <-played:
+			break wait
+		case <-tick.C:
+			c, cok := streamLatency(ctx, e, "source-output", mic+".monitor")
+			p, pok := streamLatency(ctx, e, "sink-input", spk)
+			if cok && pok {
+				devs = append(devs, c+p)
+			}
+		case <-ctx.Done():
+			tb.Fatal("the trains did not play")
+		}
 	}
-	// Everything sent is heard within m2eMaxDelay (or counts as lost).
-	select {
-	case <-time.After(m2eMaxDelay):
-	case <-ctx.Done():
-		tb.Fatal(ctx.Err())
+	// A client opens its stream lazily (the official ear opens its
+	// playback stream when it first has sound to play): with no reading
+	// the ear heard nothing, which the trains below tell.
+	var deviceLatency time.Duration
+	if len(devs) > 0 {
+		deviceLatency = median(devs)
+	} else {
+		tb.Logf("PulseAudio reported no stream of the clients on both %s and %s", mic+".monitor", spk)
 	}
 	sent, sentAt := mouth.result()
 	heard, heardAt := ear.result()
-	r, err := crossCorrelate(sent, sentAt, heard, heardAt)
-	if err != nil {
-		tb.Fatalf("official client: %v", err)
+	first := findOnsets(sent)
+	if len(first) == 0 {
+		tb.Fatalf("the mouth's microphone captured no click")
 	}
-	return r
+	start := max(0, first[0]-int(m2eLead.Seconds()*48000))
+	var rs []trainResult
+	for k := range m2eTrains {
+		s0 := start + k*period
+		if s0+len(train) > len(sent) {
+			tb.Fatalf("train %d: the mouth's recording ends at %d of %d samples", k, len(sent), s0+len(train))
+		}
+		at := sentAt.Add(samplesToDuration(s0))
+		h0 := int(at.Sub(heardAt).Seconds() * 48000)
+		h0 = max(0, min(h0, len(heard)))
+		r, err := crossCorrelate(sent[s0:s0+len(train)], at, heard[h0:min(len(heard), h0+period)], heardAt.Add(samplesToDuration(h0)))
+		if err != nil {
+			tb.Logf("train %d: %v", k, err)
+			r = m2eResult{lostPct: 100}
+		}
+		rs = append(rs, trainResult{m2eResult: r, from: at, to: at.Add(samplesToDuration(len(train)))})
+	}
+	return rs, deviceLatency
+}
+
+// streamLatency asks e's PulseAudio server for the latency of the stream
+// (kind "sink-input": a playback stream, or "source-output": a capture
+// stream) another process has open on the device named dev: its buffer
+// latency plus the device's, as pactl reports them. It reports false if
+// there is no such stream.
+func streamLatency(ctx context.Context, e *officialEnv, kind, dev string) (time.Duration, bool) {
+	pactl := func(args ...string) string {
+		cmd := exec.CommandContext(ctx, "pactl", args...)
+		cmd.Env = append(os.Environ(), e.pulse.Env()...)
+		out, _ := cmd.Output()
+		return string(out)
+	}
+	devKind, devField := "sinks", "Sink:"
+	if kind == "source-output" {
+		devKind, devField = "sources", "Source:"
+	}
+	idx := ""
+	for _, l := range strings.Split(pactl("list", "short", devKind), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[1] == dev {
+			idx = f[0]
+		}
+	}
+	if idx == "" {
+		return 0, false
+	}
+	me := fmt.Sprintf("application.process.id = \"%d\"", os.Getpid())
+	for _, block := range strings.Split(pactl("list", kind+"s"), "\n\n") {
+		if strings.Contains(block, me) {
+			continue // the test's own recording and playing
+		}
+		var on bool
+		var total time.Duration
+		for _, l := range strings.Split(block, "\n") {
+			k, v, ok := strings.Cut(strings.TrimSpace(l), " ")
+			if !ok {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			switch {
+			case k == devField:
+				on = v == idx
+			case k == "Buffer" || k == "Sink" || k == "Source":
+				// "Buffer Latency: 12345 usec", "Sink Latency: ..."
+				if rest, ok := strings.CutPrefix(v, "Latency: "); ok {
+					if us, err := strconv.Atoi(strings.TrimSuffix(rest, " usec")); err == nil {
+						total += time.Duration(us) * time.Microsecond
+					}
+				}
+			}
+		}
+		if on {
+			return total, true
+		}
+	}
+	return 0, false
+}
+
+// trainResult is one train's measurement: its mouth-to-ear result, its
+// time at the mouth, and the median transit of the voice packets the mouth
+// sent meanwhile (netTap; set by summarize).
+type trainResult struct {
+	m2eResult
+	from, to time.Time
+	net      time.Duration
+}
+
+// trainSummary is what a side's trains give: the median of the trains'
+// median delays with the least and greatest, the median of the trains'
+// network transits and of their added delays (delay - transit, train by
+// train), and the clicks lost over all trains.
+type trainSummary struct {
+	delay, min, max time.Duration
+	net, added      time.Duration
+	lostPct         float64
+	heard           int // trains heard at all
+}
+
+// summarize sums up a side's trains, taking each train's network transit
+// from the packets the mouth sent during it (ts, from the side's netTap).
+func summarize(tb testing.TB, rs []trainResult, ts []tapTransit) trainSummary {
+	var s trainSummary
+	var ds, nets, added []time.Duration
+	for i := range rs {
+		r := &rs[i]
+		s.lostPct += r.lostPct / float64(len(rs))
+		if len(r.delays) == 0 {
+			continue
+		}
+		n, c := medianTransit(ts, r.from, r.to)
+		if c == 0 {
+			tb.Fatalf("no voice packet of the train sent %v crossed the net tap", r.from)
+		}
+		r.net = n
+		ds, nets, added = append(ds, r.delay), append(nets, n), append(added, r.delay-n)
+	}
+	s.heard = len(ds)
+	if len(ds) > 0 {
+		s.delay, s.net, s.added = median(ds), median(nets), median(added)
+		slices.Sort(ds)
+		s.min, s.max = ds[0], ds[len(ds)-1]
+	}
+	return s
 }
 
 // BenchmarkTornetSideBySide reports mouth-to-ear delay and loss of voice
 // through the emulated Tor network (tor/tornet profiles; env
 // TUMBLE_TORNET_PROFILES, default "typical,fast,bad"), in one network per
-// profile: Tumble -> onion Mumble 1.5 server -> Tumble (tumble-cli, the
-// WAV played in real time, delay to the listener's playout clock), then the
-// official Mumble 1.3.4 client -> the same server -> the official client
-// (audio through PulseAudio, delay between the mouth's microphone and the
-// ear's speaker). Metrics per profile: tumble_m2e_ms, mumble_m2e_ms (median
-// over the clicks), tumble_lost_clicks_pct and mumble_lost_clicks_pct
-// (clicks the ear did not play near the train's delay),
+// profile: Tumble -> onion Mumble 1.5 server -> Tumble (two tumble-cli),
+// then the official Mumble 1.3.4 client -> the same server -> the official
+// client, both pairs measured the same way: m2eTrains click trains played
+// into the mouth's PulseAudio microphone (a null sink's monitor), the
+// delay taken between that microphone and the ear's speaker (the ear
+// client plays to a null sink; its monitor is recorded), so each side's
+// figure holds its own capture and playback device buffers, its jitter
+// buffer and the network. Each side's network part is measured in the same
+// run (netTap): the median transit of its voice packets from the mouth's
+// SOCKS connection to the ear's, on the test's clock.
+//
+// Metrics per profile: tumble_m2e_ms and mumble_m2e_ms (median over the
+// trains of each train's median over its clicks) with _min_ms and _max_ms
+// (the trains' spread), tumble_net_ms and mumble_net_ms, tumble_added_ms
+// and mumble_added_ms (m2e - net: what the client adds, devices
+// included), tumble_device_ms and mumble_device_ms (what PulseAudio
+// reports for the mouth's capture plus the ear's playback stream: the
+// devices' share of the added delay), m2e_ratio (tumble_added /
+// mumble_added),
+// tumble_lost_clicks_pct and mumble_lost_clicks_pct (clicks the ear did
+// not play near the train's delay, over all trains), and
 // tumble_late_loss_pct (Tumble's receiver's own count).
 func BenchmarkTornetSideBySide(b *testing.B) {
 	profiles := os.Getenv("TUMBLE_TORNET_PROFILES")
@@ -462,32 +722,51 @@ func BenchmarkTornetSideBySide(b *testing.B) {
 		profiles = "typical,fast,bad"
 	}
 	train := m2eTrain()
-	b.Logf("train onsets %v ms", onsetsMs(train, 0))
+	b.Logf("train onsets %v ms, %d trains per side", onsetsMs(train, 0), m2eTrains)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	for _, p := range strings.Split(profiles, ",") {
 		b.Run(p, func(b *testing.B) {
 			officialAvailable(b)
-			var tm, mm, td, md, tl float64
+			var sum [16]float64
 			for range b.N {
 				w := startDelayedWorld(b, p)
 				e := newOfficialEnv(b, w)
-				t, loss := measureTumbleM2E(b, w, train)
-				m := measureMumbleM2E(b, w, e, train)
-				b.Logf("%s: tumble per-click delays %v (heard onsets %v)", p, t.delays, t.heardOnsets)
-				b.Logf("%s: official per-click delays %v (heard onsets %v)", p, m.delays, m.heardOnsets)
-				b.Logf("%s: tumble %v (clicks lost %.1f%%, late loss %.1f%%), official %v (clicks lost %.1f%%)",
-					p, t.delay, t.lostPct, loss, m.delay, m.lostPct)
-				tm += float64(t.delay) / float64(time.Millisecond)
-				mm += float64(m.delay) / float64(time.Millisecond)
-				td += t.lostPct
-				md += m.lostPct
-				tl += loss
+				trs, tdev, loss := measureTumbleM2E(b, w, e, train)
+				mrs, mdev := measureMumbleM2E(b, w, e, train)
+				for k := range trs {
+					b.Logf("%s train %d: tumble %v per click %v (lost %.1f%%)", p, k, trs[k].delay, trs[k].delays, trs[k].lostPct)
+					b.Logf("%s train %d: official %v per click %v (lost %.1f%%)", p, k, mrs[k].delay, mrs[k].delays, mrs[k].lostPct)
+				}
+				tts, err := e.tumbleTap.Transits()
+				if err != nil {
+					b.Fatalf("tumble: %v", err)
+				}
+				mts, err := e.mumbleTap.Transits()
+				if err != nil {
+					b.Fatalf("official: %v", err)
+				}
+				t, m := summarize(b, trs, tts), summarize(b, mrs, mts)
+				for k := range trs {
+					b.Logf("%s train %d: tumble %v net %v; official %v net %v", p, k, trs[k].delay, trs[k].net, mrs[k].delay, mrs[k].net)
+				}
+				if t.heard == 0 || m.heard == 0 || tdev == 0 || mdev == 0 {
+					b.Fatalf("%s: trains heard: tumble %d, official %d; device latency: tumble %v, official %v", p, t.heard, m.heard, tdev, mdev)
+				}
+				b.Logf("%s: tumble %v [%v, %v] net %v added %v devices %v, lost %.1f%%, late loss %.1f%%; official %v [%v, %v] net %v added %v devices %v, lost %.1f%%",
+					p, t.delay, t.min, t.max, t.net, t.added, tdev, t.lostPct, loss, m.delay, m.min, m.max, m.net, m.added, mdev, m.lostPct)
+				tn, mn := t.net, m.net
+				ta, ma := ms(t.added), ms(m.added)
+				for i, v := range []float64{ms(t.delay), ms(t.min), ms(t.max), ms(m.delay), ms(m.min), ms(m.max),
+					ms(tn), ms(mn), ta, ma, ta / ma, t.lostPct, m.lostPct, loss, ms(tdev), ms(mdev)} {
+					sum[i] += v
+				}
 			}
-			n := float64(b.N)
-			b.ReportMetric(tm/n, "tumble_m2e_ms")
-			b.ReportMetric(mm/n, "mumble_m2e_ms")
-			b.ReportMetric(td/n, "tumble_lost_clicks_pct")
-			b.ReportMetric(md/n, "mumble_lost_clicks_pct")
-			b.ReportMetric(tl/n, "tumble_late_loss_pct")
+			for i, unit := range []string{"tumble_m2e_ms", "tumble_m2e_min_ms", "tumble_m2e_max_ms",
+				"mumble_m2e_ms", "mumble_m2e_min_ms", "mumble_m2e_max_ms", "tumble_net_ms", "mumble_net_ms",
+				"tumble_added_ms", "mumble_added_ms", "m2e_ratio", "tumble_lost_clicks_pct", "mumble_lost_clicks_pct",
+				"tumble_late_loss_pct", "tumble_device_ms", "mumble_device_ms"} {
+				b.ReportMetric(sum[i]/float64(b.N), unit)
+			}
 			b.ReportMetric(0, "ns/op")
 		})
 	}
@@ -496,19 +775,30 @@ func BenchmarkTornetSideBySide(b *testing.B) {
 // TestOfficialClientOverTor is the smoke test of the side-by-side harness:
 // two official Mumble clients (headless, PulseAudio, torsocks) talk through
 // the private network's onion Mumble server, without link delays, and the
-// ear hears most clicks of the train within two seconds. (On the loaded
-// test machines the official client measured 0.17 to 0.9 s and lost 17 to
-// 25 % of the clicks even here; the figures are
-// BenchmarkTornetSideBySide's.)
+// ear hears most clicks of the trains within two seconds; the net tap saw
+// their voice cross. (The figures are BenchmarkTornetSideBySide's.)
 func TestOfficialClientOverTor(t *testing.T) {
 	officialAvailable(t)
 	w := setupTorWorld(t)
-	r := measureMumbleM2E(t, w, newOfficialEnv(t, w), m2eTrain())
-	t.Logf("official client over Tor without link delays: %v per click %v, %.1f%% of clicks lost", r.delay, r.delays, r.lostPct)
-	if r.lostPct > 50 {
-		t.Errorf("%.1f%% of the clicks lost (heard onsets %v)", r.lostPct, r.heardOnsets)
+	e := newOfficialEnv(t, w)
+	rs, dev := measureMumbleM2E(t, w, e, m2eTrain())
+	ts, err := e.mumbleTap.Transits()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if r.delay <= 0 || r.delay > 2*time.Second {
-		t.Errorf("mouth to ear %v, want between 0 and 2 s", r.delay)
+	s := summarize(t, rs, ts)
+	net, n := medianTransit(ts, time.Time{}, time.Time{})
+	t.Logf("official client over Tor without link delays: %v [%v, %v], %.1f%% of clicks lost; net %v over %d packets; device latency %v", s.delay, s.min, s.max, s.lostPct, net, n, dev)
+	if s.lostPct > 50 {
+		t.Errorf("%.1f%% of the clicks lost (trains %+v)", s.lostPct, rs)
+	}
+	if s.delay <= 0 || s.delay > 2*time.Second {
+		t.Errorf("mouth to ear %v, want between 0 and 2 s", s.delay)
+	}
+	if dev <= 0 || dev >= s.delay {
+		t.Errorf("device latency %v, want above 0 and below the mouth-to-ear delay", dev)
+	}
+	if n < 100 || net <= 0 || net >= s.delay {
+		t.Errorf("net tap: %v over %d packets, want a transit below the mouth-to-ear delay over at least 100", net, n)
 	}
 }

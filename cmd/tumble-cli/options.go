@@ -31,6 +31,8 @@ type options struct {
 	amnesic         bool
 	clientAuth      string
 	sendWAV         string
+	inputDevice     string // capture the voice to send from this sound device
+	outputDevice    string // play received voice on this sound device
 	whisper         string
 	recordDir       string
 	recordMax       int64 // MB
@@ -105,6 +107,8 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.StringVar(&o.clientAuth, "client-auth-file", "", "onion client authorization key `FILE` (<addr>:descriptor:x25519:<key>)")
 	fs.StringVar(&o.isolation, "isolation", "", "SOCKS isolation `USER:PASS` for this server's circuits (default: random per run)")
 	fs.StringVar(&o.sendWAV, "send-wav", "", "send `FILE` (48 kHz mono 16-bit WAV) as voice in real time, through the app's send path\n(see --transmit, --noise-suppression, --max-amplification)")
+	fs.StringVar(&o.inputDevice, "input-device", "", "send the sound of the capture device `NAME` (its name or ID as the sound system lists it) as voice,\nthrough the app's send path and device code, until --for ends (instead of --send-wav)")
+	fs.StringVar(&o.outputDevice, "output-device", "", "play received voice on the playback device `NAME` (name or ID), through the app's receive path\nand device code (instead of --record-dir)")
 	fs.StringVar(&o.whisper, "whisper", "", "send --send-wav only to the user `NAME` (whisper) instead of the channel")
 	fs.StringVar(&o.recordDir, "record-dir", "", "record each known speaker to `DIR`/NAME.wav (48 kHz mono; silence is a hole in the file, taking no disk space)")
 	fs.Int64Var(&o.recordMax, "record-max", 1024, "stop with an error once the recordings hold `MB` megabytes")
@@ -197,8 +201,17 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 			return nil, errors.New("--say-private wants NAME=TEXT")
 		}
 	}
-	if o.whisper != "" && o.sendWAV == "" {
-		return nil, errors.New("--whisper needs --send-wav")
+	if o.sendWAV != "" && o.inputDevice != "" {
+		return nil, errors.New("--send-wav and --input-device both give the voice to send: choose one")
+	}
+	if o.inputDevice != "" && o.duration == 0 {
+		return nil, errors.New("--input-device needs --for (how long to send)")
+	}
+	if o.outputDevice != "" && o.recordDir != "" {
+		return nil, errors.New("--output-device and --record-dir both take the received voice: choose one")
+	}
+	if o.whisper != "" && !o.sending() {
+		return nil, errors.New("--whisper needs --send-wav or --input-device")
 	}
 	if err := o.checkSendProcessing(fs, transmit); err != nil {
 		return nil, err
@@ -261,10 +274,10 @@ func printVisibleDefaults(fs *flag.FlagSet) {
 func (o *options) checkSendProcessing(fs *flag.FlagSet, transmit string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if o.sendWAV == "" {
+	if !o.sending() {
 		for _, name := range []string{"seq-per-packet", "transmit", "vad-silence-below", "vad-speech-above", "voice-hold", "noise-suppression", "max-amplification"} {
 			if set[name] {
-				return fmt.Errorf("--%s needs --send-wav", name)
+				return fmt.Errorf("--%s needs --send-wav or --input-device", name)
 			}
 		}
 	}
@@ -302,6 +315,9 @@ func (o *options) checkSendProcessing(fs *flag.FlagSet, transmit string) error {
 	}
 	return nil
 }
+
+// sending reports whether voice is sent: --send-wav or --input-device.
+func (o *options) sending() bool { return o.sendWAV != "" || o.inputDevice != "" }
 
 // sendConfig is the Sender's configuration for --send-wav: the file is the
 // microphone, nothing is played (no echo to cancel), and by default the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tumble-voip/tumble/mumble"
 	"github.com/tumble-voip/tumble/voice"
+	"github.com/tumble-voip/tumble/voice/device"
 	"github.com/tumble-voip/tumble/voice/wav"
 )
 
@@ -53,6 +54,11 @@ type recorder struct {
 	stop    chan struct{}
 	stopped chan struct{}
 	origin  time.Time
+
+	// A player (newDevicePlayer) plays on a sound device instead of
+	// recording: the device's callback mixes, and there is no clock.
+	playCtx *device.Context
+	playDev device.Device
 }
 
 // speakerFile is one speaker's recording.
@@ -75,6 +81,57 @@ func newRecorder(dir string, names func(uint32) string, max int64) (*recorder, e
 	}
 	go r.clock()
 	return r, nil
+}
+
+// newDevicePlayer returns a recorder that records nothing and instead
+// plays the received voice on the playback device name (name or ID),
+// through the app's receive path as the app configures it for the
+// Tor-recommended settings (jitter buffer 10 ms, output delay 30 ms: the
+// receiver's defaults) and the app's device code, so that what a sound
+// device adds is in its figures.
+func newDevicePlayer(name string) (*recorder, error) {
+	r := &recorder{
+		names:   func(uint32) string { return "" },
+		failed:  make(chan struct{}),
+		now:     time.Now,
+		wake:    make(chan struct{}, 1),
+		files:   make(map[uint32]*speakerFile),
+		used:    make(map[string]bool),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	close(r.stopped) // no clock goroutine
+	rx, err := voice.NewReceiver(voice.ReceiverConfig{JitterBuffer: 10 * time.Millisecond, OutputDelay: 30 * time.Millisecond})
+	if err != nil {
+		return nil, fmt.Errorf("voice receiver: %w", err)
+	}
+	r.rx = rx
+	r.origin = time.Now()
+	mctx, dev, err := openNamedDevice(device.PlaybackKind, name, nil, func(out []int16) {
+		if err := rx.Mix(out); err != nil {
+			clear(out)
+			r.fail(err)
+		}
+	})
+	if err != nil {
+		rx.Close()
+		return nil, fmt.Errorf("--output-device: %w", err)
+	}
+	r.playCtx, r.playDev = mctx, dev
+	if err := dev.Start(); err != nil {
+		r.closeDevice()
+		rx.Close()
+		return nil, fmt.Errorf("--output-device: %w", err)
+	}
+	return r, nil
+}
+
+// closeDevice closes a player's device and its context.
+func (r *recorder) closeDevice() error {
+	if r.playDev == nil {
+		return nil
+	}
+	return errors.Join(r.playDev.Close(), r.playCtx.Close())
 }
 
 // newRecorderClock is newRecorder with the clock's seams, without starting
@@ -314,9 +371,10 @@ func (r *recorder) fail(err error) {
 func (r *recorder) Close() error {
 	close(r.stop)
 	<-r.stopped
+	derr := r.closeDevice() // before r.mu: the device's callback may wait for it
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	errs := []error{r.err}
+	errs := []error{r.err, derr}
 	for _, f := range r.files {
 		errs = append(errs, f.w.Close())
 	}

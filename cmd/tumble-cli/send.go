@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +69,9 @@ func (s *session) sendWAV(ctx context.Context) error {
 	if o.framesPerPacket >= 2 {
 		period = 20 * time.Millisecond
 	}
+	if o.inputDevice != "" {
+		return s.sendDevice(ctx, eng, out)
+	}
 	dev, err := device.NewFile(device.FileConfig{Config: device.Config{Period: period}, In: s.wav, Realtime: true}, out.capture(eng.Capture), nil)
 	if err != nil {
 		return fmt.Errorf("file device: %w", err)
@@ -123,6 +128,78 @@ func (s *session) sendWAV(ctx context.Context) error {
 	s.ev.emit("voice-send-end", field{"packets", st.packets}, field{"duration_ms", st.frames10ms * 10},
 		field{"transmissions", st.terminators}, field{"file_ms", out.frames * 10}, field{"dropped", st.dropped})
 	return nil
+}
+
+// sendDevice sends what the --input-device captures through eng, opened
+// as the app opens a microphone (device.Config's defaults), until ctx ends
+// (--for) or the connection fails.
+func (s *session) sendDevice(ctx context.Context, eng *voice.Engine, out *voiceOut) error {
+	mctx, dev, err := openNamedDevice(device.CaptureKind, s.opts.inputDevice, out.capture(eng.Capture), nil)
+	if err != nil {
+		return fmt.Errorf("--input-device: %w", err)
+	}
+	defer mctx.Close()
+	defer eng.Close() // the device first, then its context
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	forwarded := make(chan struct{})
+	go func() {
+		out.forward(sendCtx)
+		close(forwarded)
+	}()
+	defer func() { stopSending(); <-forwarded }()
+	s.ev.emit("voice-send-start", field{"device", s.opts.inputDevice}, field{"bitrate", eng.Sender().Stats().Bitrate},
+		field{"frames_per_packet", s.opts.framesPerPacket}, field{"transmit", s.opts.transmitName},
+		field{"start", time.Now().UTC().Format(time.RFC3339Nano)})
+	if err := eng.Start(dev); err != nil {
+		dev.Close()
+		return fmt.Errorf("--input-device: %w", err)
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-out.failed:
+		return out.err()
+	}
+}
+
+// openNamedDevice opens the system sound device of kind whose name or ID
+// is name, with the configuration the app uses (device.Config's defaults).
+// The caller closes the device, then the context.
+func openNamedDevice(kind device.Kind, name string, capture device.CaptureFunc, play device.PlaybackFunc) (*device.Context, device.Device, error) {
+	mctx, err := device.NewContext()
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := mctx.Devices(kind)
+	if err != nil {
+		mctx.Close()
+		return nil, nil, err
+	}
+	id, found := "", false
+	var names []string
+	for _, in := range list {
+		if in.Name == name || in.ID == name {
+			id, found = in.ID, true
+			break
+		}
+		names = append(names, strconv.Quote(in.Name))
+	}
+	if !found {
+		mctx.Close()
+		return nil, nil, fmt.Errorf("no sound device %q (have %s)", name, strings.Join(names, ", "))
+	}
+	var dev device.Device
+	if kind == device.CaptureKind {
+		dev, err = mctx.OpenCapture(id, device.Config{}, capture)
+	} else {
+		dev, err = mctx.OpenPlayback(id, device.Config{}, play)
+	}
+	if err != nil {
+		mctx.Close()
+		return nil, nil, err
+	}
+	return mctx, dev, nil
 }
 
 // voiceTarget returns the voice target for --send-wav: the channel, or a

@@ -45,6 +45,10 @@ func TestSendProcessingFlags(t *testing.T) {
 		{args(withWAV, "--max-amplification", "0.5"), "--max-amplification 0.5: want 0 (off) or 1 to 20"},
 		{args(withWAV, "--max-amplification", "21"), "--max-amplification 21"},
 		{args(withWAV, "--max-amplification", "NaN"), "--max-amplification NaN"},
+		{args(withWAV, "--input-device", "mic", "--for", "1m"), "--send-wav and --input-device both"},
+		{args(base, "--input-device", "mic"), "--input-device needs --for"},
+		{args(base, "--output-device", "spk", "--record-dir", "d"), "--output-device and --record-dir both"},
+		{args(base, "--whisper", "x"), "--whisper needs --send-wav or --input-device"},
 	} {
 		_, err := parseOptions(tc.args, io.Discard, func(string) string { return "" })
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {

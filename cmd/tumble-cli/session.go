@@ -135,7 +135,12 @@ func (s *session) run(ctx context.Context) (err error) {
 		s.ev.emit("user", field{"session", u.Session}, field{"name", u.Name}, field{"channel", u.ChannelID})
 	}
 
-	rec, err := newRecorder(o.recordDir, func(session uint32) string { return userName(c, session) }, o.recordMax<<20)
+	var rec *recorder
+	if o.outputDevice != "" {
+		rec, err = newDevicePlayer(o.outputDevice)
+	} else {
+		rec, err = newRecorder(o.recordDir, func(session uint32) string { return userName(c, session) }, o.recordMax<<20)
+	}
 	if err != nil {
 		return err
 	}
@@ -144,6 +149,9 @@ func (s *session) run(ctx context.Context) (err error) {
 			err = cerr
 		}
 	}()
+	if o.outputDevice != "" {
+		s.ev.emit("playback-start", field{"device", o.outputDevice})
+	}
 	if o.recordDir != "" {
 		s.ev.emit("record-start", field{"dir", o.recordDir}, field{"origin", rec.Origin().UTC().Format(time.RFC3339Nano)})
 	}
@@ -196,7 +204,7 @@ func (s *session) run(ctx context.Context) (err error) {
 	}
 
 	sendDone := make(chan error, 1)
-	if o.sendWAV != "" {
+	if o.sending() {
 		sendCtx, stopSending := context.WithCancel(ctx)
 		go func() { sendDone <- s.sendWAV(sendCtx) }()
 		defer func() {
@@ -217,7 +225,7 @@ func (s *session) run(ctx context.Context) (err error) {
 		timer = t.C
 	}
 	waitForSend := sendDone != nil
-	if timer == nil && !waitForSend && o.recordDir == "" {
+	if timer == nil && !waitForSend && o.recordDir == "" && o.outputDevice == "" {
 		// Nothing left to do: --say and --channel are done.
 		return nil
 	}

@@ -242,22 +242,30 @@ var cellPresets = []cellPreset{
 // each direction at each preset, through the private network's onion
 // Mumble server with one listener: metrics tor_cells_per_s_PRESET_up (relay
 // cells the speaker's client tor sent on the speaker's circuit) and
-// tor_cells_per_s_PRESET_down (relay cells the onion service's tor sent:
-// the voice forwarded to the listener), next to the Opus bytes per second.
+// cells_down_per_s (relay cells the onion service's tor sent on the
+// listener's rendezvous circuit: the voice forwarded to one listener),
+// next to the Opus bytes per second. Split out: cells_to_speaker_per_s
+// (what the onion service sent back on the speaker's circuit meanwhile:
+// replies to its pings and Tor's flow-control SENDMEs for its upstream)
+// and cells_down_all_per_s (everything the onion service sent).
 func BenchmarkTorCells(b *testing.B) {
 	w := setupTorWorld(b)
 	const window = 30 * time.Second
 	for _, p := range cellPresets {
 		b.Run(p.name, func(b *testing.B) {
-			var up, down float64
+			var up, down, all float64
 			for i := range b.N {
-				u, d := measureCells(b, w, p, i, window)
+				u, d, a := measureCells(b, w, p, i, window)
 				up += u
 				down += d
+				all += a
 			}
+			n := float64(b.N)
 			opus := float64(p.bytes) * 100 / float64(p.frames)
-			b.ReportMetric(up/float64(b.N), "cells_up_per_s")
-			b.ReportMetric(down/float64(b.N), "cells_down_per_s")
+			b.ReportMetric(up/n, "cells_up_per_s")
+			b.ReportMetric(down/n, "cells_down_per_s")
+			b.ReportMetric(all/n, "cells_down_all_per_s")
+			b.ReportMetric((all-down)/n, "cells_to_speaker_per_s")
 			b.ReportMetric(opus, "opus_bytes_per_s")
 			b.ReportMetric(0, "ns/op")
 		})
@@ -266,13 +274,17 @@ func BenchmarkTorCells(b *testing.B) {
 
 // measureCells has a speaker talk without pause for window at preset p to
 // one listener and returns the relay cells per second the speaker's circuit
-// and the onion service sent. tor reports a circuit's cells once a second,
-// and its first report after counting starts holds every cell since the
+// sent, the onion service sent on the listener's circuit, and the onion
+// service sent in all. tor reports a circuit's cells once a second, and
+// its first report after counting starts holds every cell since the
 // circuit was built (the TLS handshake and the server's state for both
 // clients), so counting starts from the counts once they have settled, and
 // ends when tor has reported the last cells of the talk: the counts are
-// read when they have stopped growing for two reporting periods.
-func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Duration) (up, down float64) {
+// read when they have stopped growing for two reporting periods. The
+// listener's circuit is the onion service's circuit that sent the most
+// cells during the talk (it carries the voice; the speaker's carries only
+// replies and flow control back, and earlier clients' circuits are idle).
+func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Duration) (up, down, all float64) {
 	ctx, cancel := context.WithTimeout(b.Context(), 3*time.Minute)
 	defer cancel()
 	ear := dialOnionClient(ctx, b, w, fmt.Sprintf("cellear%s%d", p.name, i))
@@ -287,12 +299,12 @@ func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Du
 		b.Fatal(err)
 	}
 	defer cc.Close()
-	up0, down0 := settledCells(ctx, b, cc, mouthName)
+	up0, onion0 := settledCells(ctx, b, cc, mouthName)
 	payload := make([]byte, p.bytes)
 	for j := range payload {
 		payload[j] = byte(j + 1)
 	}
-	received := 0
+	received, sent := 0, 0
 	tick := time.NewTicker(time.Duration(p.frames) * jitter.FrameDuration)
 	t0 := time.Now()
 	for now := range tick.C {
@@ -302,6 +314,7 @@ func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Du
 		if err := mouth.SendVoice(ctx, mumble.OutgoingVoice{Opus: payload, Frames: p.frames}); err != nil {
 			b.Fatal(err)
 		}
+		sent++
 	drain:
 		for {
 			select {
@@ -314,21 +327,36 @@ func measureCells(b *testing.B, w *torWorld, p cellPreset, i int, window time.Du
 	}
 	talked := time.Since(t0)
 	tick.Stop()
-	up1, down1 := settledCells(ctx, b, cc, mouthName)
+	up1, onion1 := settledCells(ctx, b, cc, mouthName)
 	if cc.Events() == 0 {
 		b.Fatal("no CELL_STATS event: tor did not report cell statistics")
 	}
 	if received == 0 {
 		b.Fatal("the listener received no voice")
 	}
-	return float64(up1-up0) / talked.Seconds(), float64(down1-down0) / talked.Seconds()
+	listener, total := 0, 0
+	var circuits []string
+	for id, n := range onion1 {
+		d := n - onion0[id]
+		total += d
+		listener = max(listener, d)
+		if d > 0 {
+			circuits = append(circuits, fmt.Sprintf("%s:%d", id, d))
+		}
+	}
+	b.Logf("%s: cells the onion service sent by circuit %v", p.name, circuits)
+	sec := talked.Seconds()
+	b.Logf("%s: %d packets sent (%.2f/s); cells: speaker %d, onion service to the listener %d, to others %d, over %.1f s",
+		p.name, sent, float64(sent)/sec, up1-up0, listener, total-listener, sec)
+	return float64(up1-up0) / sec, float64(listener) / sec, float64(total) / sec
 }
 
 // settledCells waits until cc's counts of the relay cells user's circuits
 // and the onion service sent have not grown for two of tor's reporting
-// periods (one second each) and returns them. The pings both clients send
-// every 5 s can be counted on either side of a reading, a cell or two.
-func settledCells(ctx context.Context, b *testing.B, cc *tornet.CellCounter, user string) (up, down int) {
+// periods (one second each) and returns them, the onion service's by
+// circuit. The pings both clients send every 5 s can be counted on either
+// side of a reading, a cell or two.
+func settledCells(ctx context.Context, b *testing.B, cc *tornet.CellCounter, user string) (up int, onion map[string]int) {
 	sec := time.NewTicker(time.Second)
 	defer sec.Stop()
 	last, stable := -1, 0
@@ -342,14 +370,18 @@ func settledCells(ctx context.Context, b *testing.B, cc *tornet.CellCounter, use
 		if err != nil {
 			b.Fatal(err)
 		}
-		up, down = c, cc.OnionSent()
-		if n := up + down; n == last {
+		up, onion = c, cc.OnionSentByCircuit()
+		n := up
+		for _, v := range onion {
+			n += v
+		}
+		if n == last {
 			stable++
 		} else {
 			last, stable = n, 0
 		}
 	}
-	return up, down
+	return up, onion
 }
 
 // dialOnionClient connects user to w's onion server through the network's

@@ -19,7 +19,7 @@ type CellCounter struct {
 
 	mu     sync.Mutex
 	client map[string]int // circuit ID -> relay cells sent, client tor
-	onion  int            // relay cells sent, onion-service tor
+	onion  map[string]int // circuit ID -> relay cells sent, onion-service tor
 	events int            // CELL_STATS events of origin circuits seen
 }
 
@@ -33,7 +33,7 @@ func (cc *CellCounter) Events() int {
 
 // CountCells starts counting; Close stops. Counts start at zero.
 func (n *Network) CountCells(ctx context.Context) (*CellCounter, error) {
-	cc := &CellCounter{n: n, client: map[string]int{}}
+	cc := &CellCounter{n: n, client: map[string]int{}, onion: map[string]int{}}
 	var err error
 	if cc.cli, err = dialControl(ctx, n.cli.controlAddr, n.password); err != nil {
 		return nil, fmt.Errorf("tornet: cell counter: %w", err)
@@ -90,7 +90,7 @@ func (cc *CellCounter) add(line string, onion bool) {
 	defer cc.mu.Unlock()
 	cc.events++
 	if onion {
-		cc.onion += cells
+		cc.onion[id] += cells
 	} else {
 		cc.client[id] += cells
 	}
@@ -136,7 +136,25 @@ func (cc *CellCounter) ClientSent(ctx context.Context, user string) (int, error)
 func (cc *CellCounter) OnionSent() int {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	return cc.onion
+	n := 0
+	for _, c := range cc.onion {
+		n += c
+	}
+	return n
+}
+
+// OnionSentByCircuit returns the relay cells the onion-service tor sent so
+// far on each of its circuits, by circuit ID: an onion service has one
+// rendezvous circuit per client connection, so this splits what it sent
+// by client.
+func (cc *CellCounter) OnionSentByCircuit() map[string]int {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	m := make(map[string]int, len(cc.onion))
+	for id, n := range cc.onion {
+		m[id] = n
+	}
+	return m
 }
 
 // Close stops counting.
