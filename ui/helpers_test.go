@@ -165,6 +165,8 @@ func texts(root fyne.CanvasObject) []string {
 			out = append(out, v.String())
 		case *textView:
 			out = append(out, v.Text)
+		case *chatLine:
+			out = append(out, v.Text)
 		}
 	}
 	return out
