@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/tumble-voip/tumble/app"
 )
@@ -48,9 +47,9 @@ func TestUserVolumeSavedWhenDragEnds(t *testing.T) {
 	u := newTestUI(t, ctrl, &Options{Layout: LayoutDesktop})
 
 	test.TapSecondary(treeRowFor(t, u, userUID(2, 0)))
-	var slider *widget.Slider
+	var slider *keySlider
 	for _, o := range visibleObjects(topOverlay(u)) {
-		if s, ok := o.(*widget.Slider); ok {
+		if s, ok := o.(*keySlider); ok {
 			slider = s
 		}
 	}

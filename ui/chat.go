@@ -22,7 +22,7 @@ type chatPane struct {
 	lines  *fyne.Container
 	scroll *container.Scroll
 	entry  *chatEntry
-	send   *widget.Button
+	send   *keyButton
 	errMsg *widget.Label
 	obj    fyne.CanvasObject
 
@@ -42,7 +42,7 @@ func newChatPane(u *UI) *chatPane {
 			setLabel(p.errMsg, "") // the error was about what is gone
 		}
 	}
-	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), p.submit)
+	p.send = u.newButton("Send", theme.MailSendIcon(), p.submit)
 	p.errMsg = widget.NewLabel("")
 	p.errMsg.Importance = widget.DangerImportance
 	p.errMsg.Wrapping = fyne.TextWrapWord

@@ -133,13 +133,13 @@ func TestConnectFlow(t *testing.T) {
 	if menu == nil || !hasText(menu, "Local volume") {
 		t.Fatal("secondary tap on bob opened no menu with a local volume")
 	}
-	var slider *widget.Slider
-	var localMute *widget.Check
+	var slider *keySlider
+	var localMute *keyCheck
 	for _, o := range visibleObjects(menu) {
 		switch v := o.(type) {
-		case *widget.Slider:
+		case *keySlider:
 			slider = v
-		case *widget.Check:
+		case *keyCheck:
 			if v.Text == "Mute locally" {
 				localMute = v
 			}

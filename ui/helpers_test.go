@@ -144,6 +144,10 @@ func findButton(t *testing.T, root fyne.CanvasObject, text string) *widget.Butto
 			if b.Text == text {
 				return b
 			}
+		case *keyButton:
+			if b.Text == text {
+				return &b.Button
+			}
 		case *pttButton:
 			if b.Text == text {
 				return &b.Button
