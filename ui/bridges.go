@@ -56,7 +56,9 @@ func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
 			}
 			b.importFile(f, data)
 		}, f.ui.win)
-		d.Show()
+		// Escape closes it (while none of Fyne's widgets inside it has
+		// the focus: they keep the keys to themselves).
+		f.ui.showDialog(d, nil, nil, d.Dismiss)
 	})
 	return b
 }

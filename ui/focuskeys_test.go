@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 
 	"github.com/tumble-voip/tumble/app"
 )
@@ -187,5 +188,35 @@ func TestFocusedButtonEnter(t *testing.T) {
 				t.Errorf("Enter on %q left %d servers, want %d", tc.button, n, tc.left)
 			}
 		})
+	}
+}
+
+// TestKeyRadio: the radio group of check boxes selects one choice, keeps
+// it on a second click (as a Required RadioGroup), and while disabled
+// shows Fyne's disabled radio group with the same choice.
+func TestKeyRadio(t *testing.T) {
+	u, _ := idleUI(t, &Options{Layout: LayoutDesktop})
+	var changes []string
+	r := u.newRadio([]string{"a", "b"}, func(s string) { changes = append(changes, s) })
+	test.NewTempWindow(t, r)
+	r.SetSelected("a")
+	test.Tap(r.items[0])
+	if r.Selected != "a" || !r.items[0].Checked || r.items[1].Checked {
+		t.Errorf("a second click on a: selected %q, checked %v %v", r.Selected, r.items[0].Checked, r.items[1].Checked)
+	}
+	test.Tap(r.items[1])
+	if r.Selected != "b" || r.items[0].Checked || !r.items[1].Checked {
+		t.Errorf("click on b: selected %q, checked %v %v", r.Selected, r.items[0].Checked, r.items[1].Checked)
+	}
+	if !slices.Equal(changes, []string{"a", "b"}) {
+		t.Errorf("OnChanged got %q, want a then b", changes)
+	}
+	r.Disable()
+	if r.box.Visible() || !r.off.Visible() || r.off.Selected != "b" || !r.off.Disabled() {
+		t.Errorf("disabled: choices shown %v, radio group shown %v with %q", r.box.Visible(), r.off.Visible(), r.off.Selected)
+	}
+	r.Enable()
+	if !r.box.Visible() || r.off.Visible() {
+		t.Error("enabled again: the choices are not back")
 	}
 }

@@ -465,6 +465,8 @@ type keyRadio struct {
 	OnChanged func(string)
 
 	items    []*keyCheck
+	box      *fyne.Container    // the items
+	off      *widget.RadioGroup // shown instead while disabled
 	updating bool
 }
 
@@ -485,6 +487,16 @@ func (u *UI) newRadio(options []string, changed func(string)) *keyRadio {
 		}
 		r.items = append(r.items, c)
 	}
+	objs := make([]fyne.CanvasObject, len(r.items))
+	for i, c := range r.items {
+		objs[i] = c
+	}
+	r.box = container.New(layout.NewCustomPaddedVBoxLayout(0), objs...)
+	// A disabled check box draws its check mark whatever the theme says;
+	// a disabled radio group, which takes no focus, is shown instead.
+	r.off = widget.NewRadioGroup(options, nil)
+	r.off.Disable()
+	r.off.Hide()
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -508,31 +520,27 @@ func (r *keyRadio) show() {
 	for _, c := range r.items {
 		c.SetChecked(c.Text == r.Selected)
 	}
+	r.off.Selected = r.Selected
+	r.off.Refresh()
 }
 
 // Disable implements fyne.Disableable.
 func (r *keyRadio) Disable() {
 	r.DisableableWidget.Disable()
-	for _, c := range r.items {
-		c.Disable()
-	}
+	r.box.Hide()
+	r.off.Show()
 }
 
 // Enable implements fyne.Disableable.
 func (r *keyRadio) Enable() {
 	r.DisableableWidget.Enable()
-	for _, c := range r.items {
-		c.Enable()
-	}
+	r.off.Hide()
+	r.box.Show()
 }
 
 // CreateRenderer implements fyne.Widget.
 func (r *keyRadio) CreateRenderer() fyne.WidgetRenderer {
-	objs := make([]fyne.CanvasObject, len(r.items))
-	for i, c := range r.items {
-		objs[i] = c
-	}
-	return widget.NewSimpleRenderer(container.NewThemeOverride(container.New(layout.NewCustomPaddedVBoxLayout(0), objs...), radioTheme{}))
+	return widget.NewSimpleRenderer(container.NewStack(container.NewThemeOverride(r.box, radioTheme{}), r.off))
 }
 
 // radioTheme draws check boxes as radio buttons.
