@@ -22,7 +22,7 @@ type bookmarkEditor struct {
 	label, address, port, username, channel *keyEntry
 	password, clientAuth                    *keyEntry
 	isolation                               *widget.Label
-	newCircuit, forget                      *widget.Button
+	newCircuit, forget                      *keyButton
 	errLabel                                *widget.Label
 	dlg                                     *dialog.CustomDialog
 	onSaved                                 func(app.Bookmark)
@@ -57,8 +57,8 @@ func newBookmarkEditor(u *UI, b *app.Bookmark) *bookmarkEditor {
 	e.channel.SetPlaceHolder("Channel to join, e.g. Lobby/Quiet (optional)")
 	e.isolation = widget.NewLabel("")
 	e.isolation.Wrapping = fyne.TextWrapWord
-	e.newCircuit = widget.NewButtonWithIcon("New circuit", theme.ViewRefreshIcon(), e.renewCircuit)
-	e.forget = widget.NewButtonWithIcon("Forget certificate", theme.DeleteIcon(), e.forgetCertificate)
+	e.newCircuit = u.newButton("New circuit", theme.ViewRefreshIcon(), e.renewCircuit)
+	e.forget = u.newButton("Forget certificate", theme.DeleteIcon(), e.forgetCertificate)
 	e.errLabel = widget.NewLabel("")
 	e.errLabel.Importance = widget.DangerImportance
 	e.errLabel.Wrapping = fyne.TextWrapWord
@@ -130,9 +130,9 @@ func (e *bookmarkEditor) show() {
 	if e.orig.ID != "" {
 		title = "Edit server"
 	}
-	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), e.save)
+	save := e.ui.newButton("Save", theme.DocumentSaveIcon(), e.save)
 	save.Importance = widget.HighImportance
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { e.dlg.Hide() })
+	cancel := e.ui.newButton("Cancel", theme.CancelIcon(), func() { e.dlg.Hide() })
 	e.dlg = dialog.NewCustomWithoutButtons(title, container.NewVScroll(content), e.ui.win)
 	e.dlg.SetButtons([]fyne.CanvasObject{cancel, save})
 	e.dlg.Resize(dialogSize(e.ui, 560, 560))
@@ -202,7 +202,7 @@ func (e *bookmarkEditor) forgetCertificate() {
 	msg := "Forget the pinned certificate of " + e.orig.Name() + "?\n\n" +
 		"The next connection trusts whatever certificate the server presents, " +
 		"so a changed certificate is no longer noticed that once."
-	d := dialog.NewConfirm("Forget certificate", msg, func(yes bool) {
+	d := e.ui.newConfirm("Forget certificate", msg, "Forget", "No", widget.DangerImportance, func(yes bool) {
 		if !yes {
 			return
 		}
@@ -217,9 +217,7 @@ func (e *bookmarkEditor) forgetCertificate() {
 		}
 		e.showIsolation()
 		e.ui.servers.reload(e.orig.ID)
-	}, e.ui.win)
-	d.SetConfirmText("Forget")
-	d.SetConfirmImportance(widget.DangerImportance)
+	})
 	e.ui.showDialog(d, nil, d.Hide, nil) // Enter keeps it: forgetting takes a click
 }
 
@@ -283,7 +281,7 @@ func fieldName(f string) string {
 func (u *UI) showError(title string, err error) {
 	msg := widget.NewLabel(errorText(err))
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustom(title, "Close", msg, u.win)
+	d := u.newCustom(title, "Close", msg)
 	d.Resize(dialogSize(u, 420, 0))
 	u.showDialog(d, nil, d.Hide, nil)
 }

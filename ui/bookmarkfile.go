@@ -16,9 +16,9 @@ import (
 
 // fileButton opens the menu to export the selected bookmark with its
 // certificate, or import one, as a passphrase-protected file.
-func (p *serversPane) fileButton() *widget.Button {
-	var b *widget.Button
-	b = widget.NewButtonWithIcon("", theme.StorageIcon(), func() {
+func (p *serversPane) fileButton() *keyButton {
+	var b *keyButton
+	b = p.ui.newButton("", theme.StorageIcon(), func() {
 		widget.ShowPopUpMenuAtPosition(p.fileMenu(), p.ui.win.Canvas(),
 			fyne.CurrentApp().Driver().AbsolutePositionForObject(b).AddXY(0, b.Size().Height))
 	})
@@ -93,9 +93,9 @@ func (p *serversPane) fileDialog(title, text, ok string, entries []*keyEntry, do
 		d.Hide()
 		p.ui.Sync()
 	}
-	okBtn := widget.NewButtonWithIcon(ok, theme.ConfirmIcon(), run)
+	okBtn := p.ui.newButton(ok, theme.ConfirmIcon(), run)
 	okBtn.Importance = widget.HighImportance
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	cancel := p.ui.newButton("Cancel", theme.CancelIcon(), func() { d.Hide() })
 	d = dialog.NewCustomWithoutButtons(title, box, p.ui.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, okBtn})
 	d.Resize(dialogSize(p.ui, 480, 0))

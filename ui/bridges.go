@@ -22,18 +22,17 @@ const (
 // bridges, where they come from, the lines with an error per bad line, and
 // import from a file.
 type bridgeWidgets struct {
-	use    *widget.Check
-	source *widget.RadioGroup
+	use    *keyCheck
+	source *keyRadio
 	lines  *keyEntry
 	errs   *widget.Label
-	load   *widget.Button
+	load   *keyButton
 }
 
 func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
 	b := &bridgeWidgets{}
-	b.use = widget.NewCheck("Use bridges (for networks that block Tor)", func(bool) { changed() })
-	b.source = widget.NewRadioGroup([]string{bridgeOptSnowflake, bridgeOptCustom}, func(string) { changed() })
-	b.source.Required = true
+	b.use = f.ui.newCheck("Use bridges (for networks that block Tor)", func(bool) { changed() })
+	b.source = f.ui.newRadio([]string{bridgeOptSnowflake, bridgeOptCustom}, func(string) { changed() })
 	b.lines = f.ui.newMultiLineEntry()
 	b.lines.Wrapping = fyne.TextWrapOff
 	b.lines.SetMinRowsVisible(4)
@@ -44,7 +43,7 @@ func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
 	b.errs = wrapLabel("")
 	b.errs.Importance = widget.DangerImportance
 	b.errs.Hide()
-	b.load = widget.NewButton("Import from file or QR image…", func() {
+	b.load = f.ui.newButton("Import from file or QR image…", nil, func() {
 		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err != nil || r == nil {
 				return
@@ -57,7 +56,9 @@ func newBridgeWidgets(f *settingsForm, changed func()) *bridgeWidgets {
 			}
 			b.importFile(f, data)
 		}, f.ui.win)
-		d.Show()
+		// Escape closes it (while none of Fyne's widgets inside it has
+		// the focus: they keep the keys to themselves).
+		f.ui.showDialog(d, nil, nil, d.Dismiss)
 	})
 	return b
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	qrenc "github.com/skip2/go-qrcode"
 
@@ -91,5 +92,35 @@ func TestSettingsBridgesImportQR(t *testing.T) {
 	}
 	if b.lines.Text != before {
 		t.Errorf("a broken image changed the box: %q", b.lines.Text)
+	}
+}
+
+// TestBridgeFileDialogEscape: Escape closes Fyne's file dialog (bridges
+// from a file) without choosing a file, and leaves Settings open under
+// it; a second Escape closes Settings.
+func TestBridgeFileDialogEscape(t *testing.T) {
+	u, _ := idleUI(t, &Options{Layout: LayoutDesktop})
+	f := openSettings(t, u)
+	settings := topOverlay(u)
+	test.Tap(f.bridges.use)
+	f.bridges.source.SetSelected(bridgeOptCustom)
+	if f.bridges.load.Disabled() {
+		t.Fatal("no file to import bridges from with custom bridges")
+	}
+	test.Tap(f.bridges.load)
+	files := topOverlay(u)
+	if files == settings || !hasText(files, "Open") {
+		t.Fatalf("no file dialog: %q", texts(files))
+	}
+	pressKey(u, fyne.KeyEscape)
+	if slices.Contains(u.win.Canvas().Overlays().List(), files) || topOverlay(u) != settings || u.settingsOpen == nil {
+		t.Fatal("Escape did not close the file dialog alone")
+	}
+	if f.errLabel.Text != "" || f.bridges.lines.Text != "" {
+		t.Errorf("closing the file dialog changed the bridges: %q, %q", f.errLabel.Text, f.bridges.lines.Text)
+	}
+	pressKey(u, fyne.KeyEscape)
+	if u.settingsOpen != nil {
+		t.Fatal("the second Escape did not close Settings")
 	}
 }

@@ -50,10 +50,10 @@ func (u *UI) showCertificateQuestion(st app.State) {
 			u.ctrl.AnswerCertificate(a)
 		}
 	}
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), answer(app.CertificateRefuse))
+	cancel := u.newButton("Cancel", theme.CancelIcon(), answer(app.CertificateRefuse))
 	cancel.Importance = widget.HighImportance
-	once := widget.NewButton("Trust once", answer(app.CertificateTrustOnce))
-	pin := widget.NewButtonWithIcon("Trust and remember", theme.WarningIcon(), answer(app.CertificateTrustAndPin))
+	once := u.newButton("Trust once", nil, answer(app.CertificateTrustOnce))
+	pin := u.newButton("Trust and remember", theme.WarningIcon(), answer(app.CertificateTrustAndPin))
 	d := dialog.NewCustomWithoutButtons("Unverified server certificate", content, u.win)
 	d.SetButtons([]fyne.CanvasObject{pin, once, cancel})
 	d.Resize(dialogSize(u, 560, 0))

@@ -20,7 +20,7 @@ const channelInfoRows = 5
 type channelInfo struct {
 	name  *widget.Label
 	text  *textView
-	close *widget.Button
+	close *keyButton
 	obj   fyne.CanvasObject
 }
 
@@ -31,7 +31,7 @@ func newChannelInfo(u *UI, onClose func()) *channelInfo {
 	// Selectable for copying, and push-to-talk keeps working after a
 	// click into it (textView).
 	i.text = u.newTextView(channelInfoRows)
-	i.close = widget.NewButtonWithIcon("", theme.CancelIcon(), onClose)
+	i.close = u.newButton("", theme.CancelIcon(), onClose)
 	i.close.Importance = widget.LowImportance
 	header := container.NewBorder(nil, nil, widget.NewIcon(iconChannel()), i.close, i.name)
 	i.obj = container.NewBorder(container.NewVBox(widget.NewSeparator(), header), nil, nil, nil, i.text.object())

@@ -2,12 +2,12 @@ package ui
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/tumble-voip/tumble/app"
 )
@@ -47,9 +47,9 @@ func TestUserVolumeSavedWhenDragEnds(t *testing.T) {
 	u := newTestUI(t, ctrl, &Options{Layout: LayoutDesktop})
 
 	test.TapSecondary(treeRowFor(t, u, userUID(2, 0)))
-	var slider *widget.Slider
+	var slider *keySlider
 	for _, o := range visibleObjects(topOverlay(u)) {
-		if s, ok := o.(*widget.Slider); ok {
+		if s, ok := o.(*keySlider); ok {
 			slider = s
 		}
 	}
@@ -139,5 +139,70 @@ func click(o fyne.CanvasObject) {
 	}
 	if tp, ok := o.(fyne.Tappable); ok {
 		tp.Tapped(&ev.PointEvent)
+	}
+}
+
+// TestPTTWithChatLineFocused: after a click into a chat line (which takes
+// the keyboard focus, for selecting and copying) the push-to-talk key
+// still reaches the window, with keys delivered as Fyne's desktop driver
+// does; the line stays read only, copies, and is as tall as its wrapped
+// text (no scrolling inside a line).
+func TestPTTWithChatLineFocused(t *testing.T) {
+	u := connectedAt(t, 1180)
+	ctrl := u.ctrl.(*fakeController)
+	st := ctrl.State()
+	long := "bob: " + strings.Repeat("a long line that wraps ", 30)
+	st.Chat = []app.ChatLine{
+		{From: "bob", Text: strings.TrimPrefix(long, "bob: ")},
+		{From: "alice", Text: "short", Own: true},
+		{Text: "carol connected.", System: true},
+	}
+	ctrl.setState(st)
+	u.Sync()
+	layoutAll(u) // the lines wrap at their width
+	layoutAll(u) // and the list lays them out at their height, as the driver does on the next frame
+	var lines []*chatLine
+	for _, o := range objects(u.chat.lines) {
+		if v, ok := o.(*chatLine); ok {
+			lines = append(lines, v)
+		}
+	}
+	if len(lines) != 3 || lines[0].Text != long || lines[1].Text != "alice: short" {
+		t.Fatalf("chat lines %q", texts(u.chat.lines))
+	}
+	short := lines[1].MinSize().Height
+	if h := lines[0].Size().Height; h < 3*short || h < lines[0].MinSize().Height {
+		t.Errorf("the long line is %v high (min %v), a one-line one %v: not as tall as its text",
+			h, lines[0].MinSize().Height, short)
+	}
+	if h := lines[1].Size().Height; h != short {
+		t.Errorf("a one-line line is %v high, want %v", h, short)
+	}
+
+	line := lines[0]
+	click(line)
+	if u.win.Canvas().Focused() != fyne.Focusable(line) {
+		t.Fatalf("the click left the focus on %T", u.win.Canvas().Focused())
+	}
+	before := len(ctrl.callsSoFar())
+	keyDown(u, DefaultPTTKey)
+	keyDown(u, DefaultPTTKey) // key repeat
+	keyUp(u, DefaultPTTKey)
+	want := []string{"PushToTalk true", "PushToTalk false"}
+	if got := ctrl.callsSoFar()[before:]; !slices.Equal(got, want) {
+		t.Errorf("push-to-talk with a chat line focused: calls %q, want %q", got, want)
+	}
+
+	test.Type(line, "x")
+	pressKey(u, fyne.KeyBackspace)
+	pressKey(u, fyne.KeyReturn)
+	if line.Text != long {
+		t.Errorf("the chat line was edited to %q", line.Text)
+	}
+	line.TypedShortcut(&fyne.ShortcutSelectAll{})
+	cb := fyne.CurrentApp().Clipboard()
+	line.TypedShortcut(&fyne.ShortcutCopy{Clipboard: cb})
+	if got := cb.Content(); got != long {
+		t.Errorf("copied %q", got)
 	}
 }

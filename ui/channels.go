@@ -22,7 +22,7 @@ type channelsPane struct {
 	ui *UI
 
 	title       *widget.Label
-	tree        *widget.Tree
+	tree        *keyTree
 	placeholder *widget.Label
 	info        *channelInfo
 	obj         fyne.CanvasObject
@@ -53,7 +53,7 @@ func userUID(session, channel uint32) widget.TreeNodeID {
 
 func newChannelsPane(u *UI) *channelsPane {
 	p := &channelsPane{ui: u, nodes: map[string]treeNode{}, children: map[string][]string{}, seen: map[string]bool{}}
-	p.tree = widget.NewTree(
+	p.tree = u.newTree(
 		func(uid widget.TreeNodeID) []widget.TreeNodeID { return p.children[uid] },
 		func(uid widget.TreeNodeID) bool { return uid == "" || p.nodes[uid].channel != nil },
 		func(bool) fyne.CanvasObject { return newTreeRow(p) },
@@ -168,7 +168,7 @@ type treeRow struct {
 	icon   *widget.Icon
 	name   *widget.Label
 	status *fyne.Container
-	menu   *widget.Button
+	menu   *keyButton
 	box    *fyne.Container // the row's layout, redone when status changes
 }
 
@@ -176,7 +176,7 @@ func newTreeRow(p *channelsPane) *treeRow {
 	r := &treeRow{pane: p, icon: widget.NewIcon(iconChannel()), name: widget.NewLabel(""),
 		status: container.NewHBox()}
 	r.name.Truncation = fyne.TextTruncateEllipsis
-	r.menu = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), func() {
+	r.menu = p.ui.newButton("", theme.MoreVerticalIcon(), func() {
 		r.openMenu(fyne.CurrentApp().Driver().AbsolutePositionForObject(r.menu))
 	})
 	r.menu.Importance = widget.LowImportance
@@ -328,13 +328,13 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 	title := widget.NewLabelWithStyle(user.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	var body fyne.CanvasObject
 	if user.Self {
-		mute := widget.NewCheck("Mute myself", func(on bool) { u.ctrl.SetSelfMute(on); u.Sync() })
+		mute := u.newCheck("Mute myself", func(on bool) { u.ctrl.SetSelfMute(on); u.Sync() })
 		mute.SetChecked(u.state.SelfMute)
-		deaf := widget.NewCheck("Deafen myself", func(on bool) { u.ctrl.SetSelfDeaf(on); u.Sync() })
+		deaf := u.newCheck("Deafen myself", func(on bool) { u.ctrl.SetSelfDeaf(on); u.Sync() })
 		deaf.SetChecked(u.state.SelfDeaf)
 		box := container.NewVBox(mute, deaf)
 		if !user.Registered {
-			box.Add(widget.NewButtonWithIcon("Register on this server", theme.AccountIcon(), func() {
+			box.Add(u.newButton("Register on this server", theme.AccountIcon(), func() {
 				pop.Hide()
 				u.register()
 			}))
@@ -342,7 +342,7 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 		body = box
 	} else {
 		session := user.Session
-		vol := widget.NewSlider(0, 200)
+		vol := u.newSlider(0, 200)
 		vol.Step = 5
 		value := widget.NewLabel("")
 		showVol := func(v float64) { value.SetText(fmt.Sprintf("%.0f %%", v)) }
@@ -359,9 +359,9 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 			u.ctrl.SetUserVolume(session, v/100, false)
 		}
 		vol.OnChangeEnded = func(v float64) { u.ctrl.SetUserVolume(session, v/100, true) }
-		mute := widget.NewCheck("Mute locally", func(on bool) { u.ctrl.SetUserMute(session, on); u.Sync() })
+		mute := u.newCheck("Mute locally", func(on bool) { u.ctrl.SetUserMute(session, on); u.Sync() })
 		mute.SetChecked(user.LocalMute)
-		send := widget.NewButtonWithIcon("Send message", theme.MailSendIcon(), func() {
+		send := u.newButton("Send message", theme.MailSendIcon(), func() {
 			pop.Hide()
 			u.showPrivateMessage(user)
 		})
@@ -372,7 +372,7 @@ func (u *UI) showUserMenu(user app.UserView, pos fyne.Position) {
 			container.NewBorder(nil, nil, nil, value, vol),
 			mute, hint, send)
 	}
-	closeBtn := widget.NewButtonWithIcon("Close", theme.CancelIcon(), func() { pop.Hide() })
+	closeBtn := u.newButton("Close", theme.CancelIcon(), func() { pop.Hide() })
 	content := container.NewVBox(title, widget.NewSeparator(), body, closeBtn)
 	sized := container.NewGridWrap(fyne.NewSize(260, content.MinSize().Height), content)
 	if u.panes.isMobile() {
@@ -403,9 +403,9 @@ func (u *UI) showPrivateMessage(user app.UserView) {
 		d.Hide()
 		u.Sync()
 	}
-	sendBtn := widget.NewButtonWithIcon("Send", theme.MailSendIcon(), send)
+	sendBtn := u.newButton("Send", theme.MailSendIcon(), send)
 	sendBtn.Importance = widget.HighImportance
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	cancel := u.newButton("Cancel", theme.CancelIcon(), func() { d.Hide() })
 	d = dialog.NewCustomWithoutButtons("Private message to "+user.Name,
 		container.NewVBox(wrapLabel("Only "+user.Name+" gets this message."), entry, errLabel), u.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, sendBtn})
@@ -427,8 +427,8 @@ func (u *UI) register() {
 				u.showError("Could not register", err)
 				return
 			}
-			d := dialog.NewInformation("Registered", "You are registered under this name. The account is tied to "+
-				"this bookmark's certificate: export the bookmark (with its certificate) to keep it elsewhere.", u.win)
+			d := u.newInformation("Registered", "You are registered under this name. The account is tied to "+
+				"this bookmark's certificate: export the bookmark (with its certificate) to keep it elsewhere.")
 			u.showDialog(d, nil, d.Hide, nil)
 		})
 	}()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"image/color"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -11,7 +12,7 @@ import (
 	"github.com/tumble-voip/tumble/app"
 )
 
-// chatPane shows the chat as plain, selectable text and sends what is
+// chatPane shows the chat as plain text to select and copy and sends what is
 // typed into its entry. Links are shown as text to copy; nothing is ever
 // opened or fetched, and there are no images.
 type chatPane struct {
@@ -21,7 +22,7 @@ type chatPane struct {
 	lines  *fyne.Container
 	scroll *container.Scroll
 	entry  *chatEntry
-	send   *widget.Button
+	send   *keyButton
 	errMsg *widget.Label
 	obj    fyne.CanvasObject
 
@@ -41,7 +42,7 @@ func newChatPane(u *UI) *chatPane {
 			setLabel(p.errMsg, "") // the error was about what is gone
 		}
 	}
-	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), p.submit)
+	p.send = u.newButton("Send", theme.MailSendIcon(), p.submit)
 	p.errMsg = widget.NewLabel("")
 	p.errMsg.Importance = widget.DangerImportance
 	p.errMsg.Wrapping = fyne.TextWrapWord
@@ -65,7 +66,7 @@ func (p *chatPane) apply(st app.State) {
 	n := len(p.shown)
 	if n > 0 && len(st.Chat) > n && chatEqual(st.Chat[:n], p.shown) {
 		for _, l := range st.Chat[n:] {
-			p.lines.Add(chatLineLabel(l))
+			p.lines.Add(p.chatLine(l))
 			if !l.Own && !l.System {
 				p.unread++
 			}
@@ -78,7 +79,7 @@ func (p *chatPane) apply(st app.State) {
 	} else {
 		objs := make([]fyne.CanvasObject, len(st.Chat))
 		for i, l := range st.Chat {
-			objs[i] = chatLineLabel(l)
+			objs[i] = p.chatLine(l)
 		}
 		p.lines.Objects = objs
 		p.lines.Refresh()
@@ -102,18 +103,67 @@ func (p *chatPane) submit() {
 	p.ui.Sync()
 }
 
-// chatLineLabel renders one line as a selectable, wrapping label.
-func chatLineLabel(l app.ChatLine) fyne.CanvasObject {
-	lb := widget.NewLabel(chatLineText(l))
-	lb.Wrapping = fyne.TextWrapWord
-	lb.Selectable = true
+// chatLine is one chat line: wrapping text the user can select and copy,
+// as tall as its text. It is a textView, not a selectable label: a
+// label's selection takes the focus on a click and swallows every key, so
+// push-to-talk stopped after a click into the chat. An entry is as tall
+// as its rows, not its text, so a label that is never shown measures the
+// wrapped text at the line's width (an entry's text wraps as a label's
+// of the same width, and the entry's border fits in the label's padding).
+type chatLine struct {
+	textView
+	sizer *widget.Label
+}
+
+// chatLine returns l drawn as a chatLine.
+func (p *chatPane) chatLine(l app.ChatLine) fyne.CanvasObject {
+	text := chatLineText(l)
+	v := &chatLine{sizer: widget.NewLabel(text)}
+	v.ui = p.ui
+	v.self = v
+	v.MultiLine = true
+	v.Wrapping = fyne.TextWrapWord
+	v.sizer.Wrapping = fyne.TextWrapWord
+	v.ExtendBaseWidget(v)
+	v.SetText(text)
+	var th fyne.Theme = plainTextTheme{}
 	switch {
 	case l.System:
-		lb.TextStyle = fyne.TextStyle{Italic: true}
+		v.TextStyle = fyne.TextStyle{Italic: true}
+		v.sizer.TextStyle = v.TextStyle
 	case l.Own:
-		lb.Importance = widget.HighImportance
+		th = ownLineTheme{} // as a label of high importance
 	}
-	return lb
+	return container.NewThemeOverride(v, th)
+}
+
+// MinSize implements fyne.CanvasObject: the height of the wrapped text.
+func (v *chatLine) MinSize() fyne.Size {
+	min := v.textView.MinSize()
+	min.Height = v.sizer.MinSize().Height
+	return min
+}
+
+// Resize implements fyne.CanvasObject; the text wraps anew, and when that
+// changes the height the line refreshes so the list lays out again.
+func (v *chatLine) Resize(s fyne.Size) {
+	before := v.sizer.MinSize().Height
+	v.sizer.Resize(fyne.NewSize(s.Width, v.sizer.Size().Height))
+	v.textView.Resize(s)
+	if v.sizer.MinSize().Height != before {
+		v.Refresh()
+	}
+}
+
+// ownLineTheme draws the user's own chat lines as plain text in the
+// primary colour.
+type ownLineTheme struct{ plainTextTheme }
+
+func (t ownLineTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	if n == theme.ColorNameForeground {
+		n = theme.ColorNamePrimary
+	}
+	return t.plainTextTheme.Color(n, v)
 }
 
 // chatLineText is the plain text of a chat line: time, sender, text and

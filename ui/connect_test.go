@@ -133,13 +133,13 @@ func TestConnectFlow(t *testing.T) {
 	if menu == nil || !hasText(menu, "Local volume") {
 		t.Fatal("secondary tap on bob opened no menu with a local volume")
 	}
-	var slider *widget.Slider
-	var localMute *widget.Check
+	var slider *keySlider
+	var localMute *keyCheck
 	for _, o := range visibleObjects(menu) {
 		switch v := o.(type) {
-		case *widget.Slider:
+		case *keySlider:
 			slider = v
-		case *widget.Check:
+		case *keyCheck:
 			if v.Text == "Mute locally" {
 				localMute = v
 			}
@@ -188,9 +188,13 @@ func TestConnectFlow(t *testing.T) {
 		t.Errorf("the image is not replaced by %s", app.ImagePlaceholder)
 	}
 	for _, o := range objects(u.chat.lines) {
-		switch o.(type) {
-		case *widget.Hyperlink, *canvas.Image:
+		switch v := o.(type) {
+		case *widget.Hyperlink:
 			t.Errorf("the chat holds a %T: links and images must stay text", o)
+		case *canvas.Image: // an entry holds an empty one for its icon, hidden
+			if v.Visible() || v.Resource != nil || v.File != "" || v.Image != nil {
+				t.Errorf("the chat shows an image (%v): links and images must stay text", v.Resource)
+			}
 		}
 	}
 

@@ -16,9 +16,9 @@ type controlsBar struct {
 	ui *UI
 
 	ptt   *pttButton
-	check *widget.Button // opens the audio check
-	mute  *widget.Button
-	deaf  *widget.Button
+	check *keyButton // opens the audio check
+	mute  *keyButton
+	deaf  *keyButton
 	tx    *widget.Label
 	audio *widget.Label
 	obj   fyne.CanvasObject
@@ -27,11 +27,11 @@ type controlsBar struct {
 func newControlsBar(u *UI) *controlsBar {
 	b := &controlsBar{ui: u}
 	b.ptt = newPTTButton(u)
-	b.mute = widget.NewButtonWithIcon("Mute", iconMic, func() {
+	b.mute = u.newButton("Mute", iconMic, func() {
 		u.ctrl.SetSelfMute(!u.state.SelfMute)
 		u.Sync()
 	})
-	b.deaf = widget.NewButtonWithIcon("Deafen", theme.VolumeUpIcon(), func() {
+	b.deaf = u.newButton("Deafen", theme.VolumeUpIcon(), func() {
 		u.ctrl.SetSelfDeaf(!u.state.SelfDeaf)
 		u.Sync()
 	})
@@ -41,7 +41,7 @@ func newControlsBar(u *UI) *controlsBar {
 	b.audio = widget.NewLabel("")
 	b.audio.Truncation = fyne.TextTruncateEllipsis
 	b.audio.SizeName = theme.SizeNameCaptionText
-	b.check = widget.NewButtonWithIcon("Check audio", theme.MediaRecordIcon(), u.showAudioCheck)
+	b.check = u.newButton("Check audio", theme.MediaRecordIcon(), u.showAudioCheck)
 	buttons := container.NewHBox(b.ptt, b.mute, b.deaf, b.check, b.tx)
 	b.obj = container.NewBorder(widget.NewSeparator(), nil, buttons, nil, b.audio)
 	return b

@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tumble-voip/tumble/app"
@@ -102,7 +101,7 @@ func (u *UI) showRoomMembers() {
 		name := widget.NewLabelWithStyle(fmt.Sprintf("%s (%s)", m.Name, state), fyne.TextAlignLeading, fyne.TextStyle{Bold: m.Changed})
 		number := widget.NewLabelWithStyle(m.SafetyNumber, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 		session := m.Session
-		verify := widget.NewButton("Verified", func() {
+		verify := u.newButton("Verified", nil, func() {
 			if rc, ok := u.ctrl.(roomController); !ok || !rc.VerifyRoomMember(session) {
 				u.showError("Encrypted room", fmt.Errorf("%s could not be marked verified (key changed or gone)", m.Name))
 			}
@@ -118,7 +117,7 @@ func (u *UI) showRoomMembers() {
 	if room.Dropped > 0 {
 		rows.Add(widget.NewLabel(fmt.Sprintf("%d packets or messages could not be decrypted and were dropped.", room.Dropped)))
 	}
-	d := dialog.NewCustom("Encrypted room", "Close", container.NewVScroll(rows), u.win)
+	d := u.newCustom("Encrypted room", "Close", container.NewVScroll(rows))
 	d.Resize(fyne.NewSize(460, 420))
 	u.showDialog(d, nil, d.Hide, nil)
 }

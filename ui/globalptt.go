@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tumble-voip/tumble/app"
@@ -151,7 +150,7 @@ func (u *UI) globalPTTState() string {
 func (u *UI) capturePTTKey(done func(key string)) {
 	msg := widget.NewLabel("Press the key to hold for talking...")
 	errLabel := wrapLabel("")
-	d := dialog.NewCustom("Push-to-talk key", "Cancel", container.NewVBox(msg, errLabel), u.win)
+	d := u.newCustom("Push-to-talk key", "Cancel", container.NewVBox(msg, errLabel))
 	u.captureKey = func(name fyne.KeyName) {
 		k, err := app.ParsePTTKey(string(name))
 		if err != nil {
@@ -173,7 +172,7 @@ func (f *settingsForm) pttKeyRow() *setting {
 	shown := widget.NewLabel("")
 	key := ""
 	show := func() { shown.SetText(app.PTTKeyLabel(key)) }
-	change := widget.NewButton("Change...", func() {
+	change := f.ui.newButton("Change...", nil, func() {
 		f.ui.capturePTTKey(func(k string) {
 			key = k
 			show()

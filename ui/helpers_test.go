@@ -144,6 +144,10 @@ func findButton(t *testing.T, root fyne.CanvasObject, text string) *widget.Butto
 			if b.Text == text {
 				return b
 			}
+		case *keyButton:
+			if b.Text == text {
+				return &b.Button
+			}
 		case *pttButton:
 			if b.Text == text {
 				return &b.Button
@@ -164,6 +168,8 @@ func texts(root fyne.CanvasObject) []string {
 		case *widget.RichText:
 			out = append(out, v.String())
 		case *textView:
+			out = append(out, v.Text)
+		case *chatLine:
 			out = append(out, v.Text)
 		}
 	}

@@ -40,20 +40,20 @@ type hostDialog struct {
 	maxUsers *keyEntry
 	listen   *keyEntry
 	// clientAuth, remember and certReq are the room's options.
-	clientAuth, remember, certReq *widget.Check
+	clientAuth, remember, certReq *keyCheck
 	status                        *widget.Label
 	invite                        *keyEntry
 	qr                            *canvas.Image
 	guests                        *fyne.Container
-	start                         *widget.Button
-	stop                          *widget.Button
+	start                         *keyButton
+	stop                          *keyButton
 }
 
 // showHost opens the Host dialog.
 func (u *UI) showHost() {
 	h, ok := u.ctrl.(roomHoster)
 	if !ok || runtime.GOOS == "android" {
-		d := dialog.NewInformation("Host a room", "Hosting a room is not offered on this device.", u.win)
+		d := u.newInformation("Host a room", "Hosting a room is not offered on this device.")
 		u.showDialog(d, nil, d.Hide, nil)
 		return
 	}
@@ -67,10 +67,10 @@ func (u *UI) showHost() {
 	hd.maxUsers.SetPlaceHolder("50")
 	hd.listen = u.newEntry()
 	hd.listen.SetPlaceHolder("127.0.0.1 (behind a Whonix Gateway: this machine's address)")
-	hd.clientAuth = widget.NewCheck("Only invited guests can reach the room (client authorization)", nil)
+	hd.clientAuth = u.newCheck("Only invited guests can reach the room (client authorization)", nil)
 	hd.clientAuth.SetChecked(true)
-	hd.remember = widget.NewCheck("Remember each user's channel", nil)
-	hd.certReq = widget.NewCheck("Require a client certificate", nil)
+	hd.remember = u.newCheck("Remember each user's channel", nil)
+	hd.certReq = u.newCheck("Require a client certificate", nil)
 	form := widget.NewForm(
 		widget.NewFormItem("Name", hd.name),
 		widget.NewFormItem("Welcome text", hd.welcome),
@@ -83,7 +83,7 @@ func (u *UI) showHost() {
 	hd.invite = u.newMultiLineEntry()
 	hd.invite.Wrapping = fyne.TextWrapBreak
 	hd.invite.SetPlaceHolder("The invitation appears here.")
-	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+	copyBtn := u.newButton("Copy", theme.ContentCopyIcon(), func() {
 		fyne.CurrentApp().Clipboard().SetContent(hd.invite.Text)
 	})
 	hd.qr = canvas.NewImageFromImage(nil)
@@ -101,9 +101,9 @@ func (u *UI) showHost() {
 		hd.showInvite(link)
 	}
 	guestName.OnSubmitted = func(string) { invite() }
-	addGuest := widget.NewButtonWithIcon("Invite", theme.ContentAddIcon(), invite)
+	addGuest := u.newButton("Invite", theme.ContentAddIcon(), invite)
 	hd.guests = container.NewVBox()
-	hd.start = widget.NewButtonWithIcon("Start room", theme.MediaPlayIcon(), func() {
+	hd.start = u.newButton("Start room", theme.MediaPlayIcon(), func() {
 		cfg, err := hd.config()
 		if err != nil {
 			hd.status.SetText("Check the settings: " + err.Error())
@@ -114,13 +114,13 @@ func (u *UI) showHost() {
 		}
 	})
 	hd.start.Importance = widget.HighImportance
-	hd.stop = widget.NewButtonWithIcon("Stop room", theme.MediaStopIcon(), func() {
+	hd.stop = u.newButton("Stop room", theme.MediaStopIcon(), func() {
 		if err := h.StopRoom(); err != nil {
 			u.showError("Stopping the room", err)
 		}
 	})
 	closeDialog := func() { u.host = nil; hd.d.Hide() }
-	closeBtn := widget.NewButtonWithIcon("Close", theme.CancelIcon(), closeDialog)
+	closeBtn := u.newButton("Close", theme.CancelIcon(), closeDialog)
 	content := container.NewVBox(form, hd.clientAuth, hd.remember, hd.certReq, hd.status,
 		container.NewBorder(nil, nil, nil, copyBtn, hd.invite), container.NewCenter(hd.qr),
 		widget.NewLabelWithStyle("Guests", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -205,12 +205,12 @@ func (hd *hostDialog) apply(st app.State) {
 	hd.guests.RemoveAll()
 	for _, g := range r.Guests {
 		hd.guests.Add(container.NewHBox(widget.NewLabel(g),
-			widget.NewButtonWithIcon("Invitation", theme.MailSendIcon(), func() {
+			hd.u.newButton("Invitation", theme.MailSendIcon(), func() {
 				if link, err := hd.h.RoomInvite(g); err == nil {
 					hd.showInvite(link)
 				}
 			}),
-			widget.NewButtonWithIcon("Revoke", theme.DeleteIcon(), func() {
+			hd.u.newButton("Revoke", theme.DeleteIcon(), func() {
 				if err := hd.h.RevokeGuest(g); err != nil {
 					hd.u.showError("Could not revoke the guest", err)
 				}

@@ -160,6 +160,36 @@ func TestDialogKeys(t *testing.T) {
 			}},
 	}
 	for _, c := range cases {
+		// Tab onto each widget: push-to-talk works with every one
+		// focused, and Escape closes the dialog from the last (a button).
+		t.Run(c.name+"/Tab", func(t *testing.T) {
+			u, ctrl := idleUI(t, &Options{Layout: LayoutDesktop})
+			c.open(u, ctrl)
+			dlg := topOverlay(u)
+			cycle := tabCycle(t, u)
+			if len(cycle) == 0 {
+				t.Fatal("Tab reaches nothing in the dialog")
+			}
+			for _, f := range cycle {
+				u.win.Canvas().Focus(f)
+				pttReaches(t, u, c.name)
+			}
+			last := cycle[len(cycle)-1]
+			u.win.Canvas().Focus(last)
+			before := len(ctrl.callsSoFar())
+			pressKey(u, fyne.KeyEscape)
+			if slices.Contains(u.win.Canvas().Overlays().List(), dlg) {
+				t.Errorf("Escape with %T %s focused left the dialog open", last, focusName(last))
+			}
+			for _, call := range ctrl.callsSoFar()[before:] {
+				if !strings.HasPrefix(call, "AnswerCertificate") { // closing refuses
+					t.Errorf("Escape called %s", call)
+				}
+			}
+			if n := len(ctrl.Bookmarks()); n != 2 {
+				t.Errorf("%d bookmarks after Escape, want the 2 there were", n)
+			}
+		})
 		for _, key := range []fyne.KeyName{fyne.KeyEscape, fyne.KeyReturn} {
 			t.Run(c.name+"/"+string(key), func(t *testing.T) {
 				u, ctrl := idleUI(t, &Options{Layout: LayoutDesktop})

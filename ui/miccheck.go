@@ -3,7 +3,6 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -25,8 +24,8 @@ type micPanel struct {
 	ownMarks bool
 
 	meter   *levelMeter
-	hear    *widget.Check
-	test    *widget.Button
+	hear    *keyCheck
+	test    *keyButton
 	status  *widget.Label
 	feed    *meterFeed
 	testing bool
@@ -34,13 +33,13 @@ type micPanel struct {
 
 func newMicPanel(u *UI, settings func() app.Settings) *micPanel {
 	p := &micPanel{ui: u, settings: settings, meter: newLevelMeter()}
-	p.hear = widget.NewCheck("Hear yourself", func(on bool) {
+	p.hear = u.newCheck("Hear yourself", func(on bool) {
 		if p.testing {
 			u.ctrl.SetMicTestHearing(on)
 		}
 	})
 	p.hear.SetChecked(true)
-	p.test = widget.NewButtonWithIcon("Test the microphone", iconMic, p.toggle)
+	p.test = u.newButton("Test the microphone", iconMic, p.toggle)
 	// The first reading comes from a poller; until then say what a
 	// stopped meter means (and the panel looks the same at once).
 	p.status = wrapLabel(micStatus(app.MicLevel{}))
@@ -173,7 +172,7 @@ func (u *UI) showAudioCheck() {
 		widget.NewFormItem("Input level", p.meter),
 	)
 	content := container.NewVBox(intro, form, container.NewHBox(p.test, p.hear), p.status)
-	d := dialog.NewCustom("Audio check", "Done", content, u.win)
+	d := u.newCustom("Audio check", "Done", content)
 	d.SetOnClosed(func() {
 		p.close()
 		c := current()

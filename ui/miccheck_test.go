@@ -89,8 +89,8 @@ func TestAudioCheckMeter(t *testing.T) {
 func topOverlayButton(t *testing.T, u *UI, text string) *widget.Button {
 	t.Helper()
 	for _, o := range visibleObjects(topOverlay(u)) {
-		if b, ok := o.(*widget.Button); ok && b.Text == text {
-			return b
+		if b, ok := o.(*keyButton); ok && b.Text == text {
+			return &b.Button
 		}
 	}
 	t.Fatalf("no %q button in the dialog", text)

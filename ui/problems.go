@@ -96,9 +96,9 @@ func (u *UI) showCertificateChanged(b app.Bookmark, p app.Problem) {
 			"that it changed, and its fingerprint matches."),
 	)
 	var d *dialog.CustomDialog
-	refuse := widget.NewButtonWithIcon("Refuse", theme.CancelIcon(), func() { d.Hide() })
+	refuse := u.newButton("Refuse", theme.CancelIcon(), func() { d.Hide() })
 	refuse.Importance = widget.HighImportance
-	trust := widget.NewButtonWithIcon("Trust new certificate", theme.WarningIcon(), func() {
+	trust := u.newButton("Trust new certificate", theme.WarningIcon(), func() {
 		d.Hide()
 		u.ctrl.TrustNewCertificate()
 		u.Sync()
@@ -162,9 +162,9 @@ func (u *UI) askAndRetry(title, text string, entry *keyEntry, b app.Bookmark, se
 		u.servers.reload(saved.ID)
 		u.connect(saved.ID)
 	}
-	connect := widget.NewButtonWithIcon("Connect", theme.LoginIcon(), retry)
+	connect := u.newButton("Connect", theme.LoginIcon(), retry)
 	connect.Importance = widget.HighImportance
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	cancel := u.newButton("Cancel", theme.CancelIcon(), func() { d.Hide() })
 	if b.ID == "" {
 		connect.Disable()
 	}
@@ -183,14 +183,14 @@ func (u *UI) askAndRetry(title, text string, entry *keyEntry, b app.Bookmark, se
 func (u *UI) showTorFailed(p app.Problem) {
 	content := container.NewVBox(wrapLabel(p.Message))
 	if p.Detail != "" {
-		content.Add(widget.NewButtonWithIcon("Details", theme.InfoIcon(), func() { u.showDetail(p.Detail) }))
+		content.Add(u.newButton("Details", theme.InfoIcon(), func() { u.showDetail(p.Detail) }))
 	}
 	var d *dialog.CustomDialog
-	settings := widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), func() {
+	settings := u.newButton("Settings", theme.SettingsIcon(), func() {
 		d.Hide()
 		u.showSettings()
 	})
-	closeBtn := widget.NewButtonWithIcon("Close", theme.CancelIcon(), func() { d.Hide() })
+	closeBtn := u.newButton("Close", theme.CancelIcon(), func() { d.Hide() })
 	closeBtn.Importance = widget.HighImportance
 	d = dialog.NewCustomWithoutButtons("Tor failed", content, u.win)
 	d.SetButtons([]fyne.CanvasObject{settings, closeBtn})
@@ -204,7 +204,7 @@ func (u *UI) showDetail(detail string) {
 	v := u.newTextView(6)
 	v.TextStyle = fyne.TextStyle{Monospace: true}
 	v.SetText(detail)
-	d := dialog.NewCustom("Details", "Close", v.object(), u.win)
+	d := u.newCustom("Details", "Close", v.object())
 	d.Resize(dialogSize(u, 520, 0))
 	u.showDialog(d, nil, d.Hide, nil)
 }

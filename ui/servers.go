@@ -22,14 +22,14 @@ type serversPane struct {
 	ui *UI
 
 	title    *widget.Label
-	list     *widget.List
+	list     *keyList
 	items    []app.Bookmark
 	selected int // index into items, -1 for none
 	canDial  bool
 	tor      app.TorStatus
 	editor   *bookmarkEditor // the editor last opened
 
-	add, imp, edit, del, up, down *widget.Button
+	add, imp, edit, del, up, down *keyButton
 	empty                         *widget.Label
 	tools                         *fyne.Container // the buttons (toolbar)
 	obj                           fyne.CanvasObject
@@ -37,7 +37,7 @@ type serversPane struct {
 
 func newServersPane(u *UI) *serversPane {
 	p := &serversPane{ui: u, selected: -1}
-	p.list = widget.NewList(
+	p.list = u.newList(
 		func() int { return len(p.items) },
 		p.newRow,
 		func(i widget.ListItemID, o fyne.CanvasObject) { p.updateRow(i, o) },
@@ -53,17 +53,17 @@ func newServersPane(u *UI) *serversPane {
 		p.selected = -1
 		p.updateButtons()
 	}
-	p.add = widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() { p.showEditor(nil) })
-	p.imp = widget.NewButtonWithIcon("Import link", theme.ContentPasteIcon(), p.showImport)
-	host := widget.NewButtonWithIcon("Host", theme.HomeIcon(), u.showHost)
-	p.edit = widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), func() {
+	p.add = u.newButton("Add", theme.ContentAddIcon(), func() { p.showEditor(nil) })
+	p.imp = u.newButton("Import link", theme.ContentPasteIcon(), p.showImport)
+	host := u.newButton("Host", theme.HomeIcon(), u.showHost)
+	p.edit = u.newButton("", theme.DocumentCreateIcon(), func() {
 		if b, ok := p.selectedBookmark(); ok {
 			p.showEditor(&b)
 		}
 	})
-	p.del = widget.NewButtonWithIcon("", theme.DeleteIcon(), p.confirmDelete)
-	p.up = widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { p.move(-1) })
-	p.down = widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { p.move(+1) })
+	p.del = u.newButton("", theme.DeleteIcon(), p.confirmDelete)
+	p.up = u.newButton("", theme.MoveUpIcon(), func() { p.move(-1) })
+	p.down = u.newButton("", theme.MoveDownIcon(), func() { p.move(+1) })
 	p.empty = widget.NewLabel("No servers yet. Add one, or import a mumble:// link.")
 	p.empty.Wrapping = fyne.TextWrapWord
 
@@ -82,8 +82,8 @@ func (p *serversPane) object() fyne.CanvasObject { return p.obj }
 // buttons lose their texts (a window of about 700 units), so that the pane
 // does not take half the window from the channels and the chat, while a
 // window of ordinary size still names Add, Import link and Host.
-func (p *serversPane) toolbar(host *widget.Button) fyne.CanvasObject {
-	texts := map[*widget.Button]string{p.add: p.add.Text, p.imp: p.imp.Text, host: host.Text}
+func (p *serversPane) toolbar(host *keyButton) fyne.CanvasObject {
+	texts := map[*keyButton]string{p.add: p.add.Text, p.imp: p.imp.Text, host: host.Text}
 	left := container.NewHBox(p.add, p.imp, p.fileButton(), host)
 	right := container.NewHBox(p.edit, p.del, p.up, p.down)
 	oneRow := layout.NewBorderLayout(nil, nil, left, right)
@@ -112,14 +112,14 @@ type bookmarkRow struct {
 	widget.BaseWidget
 	icon    *widget.Icon
 	text    *widget.RichText
-	connect *widget.Button
+	connect *keyButton
 }
 
-func newBookmarkRow() *bookmarkRow {
+func newBookmarkRow(u *UI) *bookmarkRow {
 	r := &bookmarkRow{
 		icon:    widget.NewIcon(iconOnion),
 		text:    widget.NewRichText(),
-		connect: widget.NewButtonWithIcon("Connect", theme.LoginIcon(), nil),
+		connect: u.newButton("Connect", theme.LoginIcon(), nil),
 	}
 	r.text.Truncation = fyne.TextTruncateEllipsis
 	r.connect.Importance = widget.HighImportance
@@ -178,7 +178,7 @@ var (
 	captionStyle = widget.RichTextStyle{SizeName: theme.SizeNameCaptionText, ColorName: theme.ColorNamePlaceHolder}
 )
 
-func (p *serversPane) newRow() fyne.CanvasObject { return newBookmarkRow() }
+func (p *serversPane) newRow() fyne.CanvasObject { return newBookmarkRow(p.ui) }
 
 func (p *serversPane) updateRow(i int, o fyne.CanvasObject) {
 	r, ok := o.(*bookmarkRow)
@@ -257,7 +257,7 @@ func (p *serversPane) selectedBookmark() (app.Bookmark, bool) {
 
 func (p *serversPane) updateButtons() {
 	_, ok := p.selectedBookmark()
-	for _, b := range []*widget.Button{p.edit, p.del} {
+	for _, b := range []*keyButton{p.edit, p.del} {
 		setEnabled(b, ok)
 	}
 	setEnabled(p.up, ok && p.selected > 0)
@@ -287,7 +287,7 @@ func (p *serversPane) confirmDelete() {
 	}
 	msg := fmt.Sprintf("Delete %q (%s)?\n\nIts own client certificate goes with it: "+
 		"if you add the server again, it sees a new user.", b.Name(), b.HostPort())
-	d := dialog.NewConfirm("Delete server", msg, func(yes bool) {
+	d := p.ui.newConfirm("Delete server", msg, "Delete", "No", widget.DangerImportance, func(yes bool) {
 		if !yes {
 			return
 		}
@@ -295,9 +295,7 @@ func (p *serversPane) confirmDelete() {
 			p.ui.showError("Could not delete the server", err)
 		}
 		p.reload("")
-	}, p.ui.win)
-	d.SetConfirmText("Delete")
-	d.SetConfirmImportance(widget.DangerImportance)
+	})
 	p.ui.showDialog(d, nil, d.Hide, nil) // Enter keeps it: deleting takes a click
 }
 
@@ -328,9 +326,9 @@ func (p *serversPane) showImport() {
 			p.reload(b.ID)
 		}
 	}
-	importBtn := widget.NewButtonWithIcon("Import", theme.ConfirmIcon(), doImport)
+	importBtn := p.ui.newButton("Import", theme.ConfirmIcon(), doImport)
 	importBtn.Importance = widget.HighImportance
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	cancel := p.ui.newButton("Cancel", theme.CancelIcon(), func() { d.Hide() })
 	d = dialog.NewCustomWithoutButtons("Import mumble:// link", container.NewVBox(help, entry, errLabel), p.ui.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, importBtn})
 	d.Resize(dialogSize(p.ui, 520, 0))

@@ -20,9 +20,9 @@ type sessionBar struct {
 
 	activity *widget.Activity
 	status   *widget.Label
-	stop     *widget.Button // Cancel, Disconnect or Stop
-	again    *widget.Button // Connect again
-	details  *widget.Button // the raw error behind the problem
+	stop     *keyButton // Cancel, Disconnect or Stop
+	again    *keyButton // Connect again
+	details  *keyButton // the raw error behind the problem
 	detail   string
 	obj      fyne.CanvasObject
 }
@@ -33,11 +33,11 @@ func newSessionBar(u *UI) *sessionBar {
 	b.activity.Hide()
 	b.status = widget.NewLabel("Not connected. Choose a server and press Connect.")
 	b.status.Wrapping = fyne.TextWrapWord
-	b.stop = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), nil)
+	b.stop = u.newButton("Cancel", theme.CancelIcon(), nil)
 	b.stop.Hide()
-	b.again = widget.NewButtonWithIcon("Connect again", theme.ViewRefreshIcon(), nil)
+	b.again = u.newButton("Connect again", theme.ViewRefreshIcon(), nil)
 	b.again.Hide()
-	b.details = widget.NewButtonWithIcon("Details", theme.InfoIcon(), func() { u.showDetail(b.detail) })
+	b.details = u.newButton("Details", theme.InfoIcon(), func() { u.showDetail(b.detail) })
 	b.details.Hide()
 	b.obj = container.NewBorder(nil, nil, b.activity, container.NewHBox(b.details, b.again, b.stop), b.status)
 	return b

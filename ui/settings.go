@@ -127,21 +127,21 @@ type settingsForm struct {
 
 	preset     *keySelect
 	presetDesc *widget.Label
-	reset      *widget.Button
+	reset      *keyButton
 
 	// Audio Input
 	inDevice     *keySelectEntry
-	transmit     *widget.Select
-	vadSource    *widget.Select
+	transmit     *keySelect
+	vadSource    *keySelect
 	pttHold      *valueSlider
-	pttKeyChange *widget.Button // asks for a new push-to-talk key
+	pttKeyChange *keyButton // asks for a new push-to-talk key
 	voiceHold    *valueSlider
 	silence      *valueSlider
 	speech       *valueSlider
 	quality      *valueSlider
-	packet       *widget.Select
-	echo         *widget.Select
-	noiseOn      *widget.Check
+	packet       *keySelect
+	echo         *keySelect
+	noiseOn      *keyCheck
 	noise        *valueSlider
 	maxAmp       *valueSlider
 	mic          *micPanel // the level meter and the microphone test
@@ -153,20 +153,20 @@ type settingsForm struct {
 	volume    *valueSlider
 
 	// Network
-	torMode    *widget.RadioGroup
+	torMode    *keyRadio
 	socks      *keyEntry
 	torWarning *widget.Label
 	torFlag    *widget.Label // says when --tor overrides the setting
-	forceTCP   *widget.Check
+	forceTCP   *keyCheck
 	forceNote  *widget.Label
-	reconnect  *widget.Check
+	reconnect  *keyCheck
 	attempts   *valueSlider
 	bridges    *bridgeWidgets
 
 	// Privacy
-	noOSInfo *widget.Check
-	noStats  *widget.Check
-	amnesic  *widget.Check
+	noOSInfo *keyCheck
+	noStats  *keyCheck
+	amnesic  *keyCheck
 
 	// devicesLoaded is closed once loadDevices has filled the device
 	// lists (or failed).
@@ -189,14 +189,14 @@ type setting struct {
 
 // valueSlider is a slider with its value written next to it.
 type valueSlider struct {
-	slider *widget.Slider
+	slider *keySlider
 	label  *widget.Label
 	format func(float64) string
 	obj    fyne.CanvasObject
 }
 
-func newValueSlider(min, max, step float64, format func(float64) string, changed func()) *valueSlider {
-	v := &valueSlider{slider: widget.NewSlider(min, max), label: widget.NewLabel(""), format: format}
+func newValueSlider(u *UI, min, max, step float64, format func(float64) string, changed func()) *valueSlider {
+	v := &valueSlider{slider: u.newSlider(min, max), label: widget.NewLabel(""), format: format}
 	v.slider.Step = step
 	v.slider.OnChanged = func(x float64) {
 		v.label.SetText(v.format(x))
@@ -234,7 +234,7 @@ func percent(x float64) string { return fmt.Sprintf("%.0f %%", x) }
 // intSlider is a slider over an int field.
 func (f *settingsForm) intSlider(out **valueSlider, label, hint string, min, max, step float64,
 	format func(float64) string, field func(*app.Settings) *int) *setting {
-	v := newValueSlider(min, max, step, format, f.changed)
+	v := newValueSlider(f.ui, min, max, step, format, f.changed)
 	*out = v
 	r := &setting{label: label, hint: hint, obj: v.obj}
 	if field != nil {
@@ -247,7 +247,7 @@ func (f *settingsForm) intSlider(out **valueSlider, label, hint string, min, max
 // tenthSlider is a slider over a float field kept to one decimal.
 func (f *settingsForm) tenthSlider(out **valueSlider, label, hint string, min, max float64,
 	format func(float64) string, field func(*app.Settings) *float64) *setting {
-	v := newValueSlider(min, max, 0.1, format, f.changed)
+	v := newValueSlider(f.ui, min, max, 0.1, format, f.changed)
 	*out = v
 	return &setting{label: label, hint: hint, obj: v.obj,
 		load:  func(s *app.Settings) { v.set(*field(s)) },
@@ -256,8 +256,8 @@ func (f *settingsForm) tenthSlider(out **valueSlider, label, hint string, min, m
 }
 
 // check is a check box over a bool field, its text beside it.
-func (f *settingsForm) check(out **widget.Check, text, hint string, field func(*app.Settings) *bool) *setting {
-	c := widget.NewCheck(text, func(bool) { f.changed() })
+func (f *settingsForm) check(out **keyCheck, text, hint string, field func(*app.Settings) *bool) *setting {
+	c := f.ui.newCheck(text, func(bool) { f.changed() })
 	*out = c
 	r := &setting{hint: hint, obj: c}
 	if field != nil {
@@ -268,8 +268,8 @@ func (f *settingsForm) check(out **widget.Check, text, hint string, field func(*
 }
 
 // fixedCheck is a check box that shows what Tumble always does.
-func fixedCheck(out **widget.Check, text, hint string, checked bool) *setting {
-	c := widget.NewCheck(text, nil)
+func fixedCheck(u *UI, out **keyCheck, text, hint string, checked bool) *setting {
+	c := u.newCheck(text, nil)
 	c.SetChecked(checked)
 	c.Disable()
 	*out = c
@@ -303,8 +303,8 @@ func (f *settingsForm) device(out **keySelectEntry, field func(*app.Settings) *s
 }
 
 // selectOf is a drop-down over an enum field.
-func selectOf[T comparable](f *settingsForm, out **widget.Select, label, hint string, e enum[T], field func(*app.Settings) *T) *setting {
-	w := widget.NewSelect(e.labels(), func(string) { f.changed() })
+func selectOf[T comparable](f *settingsForm, out **keySelect, label, hint string, e enum[T], field func(*app.Settings) *T) *setting {
+	w := f.ui.newSelect(e.labels(), func(string) { f.changed() })
 	*out = w
 	return &setting{label: label, hint: hint, obj: w,
 		load:  func(s *app.Settings) { w.SetSelected(e.label(*field(s))) },
@@ -313,9 +313,8 @@ func selectOf[T comparable](f *settingsForm, out **widget.Select, label, hint st
 }
 
 // radioOf is a radio group over an enum field.
-func radioOf[T comparable](f *settingsForm, out **widget.RadioGroup, label string, e enum[T], field func(*app.Settings) *T) *setting {
-	w := widget.NewRadioGroup(e.labels(), func(string) { f.changed() })
-	w.Required = true
+func radioOf[T comparable](f *settingsForm, out **keyRadio, label string, e enum[T], field func(*app.Settings) *T) *setting {
+	w := f.ui.newRadio(e.labels(), func(string) { f.changed() })
 	*out = w
 	return &setting{label: label, obj: w,
 		load:  func(s *app.Settings) { w.SetSelected(e.label(*field(s))) },
@@ -394,7 +393,7 @@ func newSettingsForm(u *UI, s app.Settings) *settingsForm {
 	f.preset.PlaceHolder = presetCustom
 	f.presetDesc = wrapLabel("")
 	f.presetDesc.SizeName = theme.SizeNameCaptionText
-	f.reset = widget.NewButtonWithIcon("Reset to Tor recommended", theme.HistoryIcon(), func() {
+	f.reset = u.newButton("Reset to Tor recommended", theme.HistoryIcon(), func() {
 		f.applyPreset(app.PresetTorRecommended)
 	})
 
@@ -519,9 +518,9 @@ func (f *settingsForm) build() {
 	)
 	privacy := container.NewVBox(
 		f.section("Privacy",
-			fixedCheck(&f.noOSInfo, "Do not send OS information",
+			fixedCheck(f.ui, &f.noOSInfo, "Do not send OS information",
 				"Tumble never sends the operating system's name or version", true),
-			fixedCheck(&f.noStats, "Submit anonymous statistics",
+			fixedCheck(f.ui, &f.noStats, "Submit anonymous statistics",
 				"Tumble has no statistics or telemetry of any kind", false),
 			f.check(&f.amnesic, "Amnesic mode: write nothing to disk from the next start on",
 				"Bookmarks and settings then live in memory only",
@@ -555,9 +554,9 @@ func (f *settingsForm) build() {
 		f.tabs.Refresh()
 	})
 
-	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), f.save)
+	save := f.ui.newButton("Save", theme.DocumentSaveIcon(), f.save)
 	save.Importance = widget.HighImportance
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { f.dlg.Hide() })
+	cancel := f.ui.newButton("Cancel", theme.CancelIcon(), func() { f.dlg.Hide() })
 	f.dlg = dialog.NewCustomWithoutButtons("Settings", content, f.ui.win)
 	f.dlg.SetButtons([]fyne.CanvasObject{cancel, save})
 	f.dlg.Resize(dialogSize(f.ui, 720, 640))

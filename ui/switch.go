@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/tumble-voip/tumble/app"
 )
@@ -23,13 +23,12 @@ func (u *UI) switchTo(id string) {
 			to = b.Name()
 		}
 	}
-	d := dialog.NewConfirm("Switch server", "Leave "+st.Bookmark.Name()+" and connect to "+to+"?",
+	d := u.newConfirm("Switch server", "Leave "+st.Bookmark.Name()+" and connect to "+to+"?",
+		"Switch", "Stay", widget.HighImportance,
 		func(ok bool) {
 			if ok {
 				u.connect(id)
 			}
-		}, u.win)
-	d.SetConfirmText("Switch")
-	d.SetDismissText("Stay")
+		})
 	u.showDialog(d, nil, nil, nil)
 }

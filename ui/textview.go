@@ -16,13 +16,21 @@ import (
 // an entry that refuses every edit, drawn without the entry's box.
 type textView struct {
 	widget.Entry
-	ui *UI
+	ui   *UI
+	self focusWidget // what embeds the view (itself if nothing)
+}
+
+// focusWidget is a widget that takes the focus.
+type focusWidget interface {
+	fyne.Widget
+	fyne.Focusable
 }
 
 // newTextView returns an empty text view showing rows lines at least;
 // longer text scrolls inside it.
 func (u *UI) newTextView(rows int) *textView {
 	v := &textView{ui: u}
+	v.self = v
 	v.MultiLine = true
 	v.Wrapping = fyne.TextWrapWord
 	v.ExtendBaseWidget(v)
@@ -62,11 +70,11 @@ func (v *textView) TypedShortcut(s fyne.Shortcut) {
 // TappedSecondary implements fyne.SecondaryTappable: a menu with Copy and
 // Select all (the entry's own offers Cut and Paste).
 func (v *textView) TappedSecondary(pe *fyne.PointEvent) {
-	c := fyne.CurrentApp().Driver().CanvasForObject(v)
+	c := fyne.CurrentApp().Driver().CanvasForObject(v.self)
 	if c == nil {
 		return
 	}
-	c.Focus(v)
+	c.Focus(v.self)
 	menu := fyne.NewMenu("",
 		fyne.NewMenuItem("Copy", func() {
 			v.Entry.TypedShortcut(&fyne.ShortcutCopy{Clipboard: fyne.CurrentApp().Clipboard()})

@@ -35,7 +35,7 @@ type torBar struct {
 	progress *widget.ProgressBar
 	warning  *widget.Label
 	note     *widget.Label
-	settings *widget.Button
+	settings *keyButton
 	obj      fyne.CanvasObject
 
 	unprotected bool
@@ -61,7 +61,7 @@ func newTorBar(u *UI) *torBar {
 	b.note = widget.NewLabel("")
 	b.note.Wrapping = fyne.TextWrapWord
 	b.note.Hide()
-	b.settings = widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), u.showSettings)
+	b.settings = u.newButton("Settings", theme.SettingsIcon(), u.showSettings)
 
 	mode := container.NewStack(b.banner, container.NewPadded(b.mode))
 	row := container.NewBorder(nil, nil, mode, b.settings, container.NewBorder(nil, nil, nil, nil, b.detail))

@@ -2,15 +2,14 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
 // wipeButton offers to delete everything Tumble saved, after a
 // confirmation.
-func (u *UI) wipeButton() *widget.Button {
-	b := widget.NewButtonWithIcon("Wipe saved data...", theme.DeleteIcon(), u.confirmWipe)
+func (u *UI) wipeButton() *keyButton {
+	b := u.newButton("Wipe saved data...", theme.DeleteIcon(), u.confirmWipe)
 	b.Importance = widget.DangerImportance
 	return b
 }
@@ -18,9 +17,10 @@ func (u *UI) wipeButton() *widget.Button {
 // confirmWipe asks before deleting the saved bookmarks, settings and Tor
 // state; the default answer keeps them.
 func (u *UI) confirmWipe() {
-	d := dialog.NewConfirm("Wipe saved data",
+	d := u.newConfirm("Wipe saved data",
 		"Delete every saved bookmark (with its certificate), the settings and Tor's saved state? "+
 			"This disconnects and cannot be undone.",
+		"Wipe", "Keep", widget.HighImportance,
 		func(ok bool) {
 			if !ok {
 				return
@@ -33,9 +33,7 @@ func (u *UI) confirmWipe() {
 			}
 			u.servers.reload("")
 			u.Sync()
-		}, u.win)
-	d.SetConfirmText("Wipe")
-	d.SetDismissText("Keep")
+		})
 	d.Resize(fyne.NewSize(420, 0))
 	u.showDialog(d, nil, d.Hide, nil) // Enter keeps the data: wiping takes a click
 }

@@ -3,6 +3,7 @@ package smoke
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,8 +37,8 @@ func findUser(ch *app.ChannelView, name string) (app.UserView, bool) {
 
 // observe connects an observer (a second client) to the server at port,
 // in smokeChannel, and returns a function that waits until what it sees
-// of Tumble's user satisfies ok.
-func observe(t *testing.T, ctx context.Context, port int) func(what string, ok func(u app.UserView, found bool) bool) {
+// of Tumble's user satisfies ok, and the observer's controller.
+func observe(t *testing.T, ctx context.Context, port int) (func(what string, ok func(u app.UserView, found bool) bool), *app.Controller) {
 	t.Helper()
 	obs, err := app.NewController(ctx, app.ControllerConfig{ConfigDir: t.TempDir(), TorMode: "off", AudioBackend: app.AudioNone})
 	if err != nil {
@@ -68,7 +69,7 @@ func observe(t *testing.T, ctx context.Context, port int) func(what string, ok f
 		stop()
 		obs.Close()
 	})
-	return waitTumble
+	return waitTumble, obs
 }
 
 // TestGlobalPTTOtherWindowFocused: the real tumble binary under Xvfb with
@@ -91,7 +92,7 @@ func TestGlobalPTTOtherWindowFocused(t *testing.T) {
 	cfgDir := t.TempDir()
 	writeBookmark(t, cfgDir, srv.Port)
 
-	waitTumble := observe(t, ctx, srv.Port)
+	waitTumble, _ := observe(t, ctx, srv.Port)
 
 	home := t.TempDir()
 	cmd := exec.CommandContext(ctx, bin, "--config-dir", cfgDir, "--tor", "off", "--audio", "null", "--connect", smokeLabel)
@@ -186,7 +187,8 @@ func paneBounds(t *testing.T, ctx context.Context, display, shot string) (int, i
 // window's key events carry push-to-talk. After a click on the channel
 // and then into its description (text that takes the keyboard focus, for
 // selecting), holding Right Ctrl makes Tumble transmit, as a second
-// client on the server sees; releasing it stops.
+// client on the server sees; releasing it stops. The same after a click
+// into a chat line (the second client's message).
 func TestPTTAfterClickIntoDescription(t *testing.T) {
 	if testing.Short() {
 		t.Skip("smoke test skipped with -short")
@@ -201,7 +203,7 @@ func TestPTTAfterClickIntoDescription(t *testing.T) {
 	xvfbtest.StartWM(t, ctx, display)
 	cfgDir := t.TempDir()
 	writeBookmark(t, cfgDir, srv.Port)
-	waitTumble := observe(t, ctx, srv.Port)
+	waitTumble, obs := observe(t, ctx, srv.Port)
 
 	home := t.TempDir()
 	cmd := exec.CommandContext(ctx, bin, "--config-dir", cfgDir, "--tor", "off", "--audio", "null",
@@ -234,4 +236,18 @@ func TestPTTAfterClickIntoDescription(t *testing.T) {
 	waitTumble("Tumble talking", func(u app.UserView, found bool) bool { return found && u.Talking })
 	xvfbtest.XDoTool(t, ctx, display, "keyup", "Control_R")
 	waitTumble("Tumble silent", func(u app.UserView, found bool) bool { return found && !u.Talking })
+
+	// A click into a chat line (in the Chat pane, right of the Channels
+	// pane) takes the focus as the description did.
+	if err := obs.SendChat("smokeline from the observer"); err != nil {
+		t.Fatal(err)
+	}
+	clickWord(t, ctx, display, filepath.Join(outDir(t), "chatline.png"), "smokeline", maxX, math.MaxInt)
+	if f := xvfbtest.XDoTool(t, ctx, display, "getwindowfocus"); !strings.Contains(win, f) {
+		t.Fatalf("focus on %s, want Tumble's window %s", f, win)
+	}
+	xvfbtest.XDoTool(t, ctx, display, "keydown", "Control_R")
+	waitTumble("Tumble talking after a click into the chat", func(u app.UserView, found bool) bool { return found && u.Talking })
+	xvfbtest.XDoTool(t, ctx, display, "keyup", "Control_R")
+	waitTumble("Tumble silent after a click into the chat", func(u app.UserView, found bool) bool { return found && !u.Talking })
 }
