@@ -89,6 +89,7 @@ func (s *session) connected(client serverClient) error {
 			_ = call.HandlePacket(p.Session, p.Sequence, p.Opus, p.Terminator, time.Now())
 		}
 	})
+	s.relock(c) // a channel the user locked earlier in this run
 	if path := s.bookmark.Channel; len(path) > 0 {
 		c.start(func() { s.joinBookmarkChannel(c, path) })
 	}
@@ -416,6 +417,9 @@ func (s *session) sendChat(c *conn, text string) error {
 		return err
 	}
 	self := c.client.Self()
+	if !c.room.enabled() && c.room.mustEncrypt() {
+		return ErrRoomNotReady
+	}
 	if c.room.enabled() {
 		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 		defer cancel()
