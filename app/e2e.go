@@ -25,6 +25,24 @@ type EncryptedRoom struct {
 	// Dropped counts voice packets and chat lines from members that did
 	// not decrypt (forged, replayed, or under a key not received).
 	Dropped uint64
+	// Waiting is how many members have not acknowledged this client's
+	// newest sender key yet (0: every member holds it; see KeyStatus).
+	Waiting int
+}
+
+// KeyStatus says whether this client's newest sender key reached every
+// member: "keys delivered", "waiting for 1 member", "waiting for N
+// members", or "" when the room is off or has no other member.
+func (r EncryptedRoom) KeyStatus() string {
+	switch {
+	case !r.On || len(r.Members) == 0:
+		return ""
+	case r.Waiting == 0:
+		return "keys delivered"
+	case r.Waiting == 1:
+		return "waiting for 1 member"
+	}
+	return fmt.Sprintf("waiting for %d members", r.Waiting)
 }
 
 // RoomMember is another member of the encrypted room.
@@ -40,6 +58,9 @@ type RoomMember struct {
 	SafetyNumber string
 	// Keyed is true once its sender key arrived (it can be heard).
 	Keyed bool
+	// Acked is true once it acknowledged this client's newest sender
+	// key (it can hear this client with it).
+	Acked bool
 }
 
 // RoomKeys are a bookmark's encrypted-room keys: one E2E identity per
@@ -305,7 +326,10 @@ func (r *roomCrypto) view() EncryptedRoom {
 	v.Dropped = st.Forged + st.Replayed + st.UnknownKey
 	for _, m := range room.Members() {
 		v.Members = append(v.Members, RoomMember{Session: m.Session, Name: m.Name, Trust: m.Trust.String(),
-			Changed: m.Trust == e2e.Changed, SafetyNumber: m.SafetyNumber, Keyed: m.HasKey})
+			Changed: m.Trust == e2e.Changed, SafetyNumber: m.SafetyNumber, Keyed: m.HasKey, Acked: m.Acked})
+		if !m.Acked {
+			v.Waiting++
+		}
 	}
 	return v
 }

@@ -53,8 +53,12 @@ func TestControllerEncryptedRoom(t *testing.T) {
 			keyed := func(st State) bool {
 				return st.Room.On && len(st.Room.Members) == 1 && st.Room.Members[0].Keyed
 			}
-			sa := waitFor(t, a, "bob's key", keyed)
-			sbob := waitFor(t, b, "alice's key", keyed)
+			// Each one's key reaches the other, acknowledged.
+			delivered := func(st State) bool {
+				return keyed(st) && st.Room.Members[0].Acked && st.Room.Waiting == 0 && st.Room.KeyStatus() == "keys delivered"
+			}
+			sa := waitFor(t, a, "bob's key, and alice's delivered", delivered)
+			sbob := waitFor(t, b, "alice's key, and bob's delivered", delivered)
 			if sa.Room.Members[0].SafetyNumber != sbob.Room.Members[0].SafetyNumber {
 				t.Errorf("safety numbers differ: %q, %q", sa.Room.Members[0].SafetyNumber, sbob.Room.Members[0].SafetyNumber)
 			}

@@ -68,3 +68,21 @@ func TestRoomLockNothingInClear(t *testing.T) {
 		t.Error("nil locks lock a channel")
 	}
 }
+
+func TestEncryptedRoomKeyStatus(t *testing.T) {
+	bob, carol := RoomMember{Name: "bob"}, RoomMember{Name: "carol"}
+	for _, c := range []struct {
+		r    EncryptedRoom
+		want string
+	}{
+		{EncryptedRoom{}, ""},
+		{EncryptedRoom{On: true}, ""},
+		{EncryptedRoom{On: true, Members: []RoomMember{bob}}, "keys delivered"},
+		{EncryptedRoom{On: true, Members: []RoomMember{bob, carol}, Waiting: 1}, "waiting for 1 member"},
+		{EncryptedRoom{On: true, Members: []RoomMember{bob, carol}, Waiting: 2}, "waiting for 2 members"},
+	} {
+		if got := c.r.KeyStatus(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.r, got, c.want)
+		}
+	}
+}
