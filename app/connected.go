@@ -32,6 +32,7 @@ func (s *session) connected(client serverClient) error {
 	if err != nil {
 		sender.close()
 		c.close()
+		c.room.close()
 		return err
 	}
 	desc := call.Description()
@@ -46,6 +47,7 @@ func (s *session) connected(client serverClient) error {
 		s.mu.Unlock()
 		stopVoice()
 		c.close() // joins the goroutines, which use the call
+		c.room.close()
 		call.Close()
 		sender.close()
 	}()

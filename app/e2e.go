@@ -280,6 +280,13 @@ func (s *session) relock(c *conn) {
 
 func (r *roomCrypto) enabled() bool { return r != nil && r.link.Enabled() }
 
+// close stops the room's signalling sender (the connection ended).
+func (r *roomCrypto) close() {
+	if r != nil {
+		r.link.Close()
+	}
+}
+
 // wrapSend seals outgoing voice while the room is on: sent only to the
 // members, never in clear.
 func (r *roomCrypto) wrapSend(send func(mumble.OutgoingVoice)) func(mumble.OutgoingVoice) {
