@@ -32,6 +32,7 @@ func (s *session) connected(client serverClient) error {
 	if err != nil {
 		sender.close()
 		c.close()
+		c.room.close()
 		return err
 	}
 	desc := call.Description()
@@ -46,6 +47,7 @@ func (s *session) connected(client serverClient) error {
 		s.mu.Unlock()
 		s.setVoiceSink(nil)
 		c.close() // joins the goroutines, which use the call
+		c.room.close()
 		call.Close()
 		sender.close()
 	}()
@@ -78,6 +80,7 @@ func (s *session) connected(client serverClient) error {
 	c.wantMute, c.wantDeaf = self.SelfMute, self.SelfDeaf
 	c.selfMu.Unlock()
 
+	s.relock(c) // a channel the user locked earlier in this run
 	if path := s.bookmark.Channel; len(path) > 0 {
 		c.start(func() { s.joinBookmarkChannel(c, path) })
 	}
@@ -440,6 +443,9 @@ func (s *session) sendChat(c *conn, text string) error {
 		return err
 	}
 	self := c.client.Self()
+	if !c.room.enabled() && c.room.mustEncrypt() {
+		return ErrRoomNotReady
+	}
 	if c.room.enabled() {
 		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 		defer cancel()

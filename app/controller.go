@@ -203,7 +203,7 @@ func NewController(ctx context.Context, cfg ControllerConfig) (*Controller, erro
 		settings:     settings,
 		watchers:     make(map[chan struct{}]struct{}),
 	}
-	c.env = &sessionEnv{cfg: cfg, store: store, tors: nil, dial: dialMumble, logf: cfg.Logf}
+	c.env = &sessionEnv{cfg: cfg, store: store, tors: nil, locks: &roomLocks{}, dial: dialMumble, logf: cfg.Logf}
 	c.tors = &torServers{
 		ctx:          cctx,
 		amnesic:      amnesic,

@@ -25,6 +25,24 @@ type EncryptedRoom struct {
 	// Dropped counts voice packets and chat lines from members that did
 	// not decrypt (forged, replayed, or under a key not received).
 	Dropped uint64
+	// Waiting is how many members have not acknowledged this client's
+	// newest sender key yet (0: every member holds it; see KeyStatus).
+	Waiting int
+}
+
+// KeyStatus says whether this client's newest sender key reached every
+// member: "keys delivered", "waiting for 1 member", "waiting for N
+// members", or "" when the room is off or has no other member.
+func (r EncryptedRoom) KeyStatus() string {
+	switch {
+	case !r.On || len(r.Members) == 0:
+		return ""
+	case r.Waiting == 0:
+		return "keys delivered"
+	case r.Waiting == 1:
+		return "waiting for 1 member"
+	}
+	return fmt.Sprintf("waiting for %d members", r.Waiting)
 }
 
 // RoomMember is another member of the encrypted room.
@@ -40,6 +58,9 @@ type RoomMember struct {
 	SafetyNumber string
 	// Keyed is true once its sender key arrived (it can be heard).
 	Keyed bool
+	// Acked is true once it acknowledged this client's newest sender
+	// key (it can hear this client with it).
+	Acked bool
 }
 
 // RoomKeys are a bookmark's encrypted-room keys: one E2E identity per
@@ -152,11 +173,71 @@ func (s *session) saveRoomKeys() {
 	k.mu.Unlock()
 }
 
+// roomLocks remember, for the Controller's lifetime, the channels of each
+// bookmark in which the user turned encryption on (the lock is the user's
+// intent): a new connection to the bookmark (an automatic reconnect, or
+// Connect again) re-enters the encrypted room there by itself, and sends
+// nothing in clear in such a channel before it has. They are not saved:
+// which channels a user encrypted is kept off the disk, as is any other
+// record of use. Safe for concurrent use; a nil *roomLocks remembers
+// nothing.
+type roomLocks struct {
+	mu sync.Mutex
+	on map[roomLock]bool
+}
+
+// roomLock is one bookmark's channel.
+type roomLock struct {
+	bookmark string
+	channel  uint32
+}
+
+// set records the user's lock of a bookmark's channel.
+func (l *roomLocks) set(bookmark string, channel uint32, on bool) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !on {
+		delete(l.on, roomLock{bookmark, channel})
+		return
+	}
+	if l.on == nil {
+		l.on = make(map[roomLock]bool)
+	}
+	l.on[roomLock{bookmark, channel}] = true
+}
+
+// locked reports whether the user locked a bookmark's channel.
+func (l *roomLocks) locked(bookmark string, channel uint32) bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.on[roomLock{bookmark, channel}]
+}
+
 // roomCrypto is a connection's encrypted room. A nil *roomCrypto passes
 // everything through unchanged.
 type roomCrypto struct {
-	link *e2e.Link
+	link     *e2e.Link
+	client   e2e.Client
+	locks    *roomLocks
+	bookmark string
 }
+
+// mustEncrypt reports whether the client's channel is one the user
+// locked, so that nothing may go there in clear, whether or not the room
+// is on yet.
+func (r *roomCrypto) mustEncrypt() bool {
+	return r != nil && r.locks.locked(r.bookmark, r.client.Self().ChannelID)
+}
+
+// ErrRoomNotReady reports chat for a channel the user locked before its
+// encrypted room is entered again: it is not sent in clear.
+var ErrRoomNotReady = errors.New("app: the encrypted room of this channel is being entered again; the line was not sent")
 
 // newRoomCrypto returns the connection's (disabled) room, or nil if the
 // client cannot carry one (test fakes).
@@ -175,10 +256,36 @@ func (s *session) newRoomCrypto(client serverClient) *roomCrypto {
 		s.logf("app: encrypted rooms unavailable: %v", err)
 		return nil
 	}
-	return &roomCrypto{link: link}
+	return &roomCrypto{link: link, client: ec, locks: s.env.locks, bookmark: s.bookmark.ID}
+}
+
+// relock re-enters the encrypted room if the user locked the client's
+// channel and the room is off (after a reconnect, or on moving back into
+// such a channel). Runs on the connection's event loop.
+func (s *session) relock(c *conn) {
+	if c.room == nil || c.room.enabled() || !c.room.mustEncrypt() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	err := c.room.link.Enable(ctx)
+	view := c.room.view()
+	s.update(func(st *State) {
+		st.Room = view
+		if err != nil {
+			addChat(st, ChatLine{Time: time.Now(), Text: "The encrypted room could not be entered again (" + err.Error() + "): nothing is sent in this channel.", System: true})
+		}
+	})
 }
 
 func (r *roomCrypto) enabled() bool { return r != nil && r.link.Enabled() }
+
+// close stops the room's signalling sender (the connection ended).
+func (r *roomCrypto) close() {
+	if r != nil {
+		r.link.Close()
+	}
+}
 
 // wrapSend seals outgoing voice while the room is on: sent only to the
 // members, never in clear.
@@ -188,8 +295,10 @@ func (r *roomCrypto) wrapSend(send func(mumble.OutgoingVoice)) func(mumble.Outgo
 	}
 	return func(v mumble.OutgoingVoice) {
 		if !r.link.Enabled() {
-			send(v)
-			return
+			if !r.mustEncrypt() {
+				send(v)
+			}
+			return // locked, the room not entered yet: never in clear
 		}
 		sealed, target, ok, err := r.link.SealVoice(nil, v.Opus)
 		if err != nil || !ok {
@@ -224,7 +333,10 @@ func (r *roomCrypto) view() EncryptedRoom {
 	v.Dropped = st.Forged + st.Replayed + st.UnknownKey
 	for _, m := range room.Members() {
 		v.Members = append(v.Members, RoomMember{Session: m.Session, Name: m.Name, Trust: m.Trust.String(),
-			Changed: m.Trust == e2e.Changed, SafetyNumber: m.SafetyNumber, Keyed: m.HasKey})
+			Changed: m.Trust == e2e.Changed, SafetyNumber: m.SafetyNumber, Keyed: m.HasKey, Acked: m.Acked})
+		if !m.Acked {
+			v.Waiting++
+		}
 	}
 	return v
 }
@@ -249,7 +361,14 @@ func (s *session) handleRoomEvent(c *conn, ev mumble.Event) bool {
 	if !consumed && line == nil && len(notices) == 0 && err == nil && !selfMoved {
 		return false // nothing of the room changed: no extra redraw
 	}
+	if selfMoved {
+		s.relock(c) // into a channel the user locked
+	}
 	view := c.room.view()
+	if view.On {
+		// The room followed the user: its channel is locked too.
+		c.room.locks.set(c.room.bookmark, view.Channel, true)
+	}
 	s.update(func(st *State) {
 		st.Room = view
 		if err != nil && c.room.link.Enabled() {
@@ -301,10 +420,22 @@ func (c *Controller) SetRoomEncrypted(on bool) error {
 	}
 	ctx, cancel := context.WithTimeout(cn.ctx, 30*time.Second)
 	defer cancel()
+	channel := cn.client.Self().ChannelID
+	if r := cn.room.link.Room(); r != nil {
+		channel = r.Channel()
+	}
 	if on {
 		err = cn.room.link.Enable(ctx)
+		if r := cn.room.link.Room(); r != nil {
+			channel = r.Channel()
+		}
 	} else {
 		err = cn.room.link.Disable(ctx)
+	}
+	if err == nil || on {
+		// On: remembered even if the announcement failed (nothing goes
+		// in clear there); off: only once the room is left.
+		cn.room.locks.set(cn.room.bookmark, channel, on)
 	}
 	view := cn.room.view()
 	s.update(func(st *State) { st.Room = view })

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,8 +53,12 @@ func TestControllerEncryptedRoom(t *testing.T) {
 			keyed := func(st State) bool {
 				return st.Room.On && len(st.Room.Members) == 1 && st.Room.Members[0].Keyed
 			}
-			sa := waitFor(t, a, "bob's key", keyed)
-			sbob := waitFor(t, b, "alice's key", keyed)
+			// Each one's key reaches the other, acknowledged.
+			delivered := func(st State) bool {
+				return keyed(st) && st.Room.Members[0].Acked && st.Room.Waiting == 0 && st.Room.KeyStatus() == "keys delivered"
+			}
+			sa := waitFor(t, a, "bob's key, and alice's delivered", delivered)
+			sbob := waitFor(t, b, "alice's key, and bob's delivered", delivered)
 			if sa.Room.Members[0].SafetyNumber != sbob.Room.Members[0].SafetyNumber {
 				t.Errorf("safety numbers differ: %q, %q", sa.Room.Members[0].SafetyNumber, sbob.Room.Members[0].SafetyNumber)
 			}
@@ -225,5 +230,128 @@ func TestControllerRoomKeysSurviveRestart(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dirM); len(entries) != 0 {
 		t.Errorf("amnesic controller wrote %v", entries)
+	}
+}
+
+// TestControllerEncryptedRoomReconnect: alice locks her channel with bob;
+// carol, in the same channel, does not. Alice's connection is cut (a
+// proxy) and comes back by itself, and later she connects again to the
+// same bookmark: each time she is back in the encrypted room without
+// doing anything, her chat reaches bob encrypted, bob hears her, and
+// carol never hears her nor reads a word of it. Turned off, the lock stays
+// off.
+func TestControllerEncryptedRoomReconnect(t *testing.T) {
+	for _, v := range murmurtest.Versions() {
+		t.Run(v.String(), func(t *testing.T) {
+			srv := murmurtest.Start(t, murmurtest.Options{Version: v})
+			proxy := newTCPProxy(t, srv.Addr)
+			a := newPushToTalkSpeaker(t)
+			reconnectSettings(t, a, 5)
+			b := newTestController(t, ControllerConfig{AudioBackend: AudioNull})
+			c := newTestController(t, ControllerConfig{AudioBackend: AudioNull})
+			bm := addServerBookmark(t, a, proxy.ln.Addr().String(), "alice", "")
+			connect(t, a, bm)
+			connect(t, b, addServerBookmark(t, b, srv.Addr, "bob", ""))
+			connect(t, c, addServerBookmark(t, c, srv.Addr, "carol", ""))
+
+			// Carol's view, all along: alice never talks, never writes
+			// (but for the final marker in clear).
+			var mu sync.Mutex
+			var heard []string
+			watch, stop := c.Watch()
+			watched := make(chan struct{})
+			go func() {
+				defer close(watched)
+				for range watch {
+					st := c.State()
+					mu.Lock()
+					if u, _ := userNamed(st.Root, "alice"); u != nil && u.Talking {
+						heard = append(heard, "alice talking")
+					}
+					for _, l := range st.Chat {
+						if l.From == "alice" && l.Text != "marker" {
+							heard = append(heard, l.Text)
+						}
+					}
+					mu.Unlock()
+				}
+			}()
+			defer func() { stop(); <-watched }()
+
+			for _, x := range []*Controller{a, b} {
+				if err := x.SetRoomEncrypted(true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			keyed := func(st State) bool {
+				return st.Phase == PhaseConnected && st.Room.On && len(st.Room.Members) == 1 && st.Room.Members[0].Keyed
+			}
+			waitFor(t, a, "bob's key", keyed)
+			waitFor(t, b, "alice's key", keyed)
+
+			back := func(what string) {
+				t.Helper()
+				// At once: voice, though the room may not be on yet.
+				a.PushToTalk(true)
+				waitFor(t, a, "the room again "+what, keyed)
+				waitFor(t, b, "alice's new key "+what, keyed)
+				text := "encrypted " + what
+				if err := a.SendChat(text); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, b, "alice's line "+what, func(st State) bool {
+					for _, l := range st.Chat {
+						if l.Text == text && l.From == "alice" {
+							if !l.Encrypted {
+								t.Fatalf("bob got %+v in clear", l)
+							}
+							return true
+						}
+					}
+					return false
+				})
+				waitFor(t, b, "bob hears alice "+what, func(st State) bool {
+					u, _ := userNamed(st.Root, "alice")
+					return u != nil && u.Talking
+				})
+				a.PushToTalk(false)
+				waitFor(t, b, "alice no longer heard "+what, func(st State) bool {
+					u, _ := userNamed(st.Root, "alice")
+					return u != nil && !u.Talking
+				})
+			}
+
+			proxy.cut()
+			waitFor(t, a, "countdown", isPhase(PhaseReconnectWait))
+			waitFor(t, a, "reconnected", func(st State) bool { return st.Phase == PhaseConnected && st.Root != nil })
+			back("after the reconnect")
+
+			connect(t, a, bm)
+			back("after connecting again")
+
+			if err := a.SetRoomEncrypted(false); err != nil {
+				t.Fatal(err)
+			}
+			connect(t, a, bm)
+			if st := a.State(); st.Room.On {
+				t.Error("the room is on again after it was turned off")
+			}
+			if err := a.SendChat("marker"); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, c, "the marker", func(st State) bool {
+				for _, l := range st.Chat {
+					if l.Text == "marker" {
+						return true
+					}
+				}
+				return false
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if len(heard) > 0 {
+				t.Errorf("carol heard or read alice: %q", heard)
+			}
+		})
 	}
 }

@@ -38,6 +38,8 @@ type sessionEnv struct {
 	cfg   ControllerConfig
 	store *BookmarkStore
 	tors  *torServers
+	// locks are the channels the user locked (encrypted rooms).
+	locks *roomLocks
 	dial  dialFunc
 	logf  func(format string, args ...any)
 }

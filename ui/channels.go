@@ -30,6 +30,7 @@ type channelsPane struct {
 	selected widget.TreeNodeID // the selected node, "" if none
 
 	root     *app.ChannelView
+	room     app.EncryptedRoom // of the state shown (the channel marker)
 	nodes    map[widget.TreeNodeID]treeNode
 	children map[widget.TreeNodeID][]widget.TreeNodeID
 	seen     map[widget.TreeNodeID]bool // channels already opened once
@@ -88,7 +89,7 @@ func (p *channelsPane) object() fyne.CanvasObject { return p.obj }
 
 // apply rebuilds the tree from st.Root.
 func (p *channelsPane) apply(st app.State) {
-	p.root = st.Root
+	p.root, p.room = st.Root, st.Room
 	p.nodes = map[string]treeNode{}
 	p.children = map[string][]string{}
 	if st.Root == nil {
@@ -199,7 +200,7 @@ func (r *treeRow) set(uid widget.TreeNodeID, n treeNode) {
 		r.icon.SetResource(iconChannel())
 		r.name.TextStyle = fyne.TextStyle{}
 		r.name.Importance = widget.MediumImportance
-		r.name.SetText(channelName(n.channel) + roomMark(r.pane.ui.state, n.channel.ID))
+		r.name.SetText(channelName(n.channel) + roomMark(r.pane.room, n.channel.ID))
 		r.menu.Show() // Join is in the menu
 	case n.user != nil:
 		u := n.user

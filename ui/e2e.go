@@ -12,16 +12,20 @@ import (
 
 // roomMark is shown after the name of a channel whose encrypted room this
 // client is in.
-func roomMark(st app.State, channel uint32) string {
-	if !st.Room.On || st.Room.Channel != channel {
+func roomMark(room app.EncryptedRoom, channel uint32) string {
+	if !room.On || room.Channel != channel {
 		return ""
 	}
-	for _, m := range st.Room.Members {
+	for _, m := range room.Members {
 		if m.Changed {
 			return "  🔒 ⚠ key changed"
 		}
 	}
-	return fmt.Sprintf("  🔒 %d", len(st.Room.Members)+1)
+	mark := fmt.Sprintf("  🔒 %d", len(room.Members)+1)
+	if room.Waiting > 0 {
+		mark += ", " + room.KeyStatus() // not every member can hear this client yet
+	}
+	return mark
 }
 
 // roomController is the part of the controller for encrypted rooms
@@ -92,11 +96,18 @@ func (u *UI) showRoomMembers() {
 		"Compare each safety number aloud; if it matches on both sides, mark the member verified."))
 	if len(room.Members) == 0 {
 		rows.Add(widget.NewLabel("No other member yet: nothing you say is sent."))
+	} else if room.Waiting > 0 {
+		rows.Add(widget.NewLabel("Your key: " + room.KeyStatus() + " (they cannot hear you with it yet)."))
+	} else {
+		rows.Add(widget.NewLabel("Your key: " + room.KeyStatus() + " (every member acknowledged it)."))
 	}
 	for _, m := range room.Members {
 		state := m.Trust
 		if !m.Keyed {
 			state += ", key not received yet"
+		}
+		if !m.Acked {
+			state += ", has not acknowledged your key yet"
 		}
 		name := widget.NewLabelWithStyle(fmt.Sprintf("%s (%s)", m.Name, state), fyne.TextAlignLeading, fyne.TextStyle{Bold: m.Changed})
 		number := widget.NewLabelWithStyle(m.SafetyNumber, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})

@@ -161,6 +161,7 @@ func (s *session) run(ctx context.Context) (err error) {
 		if s.e2e, err = newCLIE2E(c, o); err != nil {
 			return err
 		}
+		defer s.e2e.link.Close() // after the printer, which feeds it, has finished
 	}
 	s.rec.Store(rec)
 	defer s.rec.Store(nil)

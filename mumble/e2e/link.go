@@ -69,7 +69,20 @@ type Link struct {
 	room    *Room // nil while disabled
 	targets []uint32
 	notices []Notice
-	sendMu  sync.Mutex // orders sends
+
+	// The outgoing signalling queue (sendqueue.go), sent in order by one
+	// goroutine, started when there is something to send and ended when
+	// the queue is empty; Close ends it for good.
+	ctx       context.Context // ended by Close
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	qmu       sync.Mutex
+	queue     []*pending
+	sending   bool
+	closed    bool
+	sendErr   error           // of a message nobody waited for
+	flushed   []chan struct{} // closed when the sender goroutine ends
+	coalesced uint64
 }
 
 // NewLink returns a disabled link for client c.
@@ -77,7 +90,8 @@ func NewLink(c Client, cfg LinkConfig) (*Link, error) {
 	if cfg.Identity == nil || cfg.Trust == nil {
 		return nil, errors.New("e2e: link needs an identity and a trust store")
 	}
-	return &Link{c: c, cfg: cfg, plugs: c.ServerInfo().Version.Compare(pluginDataVersion) >= 0}, nil
+	ctx, stop := context.WithCancel(context.Background())
+	return &Link{c: c, cfg: cfg, plugs: c.ServerInfo().Version.Compare(pluginDataVersion) >= 0, ctx: ctx, stop: stop}, nil
 }
 
 // Enabled reports whether encryption is on.
@@ -95,8 +109,11 @@ func (l *Link) Room() *Room {
 }
 
 // Enable turns encryption on for the client's channel and announces this
-// member to the room.
-func (l *Link) Enable(ctx context.Context) error {
+// member to the room; it returns once the announcement was sent.
+func (l *Link) Enable(ctx context.Context) error { return l.enable(ctx, true) }
+
+// enable is Enable; wait false only queues the announcement.
+func (l *Link) enable(ctx context.Context, wait bool) error {
 	self := l.c.Self()
 	r, err := NewRoom(RoomConfig{Identity: l.cfg.Identity, Trust: l.cfg.Trust, Channel: self.ChannelID, CertHash: self.Hash})
 	if err != nil {
@@ -108,7 +125,7 @@ func (l *Link) Enable(ctx context.Context) error {
 	l.mu.Unlock()
 	if old != nil {
 		if out, err := old.Stop(); err == nil {
-			l.send(ctx, out)
+			l.send(ctx, out, false)
 		}
 	}
 	out, err := r.Start()
@@ -118,7 +135,7 @@ func (l *Link) Enable(ctx context.Context) error {
 	if err := l.c.SetTexture(ctx, Beacon); err != nil {
 		return fmt.Errorf("e2e: beacon: %w", err)
 	}
-	if err := l.send(ctx, out); err != nil {
+	if err := l.send(ctx, out, wait); err != nil {
 		return err
 	}
 	return l.updateTarget(ctx)
@@ -137,16 +154,17 @@ func (l *Link) Disable(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := l.send(ctx, out); err != nil {
+	if err := l.send(ctx, out, true); err != nil {
 		return err
 	}
 	return l.c.SetTexture(ctx, nil)
 }
 
-// send carries out: announcements to the users of the room's channel who
-// show the beacon, others to the listed members. Non-members never get
-// anything but the beacon.
-func (l *Link) send(ctx context.Context, out Out) error {
+// send queues out (see enqueue; wait for it to be sent if wait):
+// announcements to the users of the room's channel who show the beacon,
+// others to the listed members. Non-members never get anything but the
+// beacon.
+func (l *Link) send(ctx context.Context, out Out, wait bool) error {
 	to := out.To
 	if out.Announce {
 		self := l.c.Self()
@@ -160,18 +178,14 @@ func (l *Link) send(ctx context.Context, out Out) error {
 	if len(to) == 0 {
 		return nil
 	}
-	l.sendMu.Lock()
-	defer l.sendMu.Unlock()
-	if l.plugs {
-		return l.c.SendPluginData(ctx, mumble.PluginData{Receivers: to, DataID: DataID, Data: out.Data})
-	}
-	return l.c.SendText(ctx, mumble.TextMessage{Users: to, Message: TextPrefix + base64.RawStdEncoding.EncodeToString(out.Data)})
+	return l.enqueue(ctx, slices.Clone(to), out.Data, wait)
 }
 
+// sendAll queues outs without waiting.
 func (l *Link) sendAll(ctx context.Context, outs []Out) error {
 	var first error
 	for _, o := range outs {
-		if err := l.send(ctx, o); err != nil && first == nil {
+		if err := l.send(ctx, o, false); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -218,6 +232,11 @@ func Signal(ev mumble.Event) (from uint32, data []byte, ok bool) {
 // decrypted chat line an event carried, if any, and consumed = true for
 // signalling, which the caller must not show.
 func (l *Link) HandleEvent(ctx context.Context, ev mumble.Event) (line *ChatLine, consumed bool, err error) {
+	defer func() {
+		if err == nil {
+			err = l.takeSendErr() // of a message sent earlier
+		}
+	}()
 	r := l.Room()
 	if from, data, ok := Signal(ev); ok {
 		if r == nil || data == nil {
@@ -249,7 +268,7 @@ func (l *Link) HandleEvent(ctx context.Context, ev mumble.Event) (line *ChatLine
 				return nil, false, err
 			}
 			out.Announce, out.To = false, []uint32{e.User.Session}
-			return nil, false, l.send(ctx, out)
+			return nil, false, l.send(ctx, out, false)
 		}
 		if e.Change&mumble.UserChangedChannel == 0 {
 			return nil, false, nil
@@ -259,7 +278,7 @@ func (l *Link) HandleEvent(ctx context.Context, ev mumble.Event) (line *ChatLine
 				return nil, false, nil
 			}
 			// We moved: the old room is left, the new one joined.
-			return nil, false, l.Enable(ctx)
+			return nil, false, l.enable(ctx, false)
 		}
 		if e.User.ChannelID != r.Channel() {
 			outs, err = r.Remove(e.User.Session)
@@ -308,7 +327,7 @@ func (l *Link) SendChat(ctx context.Context, text string) error {
 	if len(out.To) == 0 {
 		return errors.New("e2e: no other member in the encrypted room")
 	}
-	return l.send(ctx, out)
+	return l.send(ctx, out, true)
 }
 
 // SendPrivate sends an encrypted private message to member session
@@ -323,7 +342,7 @@ func (l *Link) SendPrivate(ctx context.Context, session uint32, text string) err
 	if err != nil {
 		return err
 	}
-	return l.send(ctx, out)
+	return l.send(ctx, out, true)
 }
 
 // SealVoice returns the packet to send for Opus packet opus, appended to

@@ -48,6 +48,8 @@ type Member struct {
 	SafetyNumber string
 	HasKey       bool  // its sender key arrived: we can hear it
 	KeyID        uint8 // the ID of its newest sender key, if HasKey
+	// Acked is true once it acknowledged this member's newest sender key.
+	Acked bool
 }
 
 // RoomConfig configures a Room.
@@ -136,6 +138,15 @@ func (r *Room) KeyDelivered() bool {
 	defer r.mu.Unlock()
 	r.pruneLocked()
 	return r.next == nil && len(r.unacked) == 0 && len(r.peers) > 0
+}
+
+// Unacknowledged returns how many members have not acknowledged this
+// member's newest sender key yet.
+func (r *Room) Unacknowledged() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pruneLocked()
+	return len(r.unacked)
 }
 
 // KeyID returns the ID of this member's current sender key.
@@ -574,7 +585,8 @@ func (r *Room) Members() []Member {
 	for _, s := range r.sessionsLocked() {
 		p := r.peers[s]
 		out = append(out, Member{Session: s, Name: p.name, Fingerprint: p.hello.Key.Fingerprint(),
-			Trust: p.trust, SafetyNumber: SafetyNumber(r.hello.Key, p.hello.Key), HasKey: p.hasKey, KeyID: p.voice.keys[0].id})
+			Trust: p.trust, SafetyNumber: SafetyNumber(r.hello.Key, p.hello.Key), HasKey: p.hasKey, KeyID: p.voice.keys[0].id,
+			Acked: !r.unacked[s]})
 	}
 	return out
 }

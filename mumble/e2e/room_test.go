@@ -418,6 +418,15 @@ func TestRoomVoiceWaitsForAcks(t *testing.T) {
 	if a.KeyDelivered() {
 		t.Error("alice's key delivered before the acknowledgements")
 	}
+	// (Every acknowledgement to alice is held, bob's of her newest key too.)
+	if n := a.Unacknowledged(); n != 3 {
+		t.Errorf("%d members have not acknowledged alice's key, want 3", n)
+	}
+	for _, m := range a.Members() {
+		if m.Acked {
+			t.Errorf("alice sees %s acknowledged", m.Name)
+		}
+	}
 	hears(b, "bob, two joins unacknowledged")
 	deaf(c, "carol before the switch")
 	n.hold = nil
@@ -425,6 +434,14 @@ func TestRoomVoiceWaitsForAcks(t *testing.T) {
 	n.run()
 	if !a.KeyDelivered() {
 		t.Fatal("alice's key not delivered after the acknowledgements")
+	}
+	if n := a.Unacknowledged(); n != 0 {
+		t.Errorf("%d members have not acknowledged alice's key after the acknowledgements", n)
+	}
+	for _, m := range a.Members() {
+		if !m.Acked {
+			t.Errorf("alice sees %s not acknowledged", m.Name)
+		}
 	}
 	for name, r := range map[string]*Room{"bob": b, "carol": c, "dave": d} {
 		hears(r, name+" after the switch")
