@@ -34,12 +34,12 @@ func (l *levelLog) add(level float64, transmit bool) {
 }
 
 // quietLoudWAV writes quiet (low noise at about -80 dBFS) for quiet, a
-// 440 Hz tone at -13 dBFS RMS for loud, then quiet again, and returns the
-// file and the loud section's frame range.
-func quietLoudWAV(t *testing.T, quiet, loud time.Duration) string {
+// 440 Hz tone at -13 dBFS RMS for loud, then quiet again for after, and
+// returns the file.
+func quietLoudWAV(t *testing.T, quiet, loud, after time.Duration) string {
 	t.Helper()
 	n := func(d time.Duration) int { return int(d.Seconds() * 48000) }
-	pcm := make([]int16, 0, 2*n(quiet)+n(loud))
+	pcm := make([]int16, 0, n(quiet)+n(loud)+n(after))
 	noise := func(k int) {
 		for i := 0; i < k; i++ {
 			pcm = append(pcm, int16((i*7919)%7-3)) // about -80 dBFS
@@ -47,7 +47,7 @@ func quietLoudWAV(t *testing.T, quiet, loud time.Duration) string {
 	}
 	noise(n(quiet))
 	pcm = append(pcm, analysis.Sine(n(loud), 48000, 440, 0.3)...)
-	noise(n(quiet))
+	noise(n(after))
 	path := filepath.Join(t.TempDir(), "quietloud.wav")
 	if err := wav.WriteFile(path, pcm); err != nil {
 		t.Fatal(err)
@@ -62,14 +62,17 @@ func quietLoudWAV(t *testing.T, quiet, loud time.Duration) string {
 // back through the Opus decoder, the jitter buffer and the mix into the
 // output file as the 440 Hz tone, without any OnPacket.
 func TestCallLevelsAndLoopback(t *testing.T) {
-	const quiet, loud = time.Second, 1500 * time.Millisecond
-	frames := int((2*quiet + loud) / (10 * time.Millisecond))
+	// After the tone: the voice hold, and the echo canceller's tail while
+	// the loopback still plays the tone (its reference), longer when a
+	// loaded machine makes the jitter buffer deeper.
+	const quiet, loud, after = time.Second, 1500 * time.Millisecond, 3 * time.Second
+	frames := int((quiet + loud + after) / (10 * time.Millisecond))
 	levels := &levelLog{want: frames, full: make(chan struct{})}
 	out := filepath.Join(t.TempDir(), "out.wav")
 	send := DefaultSendConfig() // the real path: AEC, NS, AGC, VAD 30 %/50 %, Opus
 	c, err := NewCall(CallConfig{
 		Devices:    FileDevices,
-		InputFile:  quietLoudWAV(t, quiet, loud),
+		InputFile:  quietLoudWAV(t, quiet, loud, after),
 		OutputFile: out,
 		Send:       send,
 		Volume:     1,
