@@ -205,8 +205,12 @@ func TestControllerRealSoundDevices(t *testing.T) {
 	if analysis.DBFS(loud) < -40 {
 		t.Errorf("alice's speaker played bob at %.1f dBFS, want his voice", analysis.DBFS(loud))
 	}
-	if f := analysis.DominantFrequency(loud, 48000); math.Abs(f-220) > 10 {
-		t.Errorf("alice's speaker: %.0f Hz, want bob's 220 Hz", f)
+	// Bob's voice is 220 Hz with harmonics at 440 and 660 Hz; after his
+	// send path (noise suppression, gain control, Opus at 13 kb/s) the
+	// loudest second's strongest component was once 440 Hz (a CI run), so
+	// any of them is him (Alice's own voice, below, is 300 Hz).
+	if f := analysis.DominantFrequency(loud, 48000); math.Abs(f-220) > 10 && math.Abs(f-440) > 10 && math.Abs(f-660) > 10 {
+		t.Errorf("alice's speaker: %.0f Hz, want bob's 220 Hz or its harmonics", f)
 	}
 	waitFor(t, a, "bob silent", func(st State) bool {
 		u, _ := userNamed(st.Root, "bob")
