@@ -51,9 +51,16 @@ func newTestController(t testing.TB, cfg ControllerConfig) *Controller {
 // Watch, and returns that state.
 func waitFor(t testing.TB, c *Controller, what string, cond func(State) bool) State {
 	t.Helper()
+	return waitWithin(t, c, waitLimit, what, cond)
+}
+
+// waitWithin is waitFor with a deadline of its own, for waits that Tor's
+// own timeouts make long.
+func waitWithin(t testing.TB, c *Controller, d time.Duration, what string, cond func(State) bool) State {
+	t.Helper()
 	ch, cancel := c.Watch()
 	defer cancel()
-	deadline := time.NewTimer(waitLimit)
+	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for {
 		st := c.State()
@@ -63,7 +70,7 @@ func waitFor(t testing.TB, c *Controller, what string, cond func(State) bool) St
 		select {
 		case <-ch:
 		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s; phase %v, problem %+v, tor %+v", what, st.Phase, st.Problem, st.Tor)
+			t.Fatalf("timed out after %v waiting for %s; phase %v, problem %+v, tor %+v", d, what, st.Phase, st.Problem, st.Tor)
 		}
 	}
 }

@@ -17,27 +17,6 @@ import (
 // networkLostChildEnv marks the child process of TestControllerTorNetworkLost.
 const networkLostChildEnv = "TUMBLE_APP_NETWORK_LOST_CHILD"
 
-// waitWithin is waitFor with a deadline of its own, for waits that Tor's
-// own timeouts make long.
-func waitWithin(t *testing.T, c *Controller, d time.Duration, what string, cond func(State) bool) State {
-	t.Helper()
-	ch, cancel := c.Watch()
-	defer cancel()
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	for {
-		st := c.State()
-		if cond(st) {
-			return st
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %s; phase %v, problem %+v, tor %+v", d, what, st.Phase, st.Problem, st.Tor)
-		}
-	}
-}
-
 // TestControllerTorNetworkLost: connected to a murmur behind an onion
 // service through the embedded Tor, the private Tor network goes away
 // (its relays stop answering, as when the network is unplugged). The Tor
