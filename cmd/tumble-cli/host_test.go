@@ -110,6 +110,17 @@ func (l *hostProc) finish() []map[string]any {
 	return evs
 }
 
+// stop asks the host to stop its room and waits until it has ended
+// cleanly.
+func (l *hostProc) stop(t testing.TB) {
+	t.Helper()
+	fmt.Fprintln(l.stdin, "stop")
+	l.finish()
+	if l.err != nil {
+		t.Fatalf("host: %v\n%s", l.err, l.stderr.String())
+	}
+}
+
 // running reports whether pid is a live (not zombie) process.
 func running(pid int) bool {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -236,11 +247,7 @@ func TestHostRoom(t *testing.T) {
 	// Stop the host: no server remains; restart: same address and
 	// certificate, and the channel is still there for a guest.
 	pid := int(ready["server_pid"].(float64))
-	fmt.Fprintln(host.stdin, "stop")
-	host.finish()
-	if host.err != nil {
-		t.Fatalf("host: %v\n%s", host.err, host.stderr.String())
-	}
+	host.stop(t)
 	if running(pid) {
 		t.Errorf("murmurd %d still runs after the host stopped", pid)
 	}
@@ -323,11 +330,7 @@ func TestHostAmnesic(t *testing.T) {
 	if _, err := os.Stat(roomDir); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintln(host.stdin, "stop")
-	host.finish()
-	if host.err != nil {
-		t.Fatalf("host: %v\n%s", host.err, host.stderr.String())
-	}
+	host.stop(t)
 	if _, err := os.Stat(roomDir); !os.IsNotExist(err) {
 		t.Errorf("amnesic room directory %s remains: %v", roomDir, err)
 	}
@@ -367,9 +370,6 @@ func TestHostGateway(t *testing.T) {
 	torrc := gw["torrc"].(string)
 	if want := "HiddenServiceDir " + hsDir + "\nHiddenServicePort 64738 " + server; torrc != want {
 		t.Errorf("gateway lines:\n%s\nwant:\n%s", torrc, want)
-	}
-	if !strings.Contains(host.stderr.String(), torrc) {
-		t.Errorf("the printed text lacks the torrc lines:\n%s", host.stderr.String())
 	}
 	// murmurd listens on 127.0.0.2, not on 127.0.0.1.
 	data, err := os.ReadFile(filepath.Join(gw["dir"].(string), "server", murmur.ININame))
@@ -438,10 +438,11 @@ func TestHostGateway(t *testing.T) {
 	t.Logf("guest joined %s through the gateway: %v", onion, conn)
 
 	pid := int(gw["server_pid"].(float64))
-	fmt.Fprintln(host.stdin, "stop")
-	host.finish()
-	if host.err != nil {
-		t.Fatalf("host: %v\n%s", host.err, host.stderr.String())
+	host.stop(t)
+	// Read once the process has ended: its standard error is complete then
+	// (and no longer written while read).
+	if !strings.Contains(host.stderr.String(), torrc) {
+		t.Errorf("the printed text lacks the torrc lines:\n%s", host.stderr.String())
 	}
 	if running(pid) {
 		t.Errorf("murmurd %d still runs after the host stopped", pid)
@@ -452,8 +453,7 @@ func TestHostGateway(t *testing.T) {
 	if gw2["torrc"] != torrc {
 		t.Errorf("after a restart the gateway lines are\n%s\nnot\n%s", gw2["torrc"], torrc)
 	}
-	fmt.Fprintln(host2.stdin, "stop")
-	host2.finish()
+	host2.stop(t)
 }
 
 // lastLines returns the last n lines of s.
