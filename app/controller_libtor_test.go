@@ -15,6 +15,19 @@ import (
 	"github.com/tumble-voip/tumble/tor/tornet"
 )
 
+// embeddedTorController returns an amnesic controller whose embedded Tor
+// uses the test network of torrc.
+func embeddedTorController(t *testing.T, torrc []string) *Controller {
+	t.Helper()
+	return newTestController(t, ControllerConfig{
+		TorMode:         "embedded",
+		TorCreator:      libtor.Creator(),
+		Torrc:           torrc,
+		AllowTestingTor: true,
+		Amnesic:         true,
+	})
+}
+
 // TestControllerEmbeddedTor starts the embedded Tor (once per process) on
 // a private Tor network, follows its bootstrap in State.Tor, applies a
 // bookmark's onion client authorization key and connects to a murmur behind
@@ -26,13 +39,7 @@ func TestControllerEmbeddedTor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newTestController(t, ControllerConfig{
-		TorMode:         "embedded",
-		TorCreator:      libtor.Creator(),
-		Torrc:           network.ClientTorrc(),
-		AllowTestingTor: true,
-		Amnesic:         true,
-	})
+	c := embeddedTorController(t, network.ClientTorrc())
 	in := Bookmark{Address: locked.Address, Port: locked.Port, Username: "uma"}
 	if err := in.SetClientAuthKey(locked.ClientAuthKey); err != nil {
 		t.Fatal(err)
@@ -159,13 +166,7 @@ func TestControllerBridgesChild(t *testing.T) {
 	if err := json.Unmarshal([]byte(env), &job); err != nil {
 		t.Fatal(err)
 	}
-	c := newTestController(t, ControllerConfig{
-		TorMode:         "embedded",
-		TorCreator:      libtor.Creator(),
-		Torrc:           job.Torrc,
-		AllowTestingTor: true,
-		Amnesic:         true,
-	})
+	c := embeddedTorController(t, job.Torrc)
 	set := c.Settings()
 	set.Network.UseBridges = true
 	set.Network.BridgeSource = BridgesCustom

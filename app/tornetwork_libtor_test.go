@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tumble-voip/tumble/mumble/murmurtest"
-	"github.com/tumble-voip/tumble/tor/libtor"
 	"github.com/tumble-voip/tumble/tor/tornet"
 )
 
@@ -51,13 +50,7 @@ func TestControllerTorNetworkLostChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newTestController(t, ControllerConfig{
-		TorMode:         "embedded",
-		TorCreator:      libtor.Creator(),
-		Torrc:           network.ClientTorrc(),
-		AllowTestingTor: true,
-		Amnesic:         true,
-	})
+	c := embeddedTorController(t, network.ClientTorrc())
 	reconnectSettings(t, c, 10)
 	b, err := c.SaveBookmark(Bookmark{Address: svc.Address, Port: svc.Port, Username: "nina"})
 	if err != nil {
