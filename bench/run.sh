@@ -70,11 +70,12 @@ f=$(bench ./voice/jitter/ '^BenchmarkTorTracePerPacket$' 1x)
 emit tor_trace_per_packet_late_loss_pct "$(metric "$f" BenchmarkTorTracePerPacket tor_trace_per_packet_late_loss_pct)" '%'
 
 # Traces recorded over the emulated Tor network (tor/tornet profiles fast,
-# typical, bad; voice/jitter/testdata/tor_*.trace), replayed through
-# Tumble's buffer, Mumble 1.5's speex buffer at the same jitter setting and
-# Mumla's fixed 100 ms buffer.
+# typical, bad; voice/jitter/testdata/tor_*.trace: a conversation, and
+# PROFILE_continuous, talk without a pause), replayed through Tumble's
+# buffer, Mumble 1.5's speex buffer at the same jitter setting and Mumla's
+# fixed 100 ms buffer.
 f=$(bench ./voice/jitter/ '^BenchmarkRecordedTraces$' 1x)
-for p in fast typical bad; do
+for p in fast fast_continuous typical typical_continuous bad bad_continuous; do
 	# Median one-way transit of the recorded voice packets (the
 	# recording's network; the side-by-side below measures its own).
 	emit "trace_${p}_net_ms" "$(metric "$f" BenchmarkRecordedTraces "tornet_${p}_net_ms")" ms

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,18 +76,30 @@ const traceLength = 2 * time.Minute
 // TestRecordTorTraces records, for each network profile, the arrival
 // times of a Tumble speaker's voice packets at a listener, both connected
 // to the onion Mumble server through the emulated network, into
-// voice/jitter/testdata/tor_PROFILE.trace. It runs only when
-// TUMBLE_RECORD_TRACES=1 (a private network per profile and two minutes of
-// talk each).
+// voice/jitter/testdata/tor_PROFILE.trace (a conversation: talk spurts and
+// pauses) and tor_PROFILE_continuous.trace (one talk spurt without end, as
+// an open microphone or the side-by-side's click train sends). It runs only
+// when TUMBLE_RECORD_TRACES is set: "1" records all six, or a comma-separated
+// list of trace names (tor_typical_continuous,...) records those (a private
+// network per trace and two minutes of talk each).
 func TestRecordTorTraces(t *testing.T) {
-	if os.Getenv("TUMBLE_RECORD_TRACES") != "1" {
+	want := os.Getenv("TUMBLE_RECORD_TRACES")
+	if want == "" {
 		t.Skip("set TUMBLE_RECORD_TRACES=1 to record voice/jitter/testdata/tor_*.trace")
 	}
-	for _, profile := range []string{"fast", "typical", "bad"} {
-		t.Run(profile, func(t *testing.T) {
+	for _, name := range recordedTraceNames() {
+		if want != "1" && !slices.Contains(strings.Split(want, ","), name) {
+			continue
+		}
+		profile, continuous := strings.CutSuffix(strings.TrimPrefix(name, "tor_"), "_continuous")
+		t.Run(name, func(t *testing.T) {
 			w := startDelayedWorld(t, profile)
-			tr := recordTrace(t, w, traceLength, 1)
-			tr.Name = "tor_" + profile
+			tr := recordTrace(t, w, traceLength, 1, continuous)
+			tr.Name = name
+			talk := "talk: spurts of 4 s and pauses of 1.5 s on average, 20 ms packets, times in us on one clock"
+			if continuous {
+				talk = "talk: one spurt without a pause for the whole trace, 20 ms packets, times in us on one clock"
+			}
 			p, _ := w.net.Profile()
 			load, _ := os.ReadFile("/proc/loadavg") // the machine's load shapes the delays too
 			path := filepath.Join(traceDir, tr.Name+".trace")
@@ -102,7 +115,7 @@ func TestRecordTorTraces(t *testing.T) {
 				fmt.Sprintf("recorded by cmd/tumble-cli TestRecordTorTraces on %s", time.Now().UTC().Format(time.DateOnly)),
 				fmt.Sprintf("network profile %q: %+v", p.Name, p),
 				"sender and listener: Tumble's mumble client through the private Tor network's client tor to an onion Mumble 1.5 server",
-				"talk: spurts of 4 s and pauses of 1.5 s on average, 20 ms packets, times in us on one clock",
+				talk,
 				fmt.Sprintf("load average at the end (/proc/loadavg): %s", strings.TrimSpace(string(load))))
 			if cerr := f.Close(); err == nil {
 				err = cerr
@@ -118,11 +131,21 @@ func TestRecordTorTraces(t *testing.T) {
 	}
 }
 
+// recordedTraceNames are the traces TestRecordTorTraces can record.
+func recordedTraceNames() []string {
+	var names []string
+	for _, profile := range []string{"fast", "typical", "bad"} {
+		names = append(names, "tor_"+profile, "tor_"+profile+"_continuous")
+	}
+	return names
+}
+
 // recordTrace has a speaker talk for d through w's onion server and
 // returns the packets as the listener received them, with send and
 // arrival times on the test's clock. Talk spurts and pauses follow
-// jitter.Conversation's means, drawn with seed.
-func recordTrace(t *testing.T, w *torWorld, d time.Duration, seed uint64) jitter.Trace {
+// jitter.Conversation's means, drawn with seed; continuous talk is one
+// spurt for the whole of d.
+func recordTrace(t *testing.T, w *torWorld, d time.Duration, seed uint64, continuous bool) jitter.Trace {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), d+3*time.Minute)
 	defer cancel()
@@ -145,6 +168,9 @@ func recordTrace(t *testing.T, w *torWorld, d time.Duration, seed uint64) jitter
 		tick := time.NewTicker(2 * jitter.FrameDuration)
 		defer tick.Stop()
 		spurtEnd := t0.Add(max(500*time.Millisecond, time.Duration(rng.ExpFloat64()*float64(talk.Spurt))))
+		if continuous {
+			spurtEnd = t0.Add(d + time.Hour) // never: the trace ends first
+		}
 		payload := make([]byte, 64)
 		for now := range tick.C {
 			if now.Sub(t0) >= d {

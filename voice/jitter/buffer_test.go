@@ -350,7 +350,9 @@ func TestRestartWhilePreviousSpurtPlays(t *testing.T) {
 func TestStallStretchesThenCatchesUp(t *testing.T) {
 	// Steady 20 ms packets with a 300 ms stall after 5 s of talk; the
 	// stalled packets arrive in one burst. None of them is lost to
-	// lateness: the buffer waits, then catches up by dropping.
+	// lateness: the buffer waits, keeps the delay while the stall is among
+	// the recent jitter (Window: 500 packets, 10 s; the spurt is long, see
+	// keepAfter), then catches up by dropping.
 	pkts := steady(0, 1000, 0, 100*time.Millisecond)
 	stallFrom, stallTo := 5*time.Second, 5300*time.Millisecond
 	for i := range pkts {
@@ -371,21 +373,28 @@ func TestStallStretchesThenCatchesUp(t *testing.T) {
 		t.Errorf("dropped %d frames, concealed %d: catching up must remove what the stall added", st.Dropped, st.Concealed)
 	}
 	var peak, after time.Duration
+	kept := time.Hour
 	for _, tk := range ticks {
 		if tk.frame.Kind == Silence {
 			continue
 		}
-		if tk.at < 9*time.Second {
+		switch {
+		case tk.at < 9*time.Second:
 			peak = max(peak, tk.delay)
-		} else if tk.at < 19*time.Second {
+		case tk.at > 9*time.Second && tk.at < 14*time.Second:
+			kept = min(kept, tk.delay)
+		case tk.at > 19*time.Second && tk.at < 20*time.Second:
 			after = max(after, tk.delay)
 		}
 	}
 	if peak < 250*time.Millisecond {
 		t.Errorf("peak delay %v: the stall was not waited for", peak)
 	}
+	if kept < peak-5*FrameDuration {
+		t.Errorf("delay fell to %v within 9 s of the stall (peak %v): shed while the stall was recent", kept, peak)
+	}
 	if after > st.Target+3*FrameDuration {
-		t.Errorf("delay %v 4 s after the stall, target %v: did not catch up", after, st.Target)
+		t.Errorf("delay %v 14 s after the stall, target %v: did not catch up", after, st.Target)
 	}
 }
 
@@ -468,8 +477,10 @@ func TestLongTalkDelayDoesNotGrow(t *testing.T) {
 	if last > first+30 {
 		t.Errorf("delay grew from %.0f ms to %.0f ms over ten minutes", first, last)
 	}
+	// The model stalls 300 ms every 20 s on average; a long spurt keeps
+	// the delay recent stalls needed (keepPercentile), far from MaxDelay.
 	for i, m := range r.MinuteAddedMs[:10] {
-		if m > 120 {
+		if m > 250 {
 			t.Errorf("minute %d: mean added delay %.0f ms", i, m)
 		}
 	}
@@ -581,11 +592,17 @@ func TestTorBursts(t *testing.T) {
 		for _, talk := range []Talk{Conversation(10 * time.Minute), {Duration: 10 * time.Minute}} {
 			tr := mustTrace(t, "tor", talk, Tor{}, seed)
 			r := mustReplay(t, tr, Config{})
-			if r.LateLossPct > 2 {
-				t.Errorf("seed %d spurt %v: late loss %.2f%% > 2%%", seed, talk.Spurt, r.LateLossPct)
+			// Continuous talk keeps the delay the model's stalls need
+			// rather than dropping speech at each (keepPercentile).
+			maxLoss, maxAdded := 2.0, 80.0
+			if talk.Spurt == 0 {
+				maxLoss, maxAdded = 1, 200
 			}
-			if r.AddedDelayMeanMs > 80 {
-				t.Errorf("seed %d spurt %v: added delay %.1f ms > 80 ms", seed, talk.Spurt, r.AddedDelayMeanMs)
+			if r.LateLossPct > maxLoss {
+				t.Errorf("seed %d spurt %v: late loss %.2f%% > %.0f%%", seed, talk.Spurt, r.LateLossPct, maxLoss)
+			}
+			if r.AddedDelayMeanMs > maxAdded {
+				t.Errorf("seed %d spurt %v: added delay %.1f ms > %.0f ms", seed, talk.Spurt, r.AddedDelayMeanMs, maxAdded)
 			}
 			if r.MaxDelayMs > ms(DefaultMaxDelay+FrameDuration) {
 				t.Errorf("seed %d: delay reached %.0f ms", seed, r.MaxDelayMs)

@@ -96,7 +96,13 @@ func TestTorSensitivity(t *testing.T) {
 			}
 			t.Logf("%-12s %s: late loss %.2f%%, added delay %.1f ms (p95 %.0f), network jitter p95 %.0f ms",
 				kind, net, r.LateLossPct, r.AddedDelayMeanMs, r.AddedDelayP95Ms, r.NetworkJitterP95Ms)
-			if r.LateLossPct > 6 || r.MaxDelayMs > ms(DefaultLateStart+FrameDuration) || r.AddedDelayMeanMs > 150 {
+			// Continuous talk keeps the delay recent stalls needed
+			// (keepPercentile) instead of dropping speech at each.
+			maxAdded := 150.0
+			if kind == "continuous" {
+				maxAdded = 250
+			}
+			if r.LateLossPct > 6 || r.MaxDelayMs > ms(DefaultLateStart+FrameDuration) || r.AddedDelayMeanMs > maxAdded {
 				t.Errorf("%s %s: %v", kind, net, r)
 			}
 		}
