@@ -113,7 +113,8 @@ func (p *eventPrinter) voiceStats() {
 		p.ev.emit("voice-stats",
 			field{"session", st.Speaker}, field{"name", userName(p.c, st.Speaker)},
 			field{"played", j.Played}, field{"concealed", j.Concealed}, field{"late", j.Late}, field{"dropped", j.Dropped},
-			field{"late_loss_pct", j.LossPct()}, field{"added_delay_ms", float64(j.Added.Mean()) / float64(time.Millisecond)},
+			field{"dropped_quiet", j.DroppedQuiet}, field{"late_loss_pct", j.LossPct()}, field{"speech_loss_pct", j.SpeechLossPct()},
+			field{"added_delay_ms", float64(j.Added.Mean()) / float64(time.Millisecond)},
 			field{"frames_per_seq", j.FramesPerSeq})
 	}
 }

@@ -559,8 +559,11 @@ func (b *Buffer) Next(now time.Time) Frame {
 				b.endSpurt()
 				continue
 			}
-			if b.shouldDrop(delay, sl, rel) {
+			if drop, quiet := b.shouldDrop(delay, sl, rel); drop {
 				b.stats.Dropped += uint64(sl.frames)
+				if quiet {
+					b.stats.DroppedQuiet += uint64(sl.frames)
+				}
 				b.play += int64(sl.frames)
 				b.free(sl)
 				b.lastDrop = rel
@@ -655,32 +658,33 @@ func (b *Buffer) skip(delay time.Duration) {
 // audio follows directly, and either the packet is quiet or the delay has
 // been above target for loudAfter (above the keep level in a long spurt,
 // see keepAfter) and no other packet was dropped in the last dropSpacing.
-func (b *Buffer) shouldDrop(delay time.Duration, sl *slot, rel time.Duration) bool {
+// quiet reports that the packet to drop is quiet.
+func (b *Buffer) shouldDrop(delay time.Duration, sl *slot, rel time.Duration) (drop, quiet bool) {
 	if b.dropped || sl.term {
-		return false
+		return false, false
 	}
 	dur := time.Duration(sl.frames) * FrameDuration
 	if delay-b.target < dur {
 		b.excessSince = -1
-		return false
+		return false, false
 	}
 	after := b.play + int64(sl.frames)
 	nx := &b.slots[after&b.mask]
 	if !nx.used || nx.seq != after {
-		return false
+		return false, false
 	}
 	if float64(len(sl.payload)) <= quietShare*b.loudBytes*float64(sl.frames) {
-		return true
+		return true, true
 	}
 	if rel-b.spurtStart >= keepAfter {
 		keep := min(max(b.jit.value(keepPercentile), b.target), b.cfg.MaxDelay)
 		if delay-keep < dur {
 			b.excessSince = -1
-			return false
+			return false, false
 		}
 	}
 	if b.excessSince < 0 {
 		b.excessSince = rel
 	}
-	return rel-b.excessSince >= loudAfter && rel-b.lastDrop >= dropSpacing
+	return rel-b.excessSince >= loudAfter && rel-b.lastDrop >= dropSpacing, false
 }

@@ -463,6 +463,47 @@ func TestQuietPacketsDroppedFirst(t *testing.T) {
 			t.Errorf("loud packet %d (seq %d) was dropped while quiet ones were available", i, p.Seq)
 		}
 	}
+	if st.DroppedQuiet != st.Dropped || st.SpeechLossPct() != 0 {
+		t.Errorf("dropped %d frames, %d of them quiet, speech loss %.2f%%: only quiet ones should go", st.Dropped, st.DroppedQuiet, st.SpeechLossPct())
+	}
+}
+
+func TestSilenceBetweenClicksIsQuiet(t *testing.T) {
+	// An open microphone in a quiet room: near-silence (Opus at 13 kb/s:
+	// about 19 bytes per 20 ms) with a click of two loud packets (45
+	// bytes) every 400 ms, and a 300 ms stall. Most packets are silence,
+	// so "quiet" cannot mean "smaller than the average packet": it is
+	// smaller than the loud ones, and the silence is shed, the clicks kept.
+	pkts := steady(0, 1500, 0, 100*time.Millisecond)
+	for i := range pkts {
+		pkts[i].Size = 19
+		if i%20 < 2 {
+			pkts[i].Size = 45
+		}
+		if pkts[i].At > 10*time.Second && pkts[i].At < 10300*time.Millisecond {
+			pkts[i].At = 10300 * time.Millisecond
+		}
+	}
+	b := mustNew(t, Config{})
+	ticks := play(t, b, pkts, 32*time.Second)
+	st := b.Stats()
+	if st.DroppedQuiet < 20 {
+		t.Errorf("dropped %d quiet frames (%d in all) after a 300 ms stall: the silence was not shed", st.DroppedQuiet, st.Dropped)
+	}
+	played := map[uint64]bool{}
+	for _, tk := range ticks {
+		if tk.frame.Kind == Decode {
+			played[tk.frame.Seq] = true
+		}
+	}
+	for i, p := range pkts {
+		if !played[p.Seq] && p.Size == 45 {
+			t.Errorf("click packet %d (seq %d) was not played", i, p.Seq)
+		}
+	}
+	if st.Dropped != st.DroppedQuiet || st.Late != 0 {
+		t.Errorf("dropped %d (%d quiet), late %d: speech lost", st.Dropped, st.DroppedQuiet, st.Late)
+	}
 }
 
 func TestLongTalkDelayDoesNotGrow(t *testing.T) {

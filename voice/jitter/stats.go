@@ -18,6 +18,10 @@ type Stats struct {
 	// Dropped is the number of frames discarded to bring the delay back to
 	// the target.
 	Dropped uint64
+	// DroppedQuiet is the part of Dropped that was quiet (silence, a
+	// breath: packets with under 60 % of the bytes of the speaker's loud
+	// ones), shed first because nobody hears it go.
+	DroppedQuiet uint64
 	// Duplicates is the number of packets received twice.
 	Duplicates uint64
 	// Rejected is the number of packets refused: malformed, or too far
@@ -53,6 +57,17 @@ type Stats struct {
 func (s Stats) LossPct() float64 {
 	lost := s.Late + s.Dropped
 	total := s.Played + lost
+	if total == 0 {
+		return 0
+	}
+	return 100 * float64(lost) / float64(total)
+}
+
+// SpeechLossPct is LossPct without the quiet frames shed on purpose
+// (DroppedQuiet): the audible part of the loss.
+func (s Stats) SpeechLossPct() float64 {
+	lost := s.Late + s.Dropped - s.DroppedQuiet
+	total := s.Played + s.Late + s.Dropped
 	if total == 0 {
 		return 0
 	}
