@@ -11,7 +11,7 @@
 //
 // Phases: idle (the listener connected, nobody talking), call (-duration of
 // audio; RSS is sampled every 2 s and its slope fitted after the first
-// minute), and load (a -load-tone tone sent while two busy loops per core
+// minute and over the second half), and load (a -load-tone tone sent while two busy loops per core
 // run next to the call; its late loss is reported). With -pprof-dir each
 // tumble-cli keeps its profiles there (tumble-cli --pprof-dir).
 package main
@@ -283,6 +283,14 @@ func (h *harness) run(ctx context.Context) error {
 	// pages that are mapped in as code runs for the first time.
 	emit("call_rss_anon_slope_send_kb_per_min", slope(sendAnon), "KB/min")
 	emit("call_rss_anon_slope_recv_kb_per_min", slope(recvAnon), "KB/min")
+	// The same over the call's second half: the RSS of a Go process rises
+	// to a plateau (the heap to its collection goal, the collector's own
+	// work buffers during its first cycles) and must stay there.
+	half := cfg.duration.Minutes() / 2
+	emit("call_rss_anon_late_slope_send_kb_per_min", slope(after(sendAnon, half)), "KB/min")
+	emit("call_rss_anon_late_slope_recv_kb_per_min", slope(after(recvAnon, half)), "KB/min")
+	emit("call_rss_anon_max_send_kb", maxY(sendAnon), "KB")
+	emit("call_rss_anon_max_recv_kb", maxY(recvAnon), "KB")
 	if n := len(sendRSS); n > 0 {
 		emit("call_rss_send_kb", sendRSS[n-1][1], "KB")
 		emit("call_rss_recv_kb", recvRSS[n-1][1], "KB")
@@ -573,6 +581,25 @@ func rssKB(pid int, field string) (int64, error) {
 
 func pct(ns int64, over time.Duration) float64 {
 	return float64(ns) / float64(over.Nanoseconds()) * 100
+}
+
+// after returns the points of pts with x at or after from.
+func after(pts [][2]float64, from float64) [][2]float64 {
+	for i, p := range pts {
+		if p[0] >= from {
+			return pts[i:]
+		}
+	}
+	return nil
+}
+
+// maxY returns the largest y of pts, 0 if there are none.
+func maxY(pts [][2]float64) float64 {
+	var m float64
+	for _, p := range pts {
+		m = max(m, p[1])
+	}
+	return m
 }
 
 // slope is the least-squares slope of y over x.
