@@ -7,7 +7,8 @@
 // process, in the same run, on the same audio, next to the wake-up floor:
 // the CPU time of an empty Go process woken as often as the receiver (a
 // 10 ms tick and a packet every 20 ms), which on a loaded machine is most
-// of what a receiver costs.
+// of what a receiver costs, and the sender's (a 20 ms tick handing a packet
+// to a goroutine that writes it to a TCP socket).
 //
 // Phases: idle (the listener connected, nobody talking), call (-duration of
 // audio; RSS is sampled every 2 s and its slope fitted after the first
@@ -26,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -54,6 +56,14 @@ const sampleRate = 48000
 // machine, now (the wake-up floor).
 const wakeEnv = "TUMBLE_SOAK_WAKE"
 
+// sendWakeEnv makes the program an empty Go process that wakes as a sender
+// in a call does: a 20 ms capture tick that hands a 40-byte packet to
+// another goroutine, which writes it to the TCP address in the variable
+// (the soak discards it), doing nothing else. Its CPU time is the sender's
+// plumbing without the codec (the sender's wake-up floor); a client that
+// must never block its audio clock on the network cannot do with less.
+const sendWakeEnv = "TUMBLE_SOAK_SEND_WAKE"
+
 func main() {
 	if os.Getenv(busyEnv) != "" {
 		//lint:ignore SA5002 a busy loop is the point: the load phase's load
@@ -62,6 +72,12 @@ func main() {
 	}
 	if os.Getenv(wakeEnv) != "" {
 		wakeLoop()
+	}
+	if addr := os.Getenv(sendWakeEnv); addr != "" {
+		if err := sendWakeLoop(addr); err != nil {
+			fmt.Fprintf(os.Stderr, "soak: send wake-up floor: %v\n", err)
+			os.Exit(1)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:])
@@ -171,7 +187,7 @@ func (h *harness) run(ctx context.Context) error {
 	var cpuFrom, cpuTo time.Time
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
-	wake, err := startWakeFloor()
+	wake, err := startFloor(wakeEnv, "1")
 	if err != nil {
 		return err
 	}
@@ -179,12 +195,33 @@ func (h *harness) run(ctx context.Context) error {
 		wake.Process.Kill()
 		wake.Wait()
 	}()
-	var wakeCPU0, wakeCPU1 int64
+	sink, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	sinkDone := make(chan struct{})
+	go discard(sink, sinkDone)
+	sendWake, err := startFloor(sendWakeEnv, sink.Addr().String())
+	if err != nil {
+		sink.Close()
+		<-sinkDone
+		return err
+	}
+	defer func() {
+		sendWake.Process.Kill()
+		sendWake.Wait()
+		sink.Close()
+		<-sinkDone
+	}()
+	var wakeCPU0, wakeCPU1, sendWakeCPU0, sendWakeCPU1 int64
 	if err := sleep(ctx, warm); err != nil {
 		return err
 	}
 	cpuFrom = time.Now()
 	if wakeCPU0, err = cpuNs(wake.Process.Pid); err != nil {
+		return err
+	}
+	if sendWakeCPU0, err = cpuNs(sendWake.Process.Pid); err != nil {
 		return err
 	}
 	if sendCPU0, err = cpuNs(mouth.pid()); err != nil {
@@ -222,7 +259,11 @@ func (h *harness) run(ctx context.Context) error {
 	if wakeCPU1, err = cpuNs(wake.Process.Pid); err != nil {
 		return err
 	}
+	if sendWakeCPU1, err = cpuNs(sendWake.Process.Pid); err != nil {
+		return err
+	}
 	wake.Process.Kill()
+	sendWake.Process.Kill()
 	if sendCPU1, err = cpuNs(mouth.pid()); err != nil {
 		return err
 	}
@@ -238,6 +279,7 @@ func (h *harness) run(ctx context.Context) error {
 	window := cpuTo.Sub(cpuFrom)
 	sendPct, recvPct := pct(sendCPU1-sendCPU0, window), pct(recvCPU1-recvCPU0, window)
 	wakePct := pct(wakeCPU1-wakeCPU0, window)
+	sendWakePct := pct(sendWakeCPU1-sendWakeCPU0, window)
 
 	// Load: a tone under two busy loops per core.
 	if cfg.loadTone > 0 {
@@ -277,6 +319,11 @@ func (h *harness) run(ctx context.Context) error {
 	emit("call_send_pct_core", sendPct, "%")
 	emit("call_encode_floor_pct_core", encPct, "%")
 	emit("call_send_floor_ratio", sendPct/encPct, "x")
+	// Against codec plus plumbing: what the process costs beyond the
+	// wake-ups any Go client of this shape pays.
+	emit("call_send_wakeup_floor_pct_core", sendWakePct, "%")
+	emit("call_send_plumbing_floor_ratio", sendPct/(encPct+sendWakePct), "x")
+	emit("call_recv_plumbing_floor_ratio", recvPct/(decPct+wakePct), "x")
 	emit("call_rss_slope_send_kb_per_min", slope(sendRSS), "KB/min")
 	emit("call_rss_slope_recv_kb_per_min", slope(recvRSS), "KB/min")
 	// Anonymous memory only (heaps, stacks), without the executable's
@@ -372,15 +419,59 @@ func wakeLoop() {
 	}
 }
 
-// startWakeFloor starts the wake-up floor process (see wakeEnv).
-func startWakeFloor() (*exec.Cmd, error) {
+// sendWakeLoop wakes up as a sender in a call does (see sendWakeEnv),
+// until the connection to addr fails.
+func sendWakeLoop(addr string) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	pkts := make(chan []byte, 16)
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		pkt := make([]byte, 40)
+		for range tick.C {
+			pkts <- pkt
+		}
+	}()
+	for p := range pkts {
+		if _, err := c.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startFloor starts this program as a floor process: env set to value
+// (see wakeEnv, sendWakeEnv).
+func startFloor(env, value string) (*exec.Cmd, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	c := exec.Command(self)
-	c.Env = append(os.Environ(), wakeEnv+"=1")
+	c.Env = append(os.Environ(), env+"="+value)
 	return c, c.Start()
+}
+
+// discard accepts connections on l and reads them to the end, until l is
+// closed; done is closed when it has returned.
+func discard(l net.Listener, done chan<- struct{}) {
+	defer close(done)
+	var wg sync.WaitGroup
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			wg.Wait()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			io.Copy(io.Discard, c)
+			c.Close()
+		}()
+	}
 }
 
 // proc is one running tumble-cli.
