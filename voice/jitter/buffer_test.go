@@ -432,32 +432,42 @@ func TestPauseAbsorbsExcessDelay(t *testing.T) {
 	t.Fatal("second spurt never played")
 }
 
-func TestQuietPacketsDroppedFirst(t *testing.T) {
-	// Continuous talk, every fourth packet quiet, and a stall: the
-	// catch-up drops only quiet packets while there are enough of them.
+// stalledTalk plays 30 s of continuous talk whose packets have the sizes
+// size gives, with a 300 ms stall 10 s in, and returns the packets, the
+// sequence numbers played and the buffer's counters.
+func stalledTalk(t *testing.T, size func(i int) int) ([]Packet, map[uint64]bool, Stats) {
+	t.Helper()
 	pkts := steady(0, 1500, 0, 100*time.Millisecond)
 	for i := range pkts {
-		if i%4 == 3 {
-			pkts[i].Size = 6
-		}
+		pkts[i].Size = size(i)
 		if pkts[i].At > 10*time.Second && pkts[i].At < 10300*time.Millisecond {
 			pkts[i].At = 10300 * time.Millisecond
 		}
 	}
 	b := mustNew(t, Config{})
-	ticks := play(t, b, pkts, 32*time.Second)
-	st := b.Stats()
+	played := map[uint64]bool{}
+	for _, tk := range play(t, b, pkts, 32*time.Second) {
+		if tk.frame.Kind == Decode {
+			played[tk.frame.Seq] = true
+		}
+	}
+	return pkts, played, b.Stats()
+}
+
+func TestQuietPacketsDroppedFirst(t *testing.T) {
+	// Continuous talk, every fourth packet quiet, and a stall: the
+	// catch-up drops only quiet packets while there are enough of them.
+	pkts, played, st := stalledTalk(t, func(i int) int {
+		if i%4 == 3 {
+			return 6
+		}
+		return 32
+	})
 	if st.Dropped == 0 {
 		t.Fatal("nothing dropped after the stall")
 	}
 	// Every quiet packet that was not played was dropped; loud ones all
 	// played.
-	played := map[uint64]bool{}
-	for _, tk := range ticks {
-		if tk.frame.Kind == Decode {
-			played[tk.frame.Seq] = true
-		}
-	}
 	for i, p := range pkts {
 		if !played[p.Seq] && i%4 != 3 {
 			t.Errorf("loud packet %d (seq %d) was dropped while quiet ones were available", i, p.Seq)
@@ -474,27 +484,14 @@ func TestSilenceBetweenClicksIsQuiet(t *testing.T) {
 	// bytes) every 400 ms, and a 300 ms stall. Most packets are silence,
 	// so "quiet" cannot mean "smaller than the average packet": it is
 	// smaller than the loud ones, and the silence is shed, the clicks kept.
-	pkts := steady(0, 1500, 0, 100*time.Millisecond)
-	for i := range pkts {
-		pkts[i].Size = 19
+	pkts, played, st := stalledTalk(t, func(i int) int {
 		if i%20 < 2 {
-			pkts[i].Size = 45
+			return 45
 		}
-		if pkts[i].At > 10*time.Second && pkts[i].At < 10300*time.Millisecond {
-			pkts[i].At = 10300 * time.Millisecond
-		}
-	}
-	b := mustNew(t, Config{})
-	ticks := play(t, b, pkts, 32*time.Second)
-	st := b.Stats()
+		return 19
+	})
 	if st.DroppedQuiet < 20 {
 		t.Errorf("dropped %d quiet frames (%d in all) after a 300 ms stall: the silence was not shed", st.DroppedQuiet, st.Dropped)
-	}
-	played := map[uint64]bool{}
-	for _, tk := range ticks {
-		if tk.frame.Kind == Decode {
-			played[tk.frame.Seq] = true
-		}
 	}
 	for i, p := range pkts {
 		if !played[p.Seq] && p.Size == 45 {
