@@ -442,12 +442,18 @@ func (b *Buffer) place(seq uint64, payload []byte, rel time.Duration) int64 {
 			return b.remap(seq, rel)
 		}
 		if d > jumpSlack {
-			if b.num.pacedBeyond(s, rel) && (!b.num.timed || d > b.cfg.LateStart) {
+			if b.num.pacedBeyond(s, rel) && (d > b.cfg.LateStart || !b.num.timed && b.num.runPaced) {
 				// The same without the terminator: two packets in a
 				// row that late, arriving at the sender's pace, not in
-				// the burst that ends a stall. A sender whose numbers
-				// count time (see learnTimed) is not renumbered: the
-				// path got slower.
+				// the burst that ends a stall. Unless later than
+				// LateStart, only a sender not known to count time
+				// (see learnTimed) whose late packets came at its pace
+				// from the first of them on (runPaced) is renumbered:
+				// otherwise the path got slower (a Tor circuit's delay
+				// rises by hundreds of ms for seconds on a bad
+				// network), and renumbering would throw away the queued
+				// audio. Continuous talk sends no terminator to learn
+				// the numbering from.
 				return b.remap(seq, rel)
 			}
 			b.num.beyond = true

@@ -38,6 +38,13 @@ type numbering struct {
 	// lastBeyond: the newest packet arrived over jumpSlack later than
 	// its number said; beyond: the same for the packet being pushed.
 	lastBeyond, beyond bool
+	// runPaced: every packet of the run of such late packets that the
+	// newest ends arrived at the sender's pace after the one before, from
+	// the first of the run on. A sender that resumes numbering after a
+	// pause without a terminator sends such a run; the burst that ends a
+	// network stall, and the paced packets of a path that stays slower
+	// after it, do not start one.
+	runPaced bool
 	// votes counts the steps in a row that looked like frame counting
 	// while packet counting is assumed.
 	votes int
@@ -111,16 +118,29 @@ func (b *Buffer) noteNewest(wire uint64, frames int, term bool, pos int64, rel t
 	if n.lastSet && pos <= n.lastPos && !remapped {
 		return
 	}
+	switch {
+	case !n.beyond:
+		n.runPaced = false
+	case !n.lastBeyond || remapped:
+		n.runPaced = true // the first of a run
+	default:
+		n.runPaced = n.runPaced && n.paced(pos, rel)
+	}
 	n.lastSet, n.lastWire, n.lastFrames, n.lastTerm, n.lastPos, n.lastRel = true, wire, frames, term, pos, rel
 	n.lastBeyond = n.beyond
+}
+
+// paced reports whether a packet at internal position pos arriving at rel
+// comes after the newest at no less than half the pace the numbering says.
+func (n *numbering) paced(pos int64, rel time.Duration) bool {
+	return pos > n.lastPos && rel-n.lastRel >= time.Duration(pos-n.lastPos)*FrameDuration/2
 }
 
 // pacedBeyond reports whether a packet at internal position pos arriving
 // at rel, itself over jumpSlack late by its number, follows a newest packet
 // that was as well, at no less than half the pace the numbering says.
 func (n *numbering) pacedBeyond(pos int64, rel time.Duration) bool {
-	return n.lastSet && n.lastBeyond && pos > n.lastPos &&
-		rel-n.lastRel >= time.Duration(pos-n.lastPos)*FrameDuration/2
+	return n.lastSet && n.lastBeyond && n.paced(pos, rel)
 }
 
 // internal returns wire's position on the internal frame counter.

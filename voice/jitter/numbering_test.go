@@ -246,3 +246,51 @@ func TestTimedSenderPathSlows(t *testing.T) {
 		t.Errorf("late loss %.1f%%", r.LateLossPct)
 	}
 }
+
+func TestPausedPacketCounterWithoutTerminator(t *testing.T) {
+	// A sender that numbers packets +1 stops for 800 ms without a
+	// terminator and goes on with the next number: its late-looking
+	// packets come at its pace from the first on, so the buffer takes it
+	// for a pause and plays the second spurt on time.
+	a := perPacket(0, 150, 2, 0, 100*time.Millisecond)
+	a[len(a)-1].Terminator = false
+	b := perPacket(150, 150, 2, 3800*time.Millisecond, 100*time.Millisecond)
+	buf := mustNew(t, Config{})
+	ticks := play(t, buf, append(a, b...), 8*time.Second)
+	var worst time.Duration
+	for _, tk := range ticks {
+		if tk.frame.Kind == Decode && tk.frame.Seq >= 155 {
+			worst = max(worst, epoch.Add(tk.at).Sub(tk.frame.Arrival))
+		}
+	}
+	if worst > 100*time.Millisecond {
+		t.Errorf("the second spurt waited up to %v after arrival: the pause was taken for a slower path", worst)
+	}
+	if st := buf.Stats(); st.Remaps == 0 {
+		t.Errorf("no remap: %+v", st)
+	}
+}
+
+func TestSlowerPathKeepsOpenSpurt(t *testing.T) {
+	// Continuous talk (no terminator, so the buffer never learns that the
+	// sender's numbers count time) on a path that stalls and then stays
+	// slower, as a congested Tor circuit does: the packets held up arrive
+	// in a burst, those after it at the sender's pace, all over 300 ms
+	// late. That is the path, not a restarted sender: nothing is
+	// renumbered or thrown away as late.
+	pkts := steady(0, 1500, 0, 100*time.Millisecond)
+	pkts[len(pkts)-1].Terminator = false
+	for i := range pkts {
+		switch sent := pkts[i].Sent; {
+		case sent >= 10*time.Second && sent < 10100*time.Millisecond:
+			pkts[i].At = 10500 * time.Millisecond
+		case sent >= 10100*time.Millisecond:
+			pkts[i].At = sent + 420*time.Millisecond
+		}
+	}
+	b := mustNew(t, Config{})
+	play(t, b, pkts, 32*time.Second)
+	if st := b.Stats(); st.Remaps != 0 || st.Late != 0 {
+		t.Errorf("remaps %d, late %d frames: a slower path was taken for a restarted sender", st.Remaps, st.Late)
+	}
+}
