@@ -109,38 +109,99 @@ const tapMaxTransit = 10 * time.Second
 // tapMatch finds the records of sent among received: the server forwards
 // a voice packet with a header a fixed number of bytes longer or shorter
 // (the speaker's session added, the format changed), in TCP order, among
-// other messages (pings, state). For each size offset from -8 to +8 bytes
-// it walks sent in order and takes for each record the next received
-// record of the size plus offset, no earlier and at most tapMaxTransit
-// later (looking no further than 25 records ahead, so that one record
-// without a match does not skip past the rest); the offset that matches
-// most gives the transits.
+// other messages (pings, state), and may drop some (a backlog towards a
+// listener). The offset, from -8 to +8 bytes, is the one under which a
+// greedy walk (each sent record takes the next received one of its size
+// plus the offset, no earlier and at most tapMaxTransit later, looking no
+// further than 25 records ahead) matches most. The transits are then those
+// of the longest order-keeping matching under that offset (tapAlign): a
+// greedy walk that meets a packet the server dropped takes a later
+// packet's record instead, and when most packets have one size (a mouth
+// sending near-silence) every packet after it stays one behind.
 func tapMatch(sent, received []tlsRecord) []tapTransit {
-	var best []tapTransit
+	best, bestN := 0, 0
 	for off := -8; off <= 8; off++ {
-		var transits []tapTransit
+		n := 0
 		j := 0
 		for _, s := range sent {
 			for j < len(received) && received[j].at.Before(s.at) {
 				j++
 			}
 			for k := j; k < len(received) && k < j+25; k++ {
-				d := received[k].at.Sub(s.at)
-				if d > tapMaxTransit {
+				if received[k].at.Sub(s.at) > tapMaxTransit {
 					break
 				}
 				if received[k].len == s.len+off {
-					transits = append(transits, tapTransit{s.at, d})
+					n++
 					j = k + 1
 					break
 				}
 			}
 		}
-		if len(transits) > len(best) {
-			best = transits
+		if n > bestN {
+			best, bestN = off, n
 		}
 	}
-	return best
+	if bestN == 0 {
+		return nil
+	}
+	return tapAlign(sent, received, best)
+}
+
+// tapAlign returns the transits of the longest matching of sent records to
+// received ones of their size plus off that keeps both in order, a record
+// received no earlier than sent and at most tapMaxTransit later (a longest
+// common subsequence); among the longest, one whose transits keep near
+// their median.
+func tapAlign(sent, received []tlsRecord, off int) []tapTransit {
+	n, m := len(sent), len(received)
+	w := m + 1
+	l := make([]int32, (n+1)*w) // l[i*w+k]: the longest for sent[:i], received[:k]
+	match := func(i, k int) bool {
+		d := received[k].at.Sub(sent[i].at)
+		return received[k].len == sent[i].len+off && d >= 0 && d <= tapMaxTransit
+	}
+	for i := 1; i <= n; i++ {
+		for k := 1; k <= m; k++ {
+			v := max(l[(i-1)*w+k], l[i*w+k-1])
+			if match(i-1, k-1) {
+				v = max(v, l[(i-1)*w+k-1]+1)
+			}
+			l[i*w+k] = v
+		}
+	}
+	walk := func(d0 time.Duration) []tapTransit {
+		var ts []tapTransit
+		for i, k := n, m; i > 0 && k > 0; {
+			v := l[i*w+k]
+			if match(i-1, k-1) && v == l[(i-1)*w+k-1]+1 {
+				// Among longest matchings, pair records of one size
+				// so that the transit stays near d0: next to a dropped
+				// packet either neighbour would do.
+				d := received[k-1].at.Sub(sent[i-1].at)
+				switch {
+				case d0 >= 0 && d > d0+10*time.Millisecond && l[i*w+k-1] == v:
+					k-- // the sent record has an earlier partner
+				case d0 >= 0 && d < d0-10*time.Millisecond && l[(i-1)*w+k] == v:
+					i-- // the received record has an earlier sender
+				default:
+					ts = append(ts, tapTransit{sent[i-1].at, d})
+					i, k = i-1, k-1
+				}
+				continue
+			}
+			if l[(i-1)*w+k] >= l[i*w+k-1] {
+				i--
+			} else {
+				k--
+			}
+		}
+		slices.Reverse(ts)
+		return ts
+	}
+	ts := walk(-1)
+	d0, _ := medianTransit(ts, time.Time{}, time.Time{})
+	return walk(d0)
 }
 
 // TestNetTap checks the record split (a SOCKS handshake first, records cut
@@ -195,5 +256,39 @@ func TestNetTap(t *testing.T) {
 	}
 	if ts := tapMatch(sent, nil); len(ts) != 0 {
 		t.Errorf("%d matched with nothing received", len(ts))
+	}
+
+	// Near-silence: nearly every packet has one size, a louder one every
+	// 20, and the server drops every 30th (a backlog): a greedy walk
+	// would take the next packet's record for each dropped one and stay
+	// behind, 20 ms more each time.
+	sent, received = nil, nil
+	for i := range 600 {
+		at := t0.Add(time.Duration(i) * 20 * time.Millisecond)
+		n := 46
+		if i%20 == 7 {
+			n = 80 + i%13
+		}
+		sent = append(sent, tlsRecord{at, n})
+		if i%30 != 29 {
+			received = append(received, tlsRecord{at.Add(300 * time.Millisecond), n + 2})
+		}
+	}
+	ts = tapMatch(sent, received)
+	if d, n := medianTransit(ts, time.Time{}, time.Time{}); n != 580 || d != 300*time.Millisecond {
+		t.Errorf("with dropped packets: median transit %v over %d packets, want 300 ms over 580", d, n)
+	}
+	// Next to a dropped packet two records of one size may pair either
+	// way (20 ms off); the error must not carry on.
+	exact := 0
+	for _, tr := range ts {
+		if tr.d == 300*time.Millisecond {
+			exact++
+		} else if tr.d < 280*time.Millisecond || tr.d > 320*time.Millisecond {
+			t.Fatalf("with dropped packets: packet sent at %v matched %v later, want 300 ms", tr.sent.Sub(t0), tr.d)
+		}
+	}
+	if exact < len(ts)*9/10 {
+		t.Errorf("with dropped packets: %d of %d transits exact", exact, len(ts))
 	}
 }
