@@ -125,33 +125,36 @@ func startCLIInterruptible(ctx context.Context, tb testing.TB, args ...string) (
 	return stop
 }
 
-// waitOnlineOr waits up to d for the server to have authenticated user.
-func waitOnlineOr(ctx context.Context, w *torWorld, user string, d time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+// waitUser waits until the server has user authenticated (online) or no
+// longer has it (!online), or ctx ends.
+func waitUser(ctx context.Context, w *torWorld, user string, online bool) error {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
-	for !w.userOnline(user) {
+	for w.userOnline(user) != online {
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			return fmt.Errorf("%s did not connect: %w", user, ctx.Err())
+			if online {
+				return fmt.Errorf("%s did not connect: %w", user, ctx.Err())
+			}
+			return fmt.Errorf("%s did not leave: %w", user, ctx.Err())
 		}
 	}
 	return nil
 }
 
+// waitOnlineOr waits up to d for the server to have authenticated user.
+func waitOnlineOr(ctx context.Context, w *torWorld, user string, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return waitUser(ctx, w, user, true)
+}
+
 // waitOnline waits until the server has authenticated user.
 func waitOnline(ctx context.Context, tb testing.TB, w *torWorld, user string) {
 	tb.Helper()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for !w.userOnline(user) {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			tb.Fatalf("%s did not connect: %v", user, ctx.Err())
-		}
+	if err := waitUser(ctx, w, user, true); err != nil {
+		tb.Fatal(err)
 	}
 }
 
@@ -500,14 +503,8 @@ func allLost(rs []trainResult) bool {
 // waitOffline waits until the server no longer has user.
 func waitOffline(ctx context.Context, tb testing.TB, w *torWorld, user string) {
 	tb.Helper()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for w.userOnline(user) {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			tb.Fatalf("%s did not leave: %v", user, ctx.Err())
-		}
+	if err := waitUser(ctx, w, user, false); err != nil {
+		tb.Fatal(err)
 	}
 }
 
