@@ -77,13 +77,8 @@ func (s *session) sendWAV(ctx context.Context) error {
 		return fmt.Errorf("file device: %w", err)
 	}
 
-	sendCtx, stopSending := context.WithCancel(ctx)
-	defer stopSending()
-	forwarded := make(chan struct{})
-	go func() {
-		out.forward(sendCtx)
-		close(forwarded)
-	}()
+	forwarded, stopForward := out.start(ctx)
+	defer stopForward()
 	// Frame k of the file (samples 480k to 480k+479) reaches the Sender
 	// by the end of the device period holding it, (k+1) x 10 ms after
 	// start for the packet's last frame, when a microphone would have
@@ -140,14 +135,8 @@ func (s *session) sendDevice(ctx context.Context, eng *voice.Engine, out *voiceO
 	}
 	defer mctx.Close()
 	defer eng.Close() // the device first, then its context
-	sendCtx, stopSending := context.WithCancel(ctx)
-	defer stopSending()
-	forwarded := make(chan struct{})
-	go func() {
-		out.forward(sendCtx)
-		close(forwarded)
-	}()
-	defer func() { stopSending(); <-forwarded }()
+	_, stopForward := out.start(ctx)
+	defer stopForward()
 	s.ev.emit("voice-send-start", field{"device", s.opts.inputDevice}, field{"bitrate", eng.Sender().Stats().Bitrate},
 		field{"frames_per_packet", s.opts.framesPerPacket}, field{"transmit", s.opts.transmitName},
 		field{"start", time.Now().UTC().Format(time.RFC3339Nano)})
@@ -321,6 +310,18 @@ func (v *voiceOut) stats() voiceOutStats {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.counted
+}
+
+// start runs forward in a goroutine until items is closed (done is then
+// closed) or stop is called, which also waits for it to return.
+func (v *voiceOut) start(ctx context.Context) (done <-chan struct{}, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	ch := make(chan struct{})
+	go func() {
+		v.forward(ctx)
+		close(ch)
+	}()
+	return ch, func() { cancel(); <-ch }
 }
 
 // forward sends the queued packets and prints the talking changes until
