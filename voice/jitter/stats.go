@@ -55,23 +55,22 @@ type Stats struct {
 // LossPct returns the percentage of received frames that were not played
 // (late or dropped), relative to all frames that arrived.
 func (s Stats) LossPct() float64 {
-	lost := s.Late + s.Dropped
-	total := s.Played + lost
-	if total == 0 {
-		return 0
-	}
-	return 100 * float64(lost) / float64(total)
+	return s.pctOfReceived(s.Late + s.Dropped)
 }
 
 // SpeechLossPct is LossPct without the quiet frames shed on purpose
 // (DroppedQuiet): the audible part of the loss.
 func (s Stats) SpeechLossPct() float64 {
-	lost := s.Late + s.Dropped - s.DroppedQuiet
+	return s.pctOfReceived(s.Late + s.Dropped - s.DroppedQuiet)
+}
+
+// pctOfReceived returns n as a percentage of the frames that arrived.
+func (s Stats) pctOfReceived(n uint64) float64 {
 	total := s.Played + s.Late + s.Dropped
 	if total == 0 {
 		return 0
 	}
-	return 100 * float64(lost) / float64(total)
+	return 100 * float64(n) / float64(total)
 }
 
 // HistogramBin is the width of a Histogram bin.
