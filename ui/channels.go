@@ -151,11 +151,11 @@ func (p *channelsPane) apply(st app.State) {
 // background; the move shows through the controller's change signal.
 func (p *channelsPane) join(id uint32) {
 	ctrl, u := p.ui.ctrl, p.ui
-	go func() {
+	u.async(func() {
 		if err := ctrl.Join(id); err != nil {
 			fyne.Do(func() { u.showError("Could not join the channel", err) })
 		}
-	}()
+	})
 }
 
 // treeRow is one node of the channel tree. It handles the taps itself:
@@ -420,7 +420,7 @@ func (u *UI) register() {
 	ctrl := u.ctrl
 	done := make(chan struct{})
 	u.registered = done
-	go func() {
+	u.async(func() {
 		err := ctrl.Register()
 		fyne.Do(func() {
 			defer close(done)
@@ -432,5 +432,5 @@ func (u *UI) register() {
 				"this bookmark's certificate: export the bookmark (with its certificate) to keep it elsewhere.")
 			u.showDialog(d, nil, d.Hide, nil)
 		})
-	}()
+	})
 }

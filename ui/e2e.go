@@ -80,11 +80,11 @@ func (u *UI) setRoomEncrypted(on bool) {
 	if !ok {
 		return
 	}
-	go func() {
+	u.async(func() {
 		if err := ctrl.SetRoomEncrypted(on); err != nil {
 			fyne.Do(func() { u.showError("Encrypted room", err) })
 		}
-	}()
+	})
 }
 
 // showRoomMembers lists the room's members with their verification state

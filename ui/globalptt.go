@@ -96,7 +96,7 @@ func (u *UI) bindPortal(key string) {
 	done := make(chan struct{})
 	u.global.cancel, u.global.done = cancel, done
 	u.global.state = "Asking the desktop for a global push-to-talk shortcut..."
-	go func() {
+	u.async(func() {
 		defer close(done)
 		g, err := hotkey.NewPortalGrab(ctx, key, u.pttChanged)
 		fyne.Do(func() {
@@ -115,7 +115,7 @@ func (u *UI) bindPortal(key string) {
 			u.global.state = "Push-to-talk works while other windows have the focus (the desktop's shortcut " +
 				"portal; the desktop's settings may choose another key)."
 		})
-	}()
+	})
 }
 
 // stopGlobalPTT releases the key, and stops asking the portal.

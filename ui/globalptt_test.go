@@ -32,8 +32,7 @@ func TestGlobalPTTPortal(t *testing.T) {
 	t.Setenv("WAYLAND_DISPLAY", "wayland-test")
 	t.Setenv("DISPLAY", "")
 	u, ctrl := idleUI(t, &Options{Layout: LayoutDesktop})
-	u.updateGlobalPTT()
-	<-u.global.done // the portal answered, and the UI took the answer
+	u.updateGlobalPTT() // the portal answers, and the UI takes the answer, in place (newTestUI)
 	if got := u.globalPTTState(); !strings.Contains(got, "shortcut portal") {
 		t.Fatalf("state %q", got)
 	}
@@ -59,7 +58,6 @@ func TestGlobalPTTNoPortal(t *testing.T) {
 	t.Setenv("DISPLAY", "")
 	u, _ := idleUI(t, &Options{Layout: LayoutDesktop})
 	u.updateGlobalPTT()
-	<-u.global.done
 	got := u.globalPTTState()
 	for _, want := range []string{"Global push-to-talk is not available here", "no GlobalShortcuts portal",
 		"only while Tumble's window has the focus"} {

@@ -131,17 +131,24 @@ type meterFeed struct {
 	once sync.Once
 }
 
-func startMeterFeed(ctrl Controller, show func(app.MicLevel)) *meterFeed {
+// startMeterFeed reads the level every interval; an interval of 0 never
+// reads (a test that shows the readings itself: Fyne's test driver runs
+// fyne.Do on the calling goroutine, so a feed would race the test).
+func startMeterFeed(ctrl Controller, every time.Duration, show func(app.MicLevel)) *meterFeed {
 	f := &meterFeed{quit: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(f.done)
-		tick := time.NewTicker(meterInterval)
-		defer tick.Stop()
+		var ticks <-chan time.Time
+		if every > 0 {
+			tick := time.NewTicker(every)
+			defer tick.Stop()
+			ticks = tick.C
+		}
 		for {
 			select {
 			case <-f.quit:
 				return
-			case <-tick.C:
+			case <-ticks:
 				ml := ctrl.MicLevel()
 				fyne.Do(func() { show(ml) })
 			}

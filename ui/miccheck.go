@@ -59,7 +59,7 @@ func (p *micPanel) rows() []*setting {
 // open starts following the level.
 func (p *micPanel) open() {
 	if p.feed == nil {
-		p.feed = startMeterFeed(p.ui.ctrl, p.show)
+		p.feed = startMeterFeed(p.ui.ctrl, p.ui.meterEvery, p.show)
 	}
 }
 
@@ -154,16 +154,6 @@ func (u *UI) showAudioCheck() {
 	p := newMicPanel(u, current)
 	in.OnChanged = func(string) { p.restart() }
 	out.OnChanged = func(string) { p.restart() }
-	go func() {
-		devs, err := u.ctrl.SoundDevices()
-		if err != nil {
-			return // the fields still take a typed name
-		}
-		fyne.Do(func() {
-			in.SetOptions(devs.Capture)
-			out.SetOptions(devs.Playback)
-		})
-	}()
 	intro := wrapLabel("Choose your microphone and speakers, press \"Test the microphone\" and speak. " +
 		"With \"Hear yourself\" you hear what others will hear, through the same processing and codec.")
 	form := widget.NewForm(
@@ -186,6 +176,35 @@ func (u *UI) showAudioCheck() {
 	u.audioCheck = p
 	p.open()
 	u.showDialog(d, in, d.Hide, nil)
+	u.loadDevices(in, out)
+}
+
+// loadDevices fills the two device lists with the system's sound devices
+// and names the system's defaults; the returned channel is closed once
+// that is done (or the system had no list). The sound system is asked
+// off Fyne's goroutine: that can take a moment. Without a list (stand-in
+// devices, no sound system) the fields still take a typed name, and
+// empty means the system default.
+func (u *UI) loadDevices(in, out *keySelectEntry) <-chan struct{} {
+	done := make(chan struct{})
+	u.async(func() {
+		devs, err := u.ctrl.SoundDevices()
+		fyne.Do(func() {
+			defer close(done)
+			if err != nil {
+				return
+			}
+			in.SetOptions(devs.Capture)
+			out.SetOptions(devs.Playback)
+			if devs.DefaultCapture != "" {
+				in.SetPlaceHolder("System default: " + devs.DefaultCapture)
+			}
+			if devs.DefaultPlayback != "" {
+				out.SetPlaceHolder("System default: " + devs.DefaultPlayback)
+			}
+		})
+	})
+	return done
 }
 
 // showFirstAudioCheck opens the audio check if it was never shown.

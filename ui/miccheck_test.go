@@ -4,7 +4,9 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -47,7 +49,6 @@ func TestAudioCheckMeter(t *testing.T) {
 	if p == nil || topOverlay(u) == nil {
 		t.Fatal("no audio check dialog")
 	}
-	p.feed.stop() // the test shows the readings itself
 	p.show(ctrl.MicLevel())
 	capture(u)
 	bar, silence, speech := meterGeometry(t, p.meter)
@@ -102,7 +103,6 @@ func topOverlayButton(t *testing.T, u *UI, text string) *widget.Button {
 func TestSettingsMeterFollowsSliders(t *testing.T) {
 	u, _ := idleUI(t, &Options{Layout: LayoutDesktop})
 	f := openSettings(t, u)
-	f.mic.feed.stop()
 	f.silence.set(20)
 	f.speech.set(70)
 	capture(u)
@@ -165,7 +165,6 @@ func TestPTTButtonAndKey(t *testing.T) {
 func TestPTTKeyCapture(t *testing.T) {
 	u, ctrl := idleUI(t, &Options{Layout: LayoutDesktop})
 	f := openSettings(t, u)
-	f.mic.feed.stop()
 	if !hasText(topOverlay(u), "Right Ctrl") {
 		t.Error("the settings do not show the default key Right Ctrl")
 	}
@@ -196,4 +195,39 @@ func TestPTTKeyCapture(t *testing.T) {
 	if got := ctrl.recorded(); len(got) != 0 {
 		t.Errorf("choosing the key transmitted: %q", got)
 	}
+}
+
+// TestMeterFeed: an open meter's feed reads the controller's level and
+// shows it; stop ends the feed, and an interval of 0 reads nothing.
+func TestMeterFeed(t *testing.T) {
+	test.NewTempApp(t)
+	ctrl := newFakeController(app.State{})
+	ctrl.setMic(app.MicLevel{Active: true, Level: 0.4})
+	shown := make(chan app.MicLevel, 1)
+	var stopped atomic.Bool
+	show := func(ml app.MicLevel) {
+		if stopped.Load() {
+			t.Errorf("the feed showed %+v after stop returned", ml)
+		}
+		select {
+		case shown <- ml:
+		default:
+		}
+	}
+	f := startMeterFeed(ctrl, time.Millisecond, show)
+	t.Cleanup(f.stop)
+	select {
+	case ml := <-shown:
+		if !ml.Active || ml.Level != 0.4 {
+			t.Errorf("the feed showed %+v, want the controller's level 0.4", ml)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("the feed showed no level")
+	}
+	f.stop() // joins the feed's goroutine: nothing shows after it
+	stopped.Store(true)
+	f.stop() // a second stop does nothing
+
+	idle := startMeterFeed(ctrl, 0, func(app.MicLevel) { t.Error("a feed with no interval read the level") })
+	idle.stop()
 }

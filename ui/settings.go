@@ -170,7 +170,7 @@ type settingsForm struct {
 
 	// devicesLoaded is closed once loadDevices has filled the device
 	// lists (or failed).
-	devicesLoaded chan struct{}
+	devicesLoaded <-chan struct{}
 
 	tabs     *container.AppTabs
 	errLabel *widget.Label
@@ -342,30 +342,6 @@ func (f *settingsForm) section(title string, rows ...*setting) fyne.CanvasObject
 	return container.NewVBox(head, widget.NewForm(items...))
 }
 
-// loadDevices fills the device lists with the system's sound devices. The
-// sound system is asked off Fyne's goroutine: that can take a moment.
-// Without a list (stand-in devices, no sound system) the fields still
-// take a typed name, and empty means the system default.
-func (f *settingsForm) loadDevices() {
-	go func() {
-		devs, err := f.ui.ctrl.SoundDevices()
-		fyne.Do(func() {
-			defer close(f.devicesLoaded)
-			if err != nil {
-				return
-			}
-			f.inDevice.SetOptions(devs.Capture)
-			f.outDevice.SetOptions(devs.Playback)
-			if devs.DefaultCapture != "" {
-				f.inDevice.SetPlaceHolder("System default: " + devs.DefaultCapture)
-			}
-			if devs.DefaultPlayback != "" {
-				f.outDevice.SetPlaceHolder("System default: " + devs.DefaultPlayback)
-			}
-		})
-	}()
-}
-
 // showSettings opens the Settings dialog.
 func (u *UI) showSettings() {
 	if u.settingsOpen != nil {
@@ -379,11 +355,11 @@ func (u *UI) showSettings() {
 	})
 	f.mic.open()
 	u.showDialog(f.dlg, f.preset, f.save, nil)
-	f.loadDevices()
+	f.devicesLoaded = u.loadDevices(f.inDevice, f.outDevice)
 }
 
 func newSettingsForm(u *UI, s app.Settings) *settingsForm {
-	f := &settingsForm{ui: u, base: s.Clone(), devicesLoaded: make(chan struct{})}
+	f := &settingsForm{ui: u, base: s.Clone()}
 
 	var names []string
 	for _, p := range app.Presets() {

@@ -87,6 +87,16 @@ type UI struct {
 	captureKey   func(fyne.KeyName) // set while the push-to-talk key is being chosen
 	dialogs      []*keyDialog       // the shown dialogs, topmost last (keys.go)
 
+	// async runs work that blocks (a controller call that waits for the
+	// server, the sound system or the desktop) off Fyne's goroutine; the
+	// work shows its result through fyne.Do. Tests run it in place:
+	// Fyne's test driver runs fyne.Do in place too, and a goroutine
+	// would race the test's own calls.
+	async func(func())
+	// meterEvery is how often an open level meter reads the level; 0
+	// never (tests show the readings themselves).
+	meterEvery time.Duration
+
 	phase    atomic.Int32 // state.Phase, read by the watch goroutine
 	watchMu  sync.Mutex
 	stopOnce func()
@@ -96,7 +106,7 @@ type UI struct {
 // returns the UI. The window is not shown; call Window().Show or
 // ShowAndRun. opts may be nil.
 func New(a fyne.App, ctrl Controller, opts *Options) *UI {
-	u := &UI{fyneApp: a, ctrl: ctrl}
+	u := &UI{fyneApp: a, ctrl: ctrl, meterEvery: meterInterval, async: func(f func()) { go f() }}
 	if opts != nil {
 		u.opts = *opts
 	}
