@@ -103,7 +103,8 @@ func (p *eventPrinter) stop() {
 	p.sub.Close()
 }
 
-// voiceStats prints each speaker's receive-path account: frames played,
+// voiceStats prints each speaker's receive-path account: packets taken
+// and refused (malformed, or too far ahead), frames played,
 // concealed and lost late, the delay the jitter buffer added, and how the
 // speaker numbers its packets (frames per sequence step: 1 when it counts
 // 10 ms frames, the packet length when it counts packets).
@@ -112,6 +113,7 @@ func (p *eventPrinter) voiceStats() {
 		j := st.Jitter
 		p.ev.emit("voice-stats",
 			field{"session", st.Speaker}, field{"name", userName(p.c, st.Speaker)},
+			field{"packets", j.Packets}, field{"rejected", j.Rejected},
 			field{"played", j.Played}, field{"concealed", j.Concealed}, field{"late", j.Late}, field{"dropped", j.Dropped},
 			field{"dropped_quiet", j.DroppedQuiet}, field{"late_loss_pct", j.LossPct()}, field{"speech_loss_pct", j.SpeechLossPct()},
 			field{"added_delay_ms", float64(j.Added.Mean()) / float64(time.Millisecond)},
