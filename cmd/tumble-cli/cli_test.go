@@ -210,8 +210,9 @@ func TestVoiceAndTextBothWays(t *testing.T) {
 
 			for _, dirn := range []struct{ from, to string }{{"alice", "bob"}, {"bob", "alice"}} {
 				rec := filepath.Join(dir, "rec-"+dirn.to)
+				mark := srv.LogMark() // the names come again in the second round
 				listener := startCLI(ctx, t, append(common, "--user", dirn.to, "--record-dir", rec, "--for", "9s")...)
-				time.Sleep(2 * time.Second) // let the listener join first
+				waitInChannel(ctx, t, srv, mark, dirn.to, "Lab") // the listener hears from the first packet
 				sender := startCLI(ctx, t, append(common, "--user", dirn.from, "--send-wav", tone, "--say", "hello from "+dirn.from)...)
 				s := sender()
 				if s.err != nil {
@@ -280,7 +281,7 @@ func TestServerKilled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	wait := startCLI(ctx, t, "--server", srv.Addr, "--tor", "off", "--user", "carol", "--for", "30s")
-	time.Sleep(2 * time.Second)
+	waitInChannel(ctx, t, srv, 0, "carol", "")
 	srv.Kill()
 	start := time.Now()
 	r := wait()
@@ -293,6 +294,16 @@ func TestServerKilled(t *testing.T) {
 	d := r.find("disconnected")
 	if len(d) != 1 || d[0]["reason"] == "" || d[0]["reason"] == nil {
 		t.Errorf("want one disconnected event with a reason, got %v (stderr %s)", d, r.stderr)
+	}
+}
+
+// waitInChannel waits until the server has logged, after mark
+// (Server.LogMark), that user moved into channel (tumble-cli's
+// --channel), or with channel "" that user authenticated.
+func waitInChannel(ctx context.Context, tb testing.TB, srv *murmurtest.Server, mark int, user, channel string) {
+	tb.Helper()
+	if err := srv.WaitUser(ctx, mark, user, channel); err != nil {
+		tb.Fatal(err)
 	}
 }
 
@@ -317,7 +328,8 @@ func TestWhisperReachesOnlyTarget(t *testing.T) {
 			common := []string{"--server", srv.Addr, "--tor", "off", "--channel", "Root/Lab"}
 			bob := startCLI(ctx, t, append(common, "--user", "bob", "--record-dir", filepath.Join(dir, "bob"), "--for", "7s")...)
 			carol := startCLI(ctx, t, append(common, "--user", "carol", "--record-dir", filepath.Join(dir, "carol"), "--for", "7s")...)
-			time.Sleep(2 * time.Second)
+			waitInChannel(ctx, t, srv, 0, "bob", "Lab")
+			waitInChannel(ctx, t, srv, 0, "carol", "Lab")
 			alice := startCLI(ctx, t, append(common, "--user", "alice", "--send-wav", tone, "--whisper", "bob")...)
 			for name, wait := range map[string]func() *cliRun{"alice": alice, "bob": bob, "carol": carol} {
 				if r := wait(); r.err != nil {

@@ -84,7 +84,7 @@ func measureLatency(tb testing.TB, v murmurtest.Version, framesPerPacket int) la
 	total := clickLead + clickCount*clickEvery
 	rec := filepath.Join(dir, "rec")
 	listener := startCLI(ctx, tb, append(common, "--user", "ear", "--record-dir", rec, "--for", (total+4*time.Second).String())...)
-	time.Sleep(2 * time.Second)
+	waitInChannel(ctx, tb, srv, 0, "ear", "Lab")
 	sender := startCLI(ctx, tb, append(common, "--user", "mouth", "--send-wav", train,
 		"--frames-per-packet", fmt.Sprint(framesPerPacket))...)
 	s, l := sender(), listener()

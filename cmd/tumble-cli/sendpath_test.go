@@ -188,7 +188,7 @@ func TestVoiceActivationSendsOnlyTalk(t *testing.T) {
 			total := time.Duration(len(pcm)) * time.Second / 48000
 			rec := filepath.Join(dir, "rec")
 			listener := startCLI(ctx, t, append(common, "--user", "ear", "--record-dir", rec, "--for", (total+4*time.Second).String())...)
-			time.Sleep(2 * time.Second)
+			waitInChannel(ctx, t, srv, 0, "ear", "Lab")
 			sender := startCLI(ctx, t, append(common, "--user", "mouth", "--send-wav", file, "--transmit", "voice-activity")...)
 			s, l := sender(), listener()
 			if s.err != nil || l.err != nil {
@@ -320,7 +320,7 @@ func TestSendProcessingOptions(t *testing.T) {
 	total := time.Duration(len(pcm)) * time.Second / 48000
 	rec := filepath.Join(dir, "rec")
 	listener := startCLI(ctx, t, append(common, "--user", "ear", "--record-dir", rec, "--for", (total+4*time.Second).String())...)
-	time.Sleep(2 * time.Second)
+	waitInChannel(ctx, t, srv, 0, "ear", "Lab")
 	plain := startCLI(ctx, t, append(common, "--user", "plain", "--send-wav", file)...)
 	cleaned := startCLI(ctx, t, append(common, "--user", "cleaned", "--send-wav", file, "--noise-suppression", "-30", "--max-amplification", "20")...)
 	for name, wait := range map[string]func() *cliRun{"plain": plain, "cleaned": cleaned, "listener": listener} {

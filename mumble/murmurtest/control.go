@@ -26,6 +26,7 @@ const (
 	msgReject           = 4
 	msgServerSync       = 5
 	msgChannelState     = 7
+	msgUserState        = 9
 	msgPermissionDenied = 12
 )
 

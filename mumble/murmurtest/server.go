@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -401,6 +402,43 @@ func (s *Server) Log() string {
 		out = append(append(out, "--- "+logfileName+"\n"...), extra...)
 	}
 	return string(out)
+}
+
+// LogMark returns a mark of how much the server has logged so far, for
+// WaitUser.
+func (s *Server) LogMark() int {
+	return len(s.Log())
+}
+
+// WaitUser waits until the server has logged, after mark (LogMark; 0 for
+// the whole log), that the user name authenticated or, if channel is not
+// empty, moved into the channel of that name (Murmur logs "Moved
+// name:session(id) to channel[id:parent]"). It returns an error if the
+// server exits or ctx is done first. Tests use it to start talking only
+// once a listener is in place.
+func (s *Server) WaitUser(ctx context.Context, mark int, name, channel string) error {
+	if s.done == nil {
+		return errNotStarted
+	}
+	q := regexp.QuoteMeta(name)
+	re := regexp.MustCompile(`:` + q + `\(-?\d+\)> Authenticated`)
+	if channel != "" {
+		re = regexp.MustCompile(`> Moved ` + q + `:\d+\(-?\d+\) to ` + regexp.QuoteMeta(channel) + `\[`)
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if log := s.Log(); mark <= len(log) && re.MatchString(log[mark:]) {
+			return nil
+		}
+		select {
+		case <-s.done:
+			return fmt.Errorf("murmurtest: waiting for %s: the server exited", name)
+		case <-ctx.Done():
+			return fmt.Errorf("murmurtest: waiting for %s in %q: %w", name, channel, ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 // Running reports whether the server process is still running.

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	"github.com/tumble-voip/tumble/mumble/murmur"
 )
 
@@ -563,4 +565,52 @@ func TestVersionString(t *testing.T) {
 			t.Errorf("Version(%d).String() = %q, want %q", int(v), got, want)
 		}
 	}
+}
+
+// TestWaitUser: WaitUser returns once the server's log shows the user
+// authenticated, or moved into the channel, after the mark; until the
+// move it keeps waiting, and it fails once the server is gone.
+func TestWaitUser(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, v Version) {
+		s := Start(t, Options{Version: v, Channels: []string{"Lab"}})
+		c, sync, err := login(t, s, "guest", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := testContext(t)
+		if err := s.WaitUser(ctx, 0, "guest", ""); err != nil {
+			t.Fatalf("WaitUser after login: %v", err)
+		}
+		mark := s.LogMark()
+		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		err = s.WaitUser(short, mark, "guest", "")
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("WaitUser for a login before the mark: %v, want the deadline", err)
+		}
+		short, cancel = context.WithTimeout(ctx, 200*time.Millisecond)
+		err = s.WaitUser(short, mark, "guest", "Lab")
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("WaitUser for a move not made: %v, want the deadline", err)
+		}
+		// UserState{session, channel_id}: join Lab.
+		var m []byte
+		m = protowire.AppendTag(m, 1, protowire.VarintType)
+		m = protowire.AppendVarint(m, uint64(sync.session))
+		m = protowire.AppendTag(m, 5, protowire.VarintType)
+		m = protowire.AppendVarint(m, uint64(s.Channels["Lab"]))
+		if err := c.send(msgUserState, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WaitUser(ctx, mark, "guest", "Lab"); err != nil {
+			t.Fatalf("WaitUser after the move: %v", err)
+		}
+		if err := s.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WaitUser(ctx, 0, "nobody", ""); err == nil || errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("WaitUser on a killed server: %v, want that it exited", err)
+		}
+	})
 }
