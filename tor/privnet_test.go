@@ -20,11 +20,17 @@ import (
 var sharedNet *tornet.Network
 
 // privateNet returns the private network for t, starting one if TestMain
-// did not. It skips the test in -short mode, and when tor is missing
-// (fails instead with TUMBLE_REQUIRE_SERVERS=1).
+// did not (the network's logs are then in t's log if t fails). It skips
+// the test in -short mode, and when tor is missing (fails instead with
+// TUMBLE_REQUIRE_SERVERS=1).
 func privateNet(t *testing.T) *tornet.Network {
 	t.Helper()
 	if sharedNet != nil {
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("tornet: logs of the shared network in %s:\n%s", sharedNet.Dir(), sharedNet.Logs())
+			}
+		})
 		return sharedNet
 	}
 	if testing.Short() {

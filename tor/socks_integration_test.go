@@ -12,7 +12,7 @@ import (
 // errors, and get ErrNoControl for client authorization.
 func TestSOCKSModeTorNet(t *testing.T) {
 	n := privateNet(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	rec := &dialRecorder{}
 	s := &Server{Mode: ModeSOCKS, SOCKSAddr: n.SOCKSAddr(), rootDir: t.TempDir(), netDialer: rec.dialer(), Logf: t.Logf}
@@ -27,6 +27,15 @@ func TestSOCKSModeTorNet(t *testing.T) {
 	}
 	start := time.Now()
 	c, err := s.Isolated(NewIsolation()).DialContext(ctx, "tcp", svc.Addr())
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		// Seen once in a loaded CI run: the network's client tor gave no
+		// answer in 120 s (DefaultConnectTimeout) for a service its own
+		// tor had just reached. Once more, on new circuits; the network's
+		// logs are in the test's log if that fails too.
+		t.Logf("FIGURE socks mode: first onion connect gave up after %.1f s (%v); trying again", time.Since(start).Seconds(), err)
+		start = time.Now()
+		c, err = s.Isolated(NewIsolation()).DialContext(ctx, "tcp", svc.Addr())
+	}
 	if err != nil {
 		t.Fatalf("dial %s: %v", svc.Addr(), err)
 	}
