@@ -46,7 +46,8 @@ var (
 )
 
 // setupTorWorld starts the network once for all tests of the package; it
-// is stopped by TestMain's cleanup through worldClose.
+// is stopped by TestMain's cleanup through worldClose. A test that fails
+// has the network's logs in its log.
 func setupTorWorld(t testing.TB) *torWorld {
 	t.Helper()
 	if err := tornet.Available(tornet.Options{Bridge: true}); err != nil {
@@ -67,6 +68,11 @@ func setupTorWorld(t testing.TB) *torWorld {
 	if worldErr != nil {
 		t.Fatalf("tor world: %v", worldErr)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("tornet: logs of the shared network:\n%s", world.net.Logs())
+		}
+	})
 	return world
 }
 
