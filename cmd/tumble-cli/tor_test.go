@@ -194,8 +194,7 @@ func voiceAccount(sender, listener *cliRun) string {
 // userOnline asks the server (directly, on loopback: this is the test's own
 // view, not the client's) whether a user is connected.
 func (w *torWorld) userOnline(name string) bool {
-	re := regexp.MustCompile(`:` + regexp.QuoteMeta(name) + `\(-?\d+\)> Authenticated`)
-	return re.MatchString(w.srv.Log())
+	return w.srv.UserOnline(name)
 }
 
 func TestSOCKSModeJoinsOnion(t *testing.T) {

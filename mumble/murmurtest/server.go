@@ -420,10 +420,9 @@ func (s *Server) WaitUser(ctx context.Context, mark int, name, channel string) e
 	if s.done == nil {
 		return errNotStarted
 	}
-	q := regexp.QuoteMeta(name)
-	re := regexp.MustCompile(`:` + q + `\(-?\d+\)> Authenticated`)
+	re := userEvent(name, "Authenticated")
 	if channel != "" {
-		re = regexp.MustCompile(`> Moved ` + q + `:\d+\(-?\d+\) to ` + regexp.QuoteMeta(channel) + `\[`)
+		re = regexp.MustCompile(`> Moved ` + regexp.QuoteMeta(name) + `:\d+\(-?\d+\) to ` + regexp.QuoteMeta(channel) + `\[`)
 	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -439,6 +438,19 @@ func (s *Server) WaitUser(ctx context.Context, mark int, name, channel string) e
 		case <-tick.C:
 		}
 	}
+}
+
+// UserOnline reports whether the server's log last says of a user called
+// name that it authenticated, rather than that its connection closed.
+func (s *Server) UserOnline(name string) bool {
+	m := userEvent(name, "Authenticated|Connection closed").FindAllStringSubmatch(s.Log(), -1)
+	return len(m) > 0 && m[len(m)-1][1] == "Authenticated"
+}
+
+// userEvent matches the server's log lines "<session:name(id)> event" of
+// a user called name, for the events in the alternation events.
+func userEvent(name, events string) *regexp.Regexp {
+	return regexp.MustCompile(`:` + regexp.QuoteMeta(name) + `\(-?\d+\)> (` + events + `)`)
 }
 
 // Running reports whether the server process is still running.

@@ -581,6 +581,9 @@ func TestWaitUser(t *testing.T) {
 		if err := s.WaitUser(ctx, 0, "guest", ""); err != nil {
 			t.Fatalf("WaitUser after login: %v", err)
 		}
+		if !s.UserOnline("guest") || s.UserOnline("nobody") {
+			t.Errorf("UserOnline after login: guest %v, nobody %v; want true, false", s.UserOnline("guest"), s.UserOnline("nobody"))
+		}
 		mark := s.LogMark()
 		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		err = s.WaitUser(short, mark, "guest", "")
@@ -605,6 +608,17 @@ func TestWaitUser(t *testing.T) {
 		}
 		if err := s.WaitUser(ctx, mark, "guest", "Lab"); err != nil {
 			t.Fatalf("WaitUser after the move: %v", err)
+		}
+		// Gone: the log's last word on guest is the closed connection.
+		c.Close()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for s.UserOnline("guest") {
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				t.Fatal("UserOnline still true after guest's connection closed")
+			}
 		}
 		if err := s.Kill(); err != nil {
 			t.Fatal(err)
