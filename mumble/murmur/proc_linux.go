@@ -8,11 +8,10 @@ import (
 	"syscall"
 )
 
-// sysProcAttr makes the kernel kill the server when the thread that started
-// it exits (Start keeps that thread for the server's life), so no server
-// outlives a killed Tumble.
+// sysProcAttr puts the server in a process group of its own (childproc adds
+// the death signal that keeps it from outliving a killed Tumble).
 func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	return &syscall.SysProcAttr{Setpgid: true}
 }
 
 // killStale kills the server whose pid pidFile names if it still runs with

@@ -4,7 +4,7 @@ package murmur
 
 import "syscall"
 
-// sysProcAttr returns nil: only Linux has a parent-death signal.
+// sysProcAttr returns nil: the server stays in Tumble's process group.
 func sysProcAttr() *syscall.SysProcAttr { return nil }
 
 // killStale does nothing where processes cannot be identified safely.

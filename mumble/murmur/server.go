@@ -12,12 +12,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tumble-voip/tumble/mumble/internal/childproc"
 )
 
 // File names inside a server's directory.
@@ -145,35 +146,26 @@ func start(ctx context.Context, bin, dir string, c Config) (*Server, error) {
 	return s, nil
 }
 
-// run starts the server process. The goroutine that starts it keeps its OS
-// thread locked for the child's life: Linux's parent-death signal fires when
-// the thread that forked exits, not the process.
+// run starts the server process, tied to this process's life (see
+// childproc).
 func (s *Server) run(bin, iniPath string) error {
 	pr, pw := io.Pipe()
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		cmd := exec.Command(bin, "-ini", iniPath, "-fg")
-		cmd.Dir = s.Dir
-		cmd.Stdout = pw
-		cmd.Stderr = pw
-		cmd.SysProcAttr = sysProcAttr()
-		if err := cmd.Start(); err != nil {
-			pw.Close()
-			started <- fmt.Errorf("murmur: run %s: %w", bin, err)
-			return
-		}
-		s.cmd = cmd
-		started <- nil
-		err := cmd.Wait()
+	cmd := exec.Command(bin, "-ini", iniPath, "-fg")
+	cmd.Dir = s.Dir
+	cmd.Stdout = pw
+	cmd.Stderr = pw
+	cmd.SysProcAttr = sysProcAttr()
+	err := childproc.Start(cmd, func(err error) {
 		pw.Close()
 		s.mu.Lock()
 		s.waitErr = err
 		s.mu.Unlock()
-	}()
-	if err := <-started; err != nil {
-		return err
+	})
+	if err != nil {
+		pw.Close()
+		return fmt.Errorf("murmur: run %s: %w", bin, err)
 	}
+	s.cmd = cmd
 	go func() {
 		defer close(s.done)
 		sc := bufio.NewScanner(pr)
@@ -269,7 +261,7 @@ func setSuperUserPassword(ctx context.Context, bin, iniPath, dir, password strin
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	cmd.SysProcAttr = sysProcAttr()
-	err := cmd.Run()
+	err := childproc.Run(cmd)
 	if err == nil && bytes.Contains(out.Bytes(), []byte("Superuser password set")) {
 		return nil
 	}

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tumble-voip/tumble/mumble/internal/childproc"
 	"github.com/tumble-voip/tumble/mumble/murmur"
 )
 
@@ -235,26 +236,25 @@ func (s *Server) run(ctx context.Context, bin, iniPath string, port int, console
 	cmd.Dir = s.Dir
 	cmd.Stdout = console
 	cmd.Stderr = console
-	cmd.SysProcAttr = sysProcAttr()
 	// Only what this process logs counts: an earlier attempt's lines stay in
 	// the same file.
 	var logStart int64
 	if fi, err := console.Stat(); err == nil {
 		logStart = fi.Size()
 	}
-	if err := cmd.Start(); err != nil {
+	done := make(chan struct{})
+	s.waitErr = nil
+	err := childproc.Start(cmd, func(err error) {
+		s.waitErr = err
+		close(done)
+	})
+	if err != nil {
 		return fmt.Errorf("run %s: %w", bin, err)
 	}
 	s.cmd = cmd
-	s.done = make(chan struct{})
-	s.waitErr = nil
+	s.done = done
 	s.Port = port
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	go func(done chan struct{}) {
-		err := cmd.Wait()
-		s.waitErr = err
-		close(done)
-	}(s.done)
 
 	listening := []byte("Server listening on " + s.Addr)
 	tcpFailed := []byte("Listen on " + s.Addr + " failed")
@@ -344,8 +344,7 @@ func setSuperUserPassword(ctx context.Context, bin, iniPath, dir, password strin
 	cmd.Stdin = strings.NewReader(password)
 	cmd.Stdout = console
 	cmd.Stderr = console
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Run(); err != nil {
+	if err := childproc.Run(cmd); err != nil {
 		return fmt.Errorf("set SuperUser password: %w", err)
 	}
 	log, _ := os.ReadFile(filepath.Join(dir, consoleName))

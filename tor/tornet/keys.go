@@ -19,9 +19,10 @@ func (n *Network) relayKeys(ctx context.Context, nd *node) (string, error) {
 		"--defaults-torrc", n.emptyTorrc, "-f", n.emptyTorrc, "--list-fingerprint",
 		"--DataDirectory", nd.dir, "--Nickname", nd.name, "--ORPort", "1",
 		"--DirAuthority", "placeholder 127.0.0.1:1 ffffffffffffffffffffffffffffffffffffffff")
-	list.SysProcAttr = sysProcAttr()
-	if out, err := list.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%s --list-fingerprint: %w: %s", n.tor, err, tail(string(out), 5))
+	var out bytes.Buffer
+	list.Stdout, list.Stderr = &out, &out
+	if err := runChild(list); err != nil {
+		return "", fmt.Errorf("%s --list-fingerprint: %w: %s", n.tor, err, tail(out.String(), 5))
 	}
 	fp, err := os.ReadFile(filepath.Join(nd.dir, "fingerprint"))
 	if err != nil {
@@ -49,9 +50,10 @@ func (n *Network) authorityCert(ctx context.Context, nd *node) (string, error) {
 		"-s", filepath.Join(keys, "authority_signing_key"),
 		"-c", cert)
 	gencert.Stdin = strings.NewReader("\n") // empty passphrase
-	gencert.SysProcAttr = sysProcAttr()
-	if out, err := gencert.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%s: %w: %s", n.gencert, err, bytes.TrimSpace(out))
+	var out bytes.Buffer
+	gencert.Stdout, gencert.Stderr = &out, &out
+	if err := runChild(gencert); err != nil {
+		return "", fmt.Errorf("%s: %w: %s", n.gencert, err, bytes.TrimSpace(out.Bytes()))
 	}
 	text, err := os.ReadFile(cert)
 	if err != nil {

@@ -2,8 +2,9 @@ package tornet
 
 import "syscall"
 
-// sysProcAttr makes the kernel kill a tor when the test process that started
-// it dies, so that no tor outlives a crashed or killed test.
+// sysProcAttr makes the kernel kill a tor when the thread that forked it
+// exits; startChild keeps that thread for the tor's life, so that no tor
+// outlives a crashed or killed test, and none dies before its time.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

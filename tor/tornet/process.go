@@ -55,24 +55,22 @@ func (n *Network) launch(nd *node) error {
 	cmd.Dir = nd.dir
 	cmd.Stdout = out
 	cmd.Stderr = out
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start tor %s: %w", nd.name, err)
-	}
-	nd.mu.Lock()
-	nd.cmd = cmd
-	nd.done = make(chan struct{})
-	nd.killed = false
-	nd.controlAddr = ""
-	done := nd.done
-	nd.mu.Unlock()
-	go func() {
-		err := cmd.Wait()
+	done := make(chan struct{})
+	err = startChild(cmd, func(err error) {
 		nd.mu.Lock()
 		nd.waitErr = err
 		nd.mu.Unlock()
 		close(done)
-	}()
+	})
+	if err != nil {
+		return fmt.Errorf("start tor %s: %w", nd.name, err)
+	}
+	nd.mu.Lock()
+	nd.cmd = cmd
+	nd.done = done
+	nd.killed = false
+	nd.controlAddr = ""
+	nd.mu.Unlock()
 	return nil
 }
 

@@ -3,10 +3,12 @@ package tornet
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -72,6 +74,20 @@ func TestTorDiesWithTestProcess(t *testing.T) {
 // runHelperTor starts one client tor in dir as Start would, prints its pid
 // and blocks until the process is killed.
 func runHelperTor(t *testing.T, dir string) {
+	n, nd := loneTor(t, dir)
+	if err := n.launch(nd); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nd.waitListening(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("tor pid %d\n", nd.pid())
+	time.Sleep(time.Minute) // killed by the parent test long before
+}
+
+// loneTor prepares one client tor in dir as Start would, without a
+// network, for n.launch(nd).
+func loneTor(t *testing.T, dir string) (*Network, *node) {
 	n := &Network{dir: dir, password: "helper"}
 	n.tor, n.gencert = binaries(Options{})
 	n.hashedPassword = hashControlPassword(n.password, [8]byte{})
@@ -84,15 +100,63 @@ func runHelperTor(t *testing.T, dir string) {
 		os.WriteFile(n.emptyTorrc, nil, 0o600),
 		os.MkdirAll(nd.dir, 0o700),
 		n.writeTorrc(nd),
-		n.launch(nd),
 	} {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
+	return n, nd
+}
+
+// TestTorOutlivesEndedThreads starts a tor, then ends OS threads as the
+// murmur package's server goroutine does (locked, returning), and checks
+// that the tor was not sent its death signal: it then exits on the test's
+// SIGTERM, not by SIGKILL. A tor launched from an ordinary goroutine died
+// so in a CI run, in mid-test, when a room's server stopped.
+func TestTorOutlivesEndedThreads(t *testing.T) {
+	if err := Available(Options{}); err != nil {
+		if os.Getenv("TUMBLE_REQUIRE_SERVERS") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	n, nd := loneTor(t, t.TempDir())
+	if err := n.launch(nd); err != nil {
+		t.Fatal(err)
+	}
+	defer nd.kill()
+	// Right after the fork, as when Start launches the relays one after
+	// another: the thread that forked is free for the next goroutine.
+	for range 32 {
+		tids := make(chan int, 1)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread ends
+			tids <- syscall.Gettid()
+		}()
+		tid := <-tids
+		if tid == os.Getpid() {
+			continue // the runtime never ends the main thread
+		}
+		// Wait for the thread to be gone.
+		for {
+			if _, err := os.Stat(fmt.Sprintf("/proc/self/task/%d", tid)); errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			select {
+			case <-t.Context().Done():
+				t.Fatal("a locked thread did not end")
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
 	if _, err := nd.waitListening(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Printf("tor pid %d\n", nd.pid())
-	time.Sleep(time.Minute) // killed by the parent test long before
+	if err := syscall.Kill(nd.pid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-nd.done
+	if err := nd.exitErr(); strings.Contains(err.Error(), "killed") {
+		t.Fatalf("tor exit: %v; want it to exit on the test's SIGTERM", err)
+	}
 }
