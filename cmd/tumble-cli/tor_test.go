@@ -154,12 +154,9 @@ func voiceAndTextOverTor(t *testing.T, w *torWorld, minVoiced time.Duration) {
 	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
 	common := append([]string{"--server", server, "--channel", "Root/Lab"}, w.embedded()...)
 	rec := filepath.Join(dir, "rec")
+	mark := w.srv.LogMark()
 	listener := startCLI(ctx, t, append(common, "--user", "bob", "--record-dir", rec, "--for", "25s")...)
-	// Wait for bob to be connected before alice talks.
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) && !w.userOnline("bob") {
-		time.Sleep(500 * time.Millisecond)
-	}
+	waitInChannel(ctx, t, w.srv, mark, "bob", "Lab") // bob hears alice from her first packet
 	sender := startCLI(ctx, t, append(common, "--user", "alice", "--send-wav", tone, "--say", "hello over tor")...)
 	s := sender()
 	if s.err != nil {
@@ -412,11 +409,9 @@ func TestTwoEmbeddedTorsShareADataDirectory(t *testing.T) {
 	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
 	common := []string{"--server", server, "--channel", "Root/Lab", "--tor", "embedded", "--torrc", w.torrc, "--tor-data-dir", dataDir}
 	recBob, recAlice := filepath.Join(dir, "rec-bob"), filepath.Join(dir, "rec-alice")
+	mark := w.srv.LogMark()
 	bob := startCLI(ctx, t, append(common, "--user", "bob", "--record-dir", recBob, "--send-wav", bobWAV, "--for", "40s")...)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) && !w.userOnline("bob") {
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitInChannel(ctx, t, w.srv, mark, "bob", "Lab")
 	alice := startCLI(ctx, t, append(common, "--user", "alice", "--record-dir", recAlice, "--send-wav", aliceWAV, "--for", "25s")...)
 	a, b := alice(), bob()
 	if a.err != nil {
@@ -467,13 +462,13 @@ func TestAmnesicTempDirRemovedAfterKill(t *testing.T) {
 	server := fmt.Sprintf("%s:%d", w.onion.Address, w.onion.Port)
 	args := append([]string{"--json", "--server", server}, w.embedded()...)
 	cmd := exec.CommandContext(ctx, cliPath, append(args, "--user", "killed", "--for", "2m")...)
+	mark := w.srv.LogMark()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) && !w.userOnline("killed") {
-		time.Sleep(200 * time.Millisecond)
-	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	waitInChannel(ctx, t, w.srv, mark, "killed", "")
 	stale, _ := filepath.Glob(filepath.Join(rt, "tumble-tor-*"))
 	if len(stale) != 1 {
 		t.Fatalf("amnesic Tor directories in XDG_RUNTIME_DIR: %v, want 1", stale)
