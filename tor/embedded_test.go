@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
-func runMain(m *testing.M) int {
+func runMain(m *testing.M) (code int) {
 	if os.Getenv(setBridgesChildEnv) != "" || os.Getenv(stuckChildEnv) != "" {
 		// A child of TestEmbeddedSetBridges or TestEmbeddedStuckBootstrap:
 		// it brings its own Tor.
@@ -63,7 +63,14 @@ func runMain(m *testing.M) int {
 		embeddedErr = fmt.Errorf("private Tor network: %w", err)
 		return m.Run()
 	}
-	defer n.Close()
+	defer func() {
+		// A tor of the network that exited before this (a relay lost
+		// mid-run makes onion connects hang) fails the run.
+		if err := n.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "FAIL: private Tor network: %v\n", err)
+			code = 1
+		}
+	}()
 	fmt.Printf("FIGURE private network start %.1f s\n", time.Since(start).Seconds())
 	sharedNet = n
 
@@ -112,7 +119,7 @@ func runMain(m *testing.M) int {
 		}
 		bootstrapTime = time.Since(embeddedStart)
 	}
-	code := m.Run()
+	code = m.Run()
 	if embServer != nil {
 		if err := closeChecks(ctx); err != nil {
 			fmt.Fprintf(os.Stderr, "FAIL: embedded Tor close: %v\n", err)

@@ -34,8 +34,13 @@ func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
 }
 
-func runTests(m *testing.M) int {
-	defer closeFixtures()
+func runTests(m *testing.M) (code int) {
+	defer func() {
+		if err := closeFixtures(); err != nil {
+			fmt.Fprintf(os.Stderr, "FAIL: shared fixtures: %v\n", err)
+			code = 1
+		}
+	}()
 	cliPath = os.Getenv("TUMBLE_CLI")
 	flag.Parse()
 	// With -short every test that runs the binary skips (they need a

@@ -7,4 +7,4 @@ package main
 const cliBuildTags = "nolibopusfile"
 
 // closeFixtures stops the shared fixtures after all tests: none here.
-func closeFixtures() {}
+func closeFixtures() error { return nil }

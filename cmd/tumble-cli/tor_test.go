@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -110,26 +111,33 @@ func newTorWorld(ctx context.Context, dir string, opts tornet.Options, v murmurt
 	return w, os.WriteFile(w.btorrc, []byte(strings.Join(w.net.BridgeClientTorrc(), "\n")+"\n"), 0o600)
 }
 
-// close stops the server and the network.
-func (w *torWorld) close() {
+// close stops the server and the network. It reports a tor of the network
+// that had exited before (a network that lost a relay mid-run makes onion
+// connects hang, and the tests that saw it fail for no visible reason).
+func (w *torWorld) close() error {
 	if w.srv != nil {
 		w.srv.Close()
 	}
-	w.net.Close()
+	if err := w.net.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("private Tor network: %w", err)
+	}
+	return nil
 }
 
 // closeTorWorld stops what setupTorWorld started.
-func closeTorWorld() {
+func closeTorWorld() error {
+	var err error
 	if world != nil {
-		world.close()
+		err = world.close()
 	}
 	if worldDir != "" {
 		os.RemoveAll(worldDir)
 	}
+	return err
 }
 
 // closeFixtures stops the shared fixtures after all tests.
-func closeFixtures() { closeTorWorld() }
+func closeFixtures() error { return closeTorWorld() }
 
 // embedded returns the flags for an embedded Tor on the private network.
 func (w *torWorld) embedded() []string {

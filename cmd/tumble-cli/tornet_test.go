@@ -38,10 +38,12 @@ func startDelayedWorld(t testing.TB, profile string) *torWorld {
 	w, err := newTorWorld(ctx, t.TempDir(), tornet.Options{Profile: profile}, murmurtest.V15, false)
 	if w != nil {
 		t.Cleanup(func() {
+			if err := w.close(); err != nil {
+				t.Error(err)
+			}
 			if t.Failed() {
 				t.Logf("tornet logs:\n%s", w.net.Logs())
 			}
-			w.close()
 		})
 	}
 	if err != nil {

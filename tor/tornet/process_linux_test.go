@@ -159,4 +159,8 @@ func TestTorOutlivesEndedThreads(t *testing.T) {
 	if err := nd.exitErr(); strings.Contains(err.Error(), "killed") {
 		t.Fatalf("tor exit: %v; want it to exit on the test's SIGTERM", err)
 	}
+	// What Network.Close reports: a tor that exited before Close.
+	if err := nd.exited(); err == nil {
+		t.Error("exited() = nil for a tor that exited on its own")
+	}
 }
