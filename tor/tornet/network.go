@@ -79,7 +79,6 @@ type Network struct {
 	password       string
 	hashedPassword string
 	dirAuthorities []string // DirAuthority lines
-	votingOffset   int      // the authorities' TestingV3AuthVotingStartOffset
 	profile        *Profile // nil: plain loopback
 
 	nodes         []*node // authorities, relays, then onion host and client, then the bridge
@@ -338,7 +337,6 @@ func (n *Network) run(ctx context.Context) error {
 				"DirAuthority %s orport=%d no-v2 v3ident=%s 127.0.0.1:%d %s",
 				nd.name, nd.orPort, v3ids[i], nd.dirPort, fprs[i]))
 		}
-		n.votingOffset = votingOffset(time.Now())
 		for _, nd := range n.nodes {
 			if err := n.writeTorrc(nd); err != nil {
 				return fmt.Errorf("write torrc: %w", err)

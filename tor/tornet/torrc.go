@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Files in a tor's directory, which is also its DataDirectory.
@@ -73,46 +72,17 @@ var commonTorrc = []string{
 	"ShutdownWaitLength 0",
 }
 
-// votingInterval is the network's consensus interval, from the first
-// consensus on. Tor derives an onion service's time period from it on a
-// test network: 24 intervals (hs_common.c, get_time_period_length). At a
-// period's end a service drops its current descriptor and closes that
-// descriptor's introduction circuits, and a client still on the old period
-// fails its connect or waits it out (SocksTimeout, 120 s). With the
-// 10-second interval this network had, periods lasted 4 minutes and every
-// CI run crossed several ends: both onion hangs on record (an onion
-// connect, a descriptor upload) began within 12 s of one. One minute makes
-// a period 24 minutes: a package's tests (7 minutes at most) cross at most
-// one end, and most runs none.
-const votingInterval = 60 * time.Second
-
-// firstConsensusLead is how long after the authorities are configured their
-// first consensus is due: time to start, for the relays to publish their
-// descriptors, and for the votes (voteDelay + distDelay before it).
-const firstConsensusLead = 16 * time.Second
-
-// authorityTorrc holds the directory-authority settings: one interval from
-// the first consensus on, with 4-second vote and distribution delays. The
-// schedule's offset (TestingV3AuthVotingStartOffset, see votingOffset)
-// brings the first consensus firstConsensusLead after start instead of at
-// the next full minute, as chutney does.
+// authorityTorrc holds the directory-authority settings: a vote every 10
+// seconds (5 for the first) with 2-second vote and distribution delays.
 var authorityTorrc = []string{
 	"AuthoritativeDirectory 1",
 	"V3AuthoritativeDirectory 1",
-	fmt.Sprintf("TestingV3AuthInitialVotingInterval %d", int(votingInterval.Seconds())),
-	fmt.Sprintf("V3AuthVotingInterval %d", int(votingInterval.Seconds())),
-	"TestingV3AuthInitialVoteDelay 4",
-	"V3AuthVoteDelay 4",
-	"TestingV3AuthInitialDistDelay 4",
-	"V3AuthDistDelay 4",
-}
-
-// votingOffset returns the offset of the authorities' voting schedule that
-// makes a consensus due firstConsensusLead after now. Tor's valid-after
-// times are UTC midnight + offset + k x interval.
-func votingOffset(now time.Time) int {
-	iv := int64(votingInterval / time.Second)
-	return int((now.Add(firstConsensusLead).Unix()%iv + iv) % iv)
+	"TestingV3AuthInitialVotingInterval 5",
+	"V3AuthVotingInterval 10",
+	"TestingV3AuthInitialVoteDelay 2",
+	"V3AuthVoteDelay 2",
+	"TestingV3AuthInitialDistDelay 2",
+	"V3AuthDistDelay 2",
 }
 
 // torrc returns the configuration file of nd in network n. Every listener is
@@ -178,7 +148,6 @@ func (n *Network) torrc(nd *node) string {
 			for _, l := range authorityTorrc {
 				line("%s", l)
 			}
-			line("TestingV3AuthVotingStartOffset %d", n.votingOffset)
 		}
 	case onionHost:
 		// A SocksPort of its own, to check that a new service is reachable
