@@ -1,6 +1,8 @@
 package tor
 
 import (
+	"maps"
+
 	"github.com/tumble-voip/tumble/tor/atomicfile"
 
 	"context"
@@ -172,7 +174,7 @@ func (h *HostedService) publish(ctx context.Context, clients map[string]ClientAu
 		if err := h.command(cmd); err != nil {
 			return err
 		}
-		err := waitUploaded(ctx, h.emb, events)
+		err := waitUploaded(ctx, h.emb, events, uploadGrace)
 		if !errors.Is(err, errRejected) || attempt == 3 {
 			return err
 		}
@@ -209,28 +211,45 @@ func (h *HostedService) unpublish() error {
 	return h.command("RESETCONF HiddenServiceDir HiddenServicePort")
 }
 
+// uploadGrace is how long waitUploaded waits for the other announced
+// uploads once one has succeeded.
+const uploadGrace = 15 * time.Second
+
 // waitUploaded waits until the descriptors announced on events (after the
 // caller changed the configuration) have been uploaded: every UPLOAD has
 // ended, at least one of them successfully. Tor announces a round's
 // uploads together, so once one has finished the set is complete. It
 // fails if all of them failed.
-func waitUploaded(ctx context.Context, emb *embedded, events <-chan *control.HSDescEvent) error {
+//
+// Tor reports an upload's end only when the directory answers: one whose
+// circuit or connection fails never ends on events (a CI run waited 180 s
+// for one). So once an upload has succeeded, the others get uploadGrace;
+// the new descriptor is then on at least one directory, and Tor uploads
+// again on its own schedule. A wait that ctx ends says what was pending.
+func waitUploaded(ctx context.Context, emb *embedded, events <-chan *control.HSDescEvent, grace time.Duration) error {
 	pending := map[string]int{}
-	uploaded := 0
+	announced, uploaded := 0, 0
 	rejectedOnly := true
 	var failures []string
+	var graceEnd <-chan time.Time // after the first success
 	for {
 		select {
 		case ev := <-events:
 			switch ev.Action {
 			case "UPLOAD":
 				pending[ev.HSDir]++
+				announced++
 				continue
 			case "UPLOADED":
 				if pending[ev.HSDir] == 0 {
 					continue // an upload from before the change
 				}
 				uploaded++
+				if graceEnd == nil {
+					t := time.NewTimer(grace)
+					defer t.Stop()
+					graceEnd = t.C
+				}
 			case "FAILED":
 				if pending[ev.HSDir] == 0 {
 					continue
@@ -254,10 +273,14 @@ func waitUploaded(ctx context.Context, emb *embedded, events <-chan *control.HSD
 				}
 				return fmt.Errorf("descriptor upload failed: %s", strings.Join(failures, "; "))
 			}
+		case <-graceEnd:
+			return nil
 		case <-emb.pumpDone:
 			return ErrTorExited
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for descriptor upload: %w", ctx.Err())
+			dirs := slices.Sorted(maps.Keys(pending))
+			return fmt.Errorf("waiting for descriptor upload (%d announced, %d uploaded, %d failed, still pending at %v): %w",
+				announced, uploaded, len(failures), dirs, ctx.Err())
 		}
 	}
 }
