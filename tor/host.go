@@ -1,15 +1,12 @@
 package tor
 
 import (
-	"maps"
-
-	"github.com/tumble-voip/tumble/tor/atomicfile"
-
 	"context"
 	"crypto/ed25519"
 	"crypto/sha512"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,6 +19,8 @@ import (
 
 	"github.com/cretz/bine/control"
 	"github.com/cretz/bine/torutil"
+
+	"github.com/tumble-voip/tumble/tor/atomicfile"
 )
 
 // HostedService is an onion service that forwards its virtual port to a TCP
@@ -221,11 +220,12 @@ const uploadGrace = 15 * time.Second
 // uploads together, so once one has finished the set is complete. It
 // fails if all of them failed.
 //
-// Tor reports an upload's end only when the directory answers: one whose
-// circuit or connection fails never ends on events (a CI run waited 180 s
-// for one). So once an upload has succeeded, the others get uploadGrace;
-// the new descriptor is then on at least one directory, and Tor uploads
-// again on its own schedule. A wait that ctx ends says what was pending.
+// An announced upload may never end on events (a CI run waited 180 s for
+// one; Tor seems to report an end only when the directory answers, not
+// when the circuit or connection fails). So once an upload has succeeded,
+// the others get grace (uploadGrace): the new descriptor is then on at
+// least one directory, and Tor uploads again on its own schedule. A wait
+// that ctx ends says what was pending.
 func waitUploaded(ctx context.Context, emb *embedded, events <-chan *control.HSDescEvent, grace time.Duration) error {
 	pending := map[string]int{}
 	announced, uploaded := 0, 0
