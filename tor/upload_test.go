@@ -55,15 +55,10 @@ func TestWaitUploaded(t *testing.T) {
 			defer cancel()
 			result := make(chan error, 1)
 			go func() { result <- waitUploaded(ctx, emb, events, 10*time.Millisecond) }()
-			var err error
-			done := false
 			for _, e := range tt.events {
 				select {
 				case events <- e:
-				case err = <-result:
-					done = true
-				}
-				if done {
+				case err := <-result:
 					t.Fatalf("waitUploaded returned before event %+v: %v", e, err)
 				}
 			}
@@ -72,7 +67,7 @@ func TestWaitUploaded(t *testing.T) {
 			if strings.Contains(tt.want, "pending") {
 				cancel()
 			}
-			err = <-result
+			err := <-result
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("waitUploaded: %v", err)
