@@ -26,11 +26,7 @@ var sharedNet *tornet.Network
 func privateNet(t *testing.T) *tornet.Network {
 	t.Helper()
 	if sharedNet != nil {
-		t.Cleanup(func() {
-			if t.Failed() {
-				t.Logf("tornet: logs of the shared network in %s:\n%s", sharedNet.Dir(), sharedNet.Logs())
-			}
-		})
+		sharedNet.LogOnFailure(t)
 		return sharedNet
 	}
 	if testing.Short() {

@@ -69,11 +69,7 @@ func setupTorWorld(t testing.TB) *torWorld {
 	if worldErr != nil {
 		t.Fatalf("tor world: %v", worldErr)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("tornet: logs of the shared network:\n%s", world.net.Logs())
-		}
-	})
+	world.net.LogOnFailure(t)
 	return world
 }
 

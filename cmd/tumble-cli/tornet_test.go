@@ -37,12 +37,10 @@ func startDelayedWorld(t testing.TB, profile string) *torWorld {
 	defer cancel()
 	w, err := newTorWorld(ctx, t.TempDir(), tornet.Options{Profile: profile}, murmurtest.V15, false)
 	if w != nil {
+		w.net.LogOnFailure(t) // registered first: runs after close
 		t.Cleanup(func() {
 			if err := w.close(); err != nil {
 				t.Error(err)
-			}
-			if t.Failed() {
-				t.Logf("tornet logs:\n%s", w.net.Logs())
 			}
 		})
 	}

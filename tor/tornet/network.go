@@ -169,15 +169,24 @@ func StartT(t testing.TB, opts Options) *Network {
 		}
 		t.Fatal(err)
 	}
+	n.LogOnFailure(t) // registered first: runs after Close
 	t.Cleanup(func() {
 		if err := n.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			t.Errorf("tornet: %v", err)
 		}
-		if t.Failed() {
-			t.Logf("tornet: logs of the network in %s:\n%s", n.Dir(), n.Logs())
-		}
 	})
 	return n
+}
+
+// LogOnFailure makes the network's logs part of tb's log if tb has failed
+// when its cleanup runs. StartT does it for its own network; each test of
+// a network shared by several calls it.
+func (n *Network) LogOnFailure(tb testing.TB) {
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			tb.Logf("tornet: logs of the network in %s:\n%s", n.Dir(), n.Logs())
+		}
+	})
 }
 
 // Start starts a network whose tors keep their files in dir (created if
