@@ -20,7 +20,7 @@ import (
 func TestBookmarkFileRoundTrip(t *testing.T) {
 	src := newTestController(t, ControllerConfig{})
 	b, err := src.SaveBookmark(Bookmark{Label: "Home", Address: "example.org", Port: 64739, Username: "me",
-		Password: "pw", Channel: []string{"Lab"}})
+		Password: "pw", Channel: []string{"Laboratory"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestBookmarkFileRoundTrip(t *testing.T) {
 		t.Errorf("the file is readable by others: %v", fi.Mode())
 	}
 	data, _ := os.ReadFile(path)
-	for _, secret := range []string{"PRIVATE KEY", "example.org", `"pw"`, "Lab"} {
+	for _, secret := range []string{"PRIVATE KEY", "example.org", `"pw"`, "Laboratory"} {
 		if bytes.Contains(data, []byte(secret)) {
 			t.Errorf("the file shows %q in clear", secret)
 		}
@@ -75,7 +75,7 @@ func TestBookmarkFileRoundTrip(t *testing.T) {
 		t.Errorf("imported identity %s, want %s", h2, h1)
 	}
 	if got.Address != b.Address || got.Port != b.Port || got.Username != b.Username || got.Password != b.Password ||
-		got.Label != b.Label || strings.Join(got.Channel, "/") != "Lab" {
+		got.Label != b.Label || strings.Join(got.Channel, "/") != "Laboratory" {
 		t.Errorf("imported %+v, want the fields of %+v", got, b)
 	}
 	if got.Isolation == b.Isolation || got.Isolation.IsZero() {
